@@ -1,0 +1,1 @@
+"""The helpdesk bot: transports (Slack, terminal console), handlers, flows and the CLI."""

@@ -1,0 +1,28 @@
+"""`helpdesk`: the staff, admin and editor command line, and the console.
+
+Exit codes: 0 success; 1 a domain rule refused (the reason on stderr); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli import admin, chat, db, kb, support
+from bot.runtime import Runtime
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Helpdesk bot: administration, knowledge base and console."""
+    runtime = Runtime()
+    ctx.obj = runtime
+    ctx.call_on_close(runtime.close)
+
+
+for module in (db, admin, support, kb, chat):
+    module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="helpdesk")

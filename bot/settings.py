@@ -1,0 +1,46 @@
+"""Settings read once from the environment (HELPDESK_*), with embedded defaults.
+
+The defaults need nothing installed: a SQLite file and a Whoosh index under ./data.
+Lower layers never read the environment: they receive what they need from here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    articles_dir: Path
+    index_dir: Path
+    support_tz: str = "America/New_York"
+    default_lang: str = "en"
+    default_tz: str = "UTC"
+    flow_idle_minutes: int = 30
+    code_failures_per_hour: int = 5
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("HELPDESK_DATA_DIR", str(Path.cwd() / "data")))
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("HELPDESK_DATABASE_URL", f"sqlite:///{data_dir / 'helpdesk.db'}"),
+            articles_dir=Path(_env("HELPDESK_KB_DIR", str(REPO_ROOT / "kb" / "articles"))),
+            index_dir=Path(_env("HELPDESK_INDEX_DIR", str(data_dir / "index"))),
+            support_tz=_env("HELPDESK_SUPPORT_TZ", "America/New_York"),
+            default_lang=_env("HELPDESK_DEFAULT_LANG", "en"),
+            default_tz=_env("HELPDESK_DEFAULT_TZ", "UTC"),
+            flow_idle_minutes=int(_env("HELPDESK_FLOW_IDLE_MINUTES", "30")),
+            code_failures_per_hour=int(_env("HELPDESK_CODE_FAILURES_PER_HOUR", "5")),
+        )

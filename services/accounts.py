@@ -1,0 +1,103 @@
+"""Support-portal accounts and the Slack users linked to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.clock import utcnow
+from services.errors import AccountExists, AccountNotFound, InvalidCountry, InvalidEmail, MissingField
+from storage.models import Account, SlackLink
+
+# Deliberately loose: one "@", a dot in the domain, no spaces. Real validation is the mail.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def validate_email(email: str) -> str:
+    normalized = normalize_email(email)
+    if not _EMAIL.match(normalized):
+        raise InvalidEmail(email=email.strip())
+    return normalized
+
+
+def validate_country(country: str) -> str:
+    code = country.strip().upper()
+    if not _COUNTRY.match(code):
+        raise InvalidCountry(country=country.strip())
+    return code
+
+
+def required(value: str | None, field: str) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise MissingField(field=field)
+    return cleaned
+
+
+def find_account(session: Session, email: str) -> Account | None:
+    return session.scalars(select(Account).where(Account.email == normalize_email(email))).first()
+
+
+def get_account(session: Session, email: str) -> Account:
+    account = find_account(session, email)
+    if account is None:
+        raise AccountNotFound(email=email.strip())
+    return account
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    company: str | None = None,
+    country: str | None = None,
+    now: dt.datetime | None = None,
+) -> Account:
+    normalized = validate_email(email)
+    account = Account(
+        email=normalized,
+        name=required(name, "name"),
+        company=(company or "").strip() or None,
+        country=validate_country(country) if country and country.strip() else None,
+        created_at=now or utcnow(),
+    )
+    if find_account(session, normalized) is not None:
+        raise AccountExists(email=normalized)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def account_for_slack_user(session: Session, workspace_id: str, user_id: str) -> Account | None:
+    return session.scalars(
+        select(Account)
+        .join(SlackLink)
+        .where(SlackLink.workspace_id == workspace_id, SlackLink.slack_user_id == user_id)
+    ).first()
+
+
+def link_slack_user(
+    session: Session, workspace_id: str, user_id: str, account: Account, now: dt.datetime | None = None
+) -> SlackLink:
+    """Link a Slack user to `account`; a user has exactly one account per workspace."""
+    link = session.scalars(
+        select(SlackLink).where(SlackLink.workspace_id == workspace_id, SlackLink.slack_user_id == user_id)
+    ).first()
+    if link is None:
+        link = SlackLink(
+            workspace_id=workspace_id, slack_user_id=user_id, account_id=account.id, created_at=now or utcnow()
+        )
+        session.add(link)
+    else:
+        link.account_id = account.id
+    session.flush()
+    return link
