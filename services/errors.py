@@ -11,7 +11,9 @@
         │                             CodeWrongModel, CodeExpired, ServicePurchaseDateMismatch,
         │                             ServicePurchaseDateInFuture, ServiceAlreadyActive,
         │                             TooManyCodeAttempts
-        ├── incidents                 FreeTierNoIncidents, InvalidTransition, NotYourIncident
+        ├── incidents                 FreeTierNoIncidents, FreeTierNoResponseTarget,
+        │                             InvalidTransition, UnknownStatus, OnlyReopenAllowed,
+        │                             IncidentClosed, FieldTooLong
         └── imports                   ImportFailed (every bad row, with its line number)
 
 A Refusal's `message` is an English template marked with N_() so that gettext extraction
@@ -195,6 +197,31 @@ class FreeTierNoIncidents(Refusal):
 class InvalidTransition(Refusal):
     code = "invalid_transition"
     message = N_("Incident {number} is {status}; it cannot become {target}.")
+
+
+class FreeTierNoResponseTarget(Refusal):
+    code = "free_tier_no_response_target"
+    message = N_("Free subscribers (type {type}, free tier) cannot file incidents, so there is no first-response deadline: free subscriptions come with online self-service, 24/7.")
+
+
+class UnknownStatus(Refusal):
+    code = "unknown_status"
+    message = N_("{status} is not an incident status; use one of: {statuses}.")
+
+
+class OnlyReopenAllowed(Refusal):
+    code = "only_reopen_allowed"
+    message = N_("Incident {number} is {status}. You can reopen an incident once it is resolved; other status changes are made by the support team.")
+
+
+class IncidentClosed(Refusal):
+    code = "incident_closed"
+    message = N_("Incident {number} is closed. File a new incident if you need more help.")
+
+
+class FieldTooLong(Refusal):
+    code = "field_too_long"
+    message = N_("The {field} is too long: at most {limit} characters.")
 
 
 # --- imports ---------------------------------------------------------------------------
