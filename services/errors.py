@@ -9,7 +9,8 @@
         │                             ProductAlreadyRegistered
         ├── DAS activation            TermsNotAccepted, CodeUnknown, CodeAlreadyUsed,
         │                             CodeWrongModel, CodeExpired, ServicePurchaseDateMismatch,
-        │                             ServicePurchaseDateInFuture, ServiceAlreadyActive,
+        │                             ServicePurchaseDateInFuture, ServicePurchaseDateRequired,
+        │                             ServiceNotForModel, ServiceAlreadyActive,
         │                             TooManyCodeAttempts
         ├── incidents                 FreeTierNoIncidents, FreeTierNoResponseTarget,
         │                             InvalidTransition, UnknownStatus, OnlyReopenAllowed,
@@ -120,7 +121,7 @@ class AccountExists(Refusal):
 
 class InvalidSerial(Refusal):
     code = "invalid_serial"
-    message = N_("{serial} is not a valid serial number for {model}. It is printed on the label under the product, e.g. {example}.")
+    message = N_("{serial} is not a valid serial number for {model}. Copy it from the label under the product (after \"S/N\"); spaces and dashes do not matter.")
 
 
 class SerialTaken(Refusal):
@@ -179,6 +180,16 @@ class ServicePurchaseDateMismatch(Refusal):
 class ServiceAlreadyActive(Refusal):
     code = "service_already_active"
     message = N_("{service} is already active on {serial} until {ends_on}.")
+
+
+class ServicePurchaseDateRequired(Refusal):
+    code = "service_purchase_date_required"
+    message = N_("Give the date you bought the service; it is on your invoice for the service.")
+
+
+class ServiceNotForModel(Refusal):
+    code = "service_not_for_model"
+    message = N_("{service} does not apply to {model} according to the product catalogue. Contact your supplier.")
 
 
 class TooManyCodeAttempts(Refusal):
