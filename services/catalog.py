@@ -1,0 +1,139 @@
+"""The product catalogue: models, the pattern of their serial numbers, their DAS services.
+
+Staff import it from CSV (model,name,serial_pattern,das_services with services separated
+by ';'). The file is the reference for the models it lists: re-importing it updates a
+model's name, pattern and services, and importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from services.csvimport import ImportResult, Progress, Row, parse_all, read_rows
+from services.errors import ModelNotFound
+from storage.models import ModelDasService, ProductModel
+
+CATALOG_COLUMNS = ("model", "name", "serial_pattern", "das_services")
+
+_SERIAL_NOISE = re.compile(r"[\s\-]+")
+
+
+def normalize_serial(serial: str) -> str:
+    """Upper case, spaces and dashes removed: how serials are stored and compared."""
+    return _SERIAL_NOISE.sub("", serial or "").upper()
+
+
+def serial_matches(model: ProductModel, serial: str) -> bool:
+    """Does the normalised `serial` follow the model's pattern, as a whole?"""
+    return re.fullmatch(model.serial_pattern, normalize_serial(serial)) is not None
+
+
+def get_model(session: Session, model: str) -> ProductModel:
+    """A catalogue model by name, case-insensitively ("dgs-1100-08" finds "DGS-1100-08")."""
+    wanted = (model or "").strip()
+    found = session.scalars(
+        select(ProductModel).where(func.upper(ProductModel.model) == wanted.upper())
+    ).first()
+    if found is None:
+        raise ModelNotFound(model=wanted)
+    return found
+
+
+def list_models(session: Session) -> list[ProductModel]:
+    return list(
+        session.scalars(
+            select(ProductModel).options(selectinload(ProductModel.das_services)).order_by(ProductModel.model)
+        )
+    )
+
+
+def applicable_services(session: Session, model: str) -> list[str]:
+    """The DAS services the catalogue says apply to `model` (ModelNotFound if unknown)."""
+    return [link.service for link in get_model(session, model).das_services]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    model: str
+    name: str
+    serial_pattern: str
+    das_services: tuple[str, ...]
+
+
+def parse_services(text: str) -> tuple[str, ...]:
+    """'DAS-NBD; DAS-4H;' -> ('DAS-4H', 'DAS-NBD'): trimmed, de-duplicated, sorted."""
+    return tuple(sorted({part.strip() for part in text.split(";") if part.strip()}))
+
+
+def _parse_entry(row: Row) -> CatalogEntry:
+    model = row.get("model")
+    name = row.get("name")
+    pattern = row.get("serial_pattern")
+    problems = []
+    if not model:
+        problems.append("model is empty")
+    elif len(model) > 64:
+        problems.append("model is longer than 64 characters")
+    if not name:
+        problems.append("name is empty")
+    if not pattern:
+        problems.append("serial_pattern is empty")
+    else:
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            problems.append(f"serial_pattern {pattern!r} is not a valid regular expression ({err})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return CatalogEntry(model, name, pattern, parse_services(row.get("das_services")))
+
+
+def import_catalog(session: Session, path: Path | str, progress: Progress | None = None) -> ImportResult:
+    """Validate the whole file, then create or update every model in the caller's transaction."""
+    entries = parse_all(read_rows(path, CATALOG_COLUMNS), _parse_entry, key=lambda e: e.model.upper())
+    existing = {m.model.upper(): m for m in list_models(session)}
+    result = ImportResult()
+    for parsed in entries:
+        entry = parsed.value
+        current = existing.get(entry.model.upper())
+        if current is None:
+            session.add(
+                ProductModel(
+                    model=entry.model,
+                    name=entry.name,
+                    serial_pattern=entry.serial_pattern,
+                    das_services=[ModelDasService(service=s) for s in entry.das_services],
+                )
+            )
+            result.created += 1
+        elif _apply(current, entry):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        if progress is not None:
+            progress(1)
+    session.flush()
+    return result
+
+
+def _apply(current: ProductModel, entry: CatalogEntry) -> bool:
+    """Bring a stored model in line with the file; True if anything changed."""
+    changed = False
+    if current.name != entry.name:
+        current.name = entry.name
+        changed = True
+    if current.serial_pattern != entry.serial_pattern:
+        current.serial_pattern = entry.serial_pattern
+        changed = True
+    stored = {link.service for link in current.das_services}
+    if stored != set(entry.das_services):
+        current.das_services = [
+            link for link in current.das_services if link.service in entry.das_services
+        ] + [ModelDasService(service=s) for s in entry.das_services if s not in stored]
+        changed = True
+    return changed

@@ -1,0 +1,489 @@
+"""DAS (D-Link Assist Service) activation codes and the services they activate.
+
+Rules (DESIGN.md "DAS service contracts and activation codes"):
+- codes are compared after normalisation (case, spaces, dashes) and shown masked
+  ("****-****-7F3A") in every refusal and listing: a code is a secret until it is used;
+- a code activates one service, once, on a registered product of a model it is for, and
+  the catalogue must give that service to the model;
+- it must be used within 90 days of the service purchase date (the deadline day included);
+  the date recorded with the code wins over the one the customer gives;
+- the service starts on activation date + 2 days (logistics) and covers `duration_months`
+  calendar months: `ends_on` is the last day covered, included (starts 2026-03-03 for
+  12 months -> ends 2027-03-02);
+- wrong codes are rate-limited per account: after `max_failures` failed attempts within
+  the last hour, every attempt is refused until the oldest counted failure is an hour old.
+
+Exactly once: `activated_services.code_id` is unique and activation locks the code row
+(SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions begin IMMEDIATE, which
+serialises writers), so two processes racing for one code get one activation and one
+CodeAlreadyUsed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Row as SqlRow
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
+
+from services.catalog import applicable_services
+from services.clock import utcnow
+from services.csvimport import ImportResult, Parsed, Progress, Row, parse_all, read_rows
+from services.errors import (
+    CodeAlreadyUsed,
+    CodeExpired,
+    CodeUnknown,
+    CodeWrongModel,
+    ImportFailed,
+    ServiceAlreadyActive,
+    ServiceNotForModel,
+    ServicePurchaseDateInFuture,
+    ServicePurchaseDateMismatch,
+    ServicePurchaseDateRequired,
+    TermsNotAccepted,
+    TooManyCodeAttempts,
+)
+from services.products import get_product
+from services.sites import get_site
+from storage.models import Account, ActivatedService, ActivationCode, CodeAttempt, ProductModel, RegisteredProduct
+
+CODE_COLUMNS = ("code", "service", "models", "purchase_date", "duration_months")
+ACTIVATION_WINDOW = dt.timedelta(days=90)
+LOGISTICS_DELAY = dt.timedelta(days=2)
+RATE_WINDOW = dt.timedelta(hours=1)
+IMPORT_CHUNK = 500
+
+_CODE_NOISE = re.compile(r"[\s\-]+")
+_PENDING_ATTEMPTS = "helpdesk.das.pending_code_attempts"
+_LISTENING = "helpdesk.das.listening"
+
+T = TypeVar("T")
+
+
+# --- codes -----------------------------------------------------------------------------
+
+
+def normalize_code(code: str) -> str:
+    return _CODE_NOISE.sub("", code or "").upper()
+
+
+def mask_code(code: str) -> str:
+    """'ab12-cd34-7f3a' -> '****-****-7F3A': at most the last four characters, never the code.
+
+    Short codes show less (a third of their length) so the mask never gives most of it away.
+    """
+    normalized = normalize_code(code)
+    shown = min(4, len(normalized) // 3)
+    return "****-****-" + normalized[-shown:] if shown else "****-****"
+
+
+# --- dates -----------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months later, or the last day of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def service_period(activated_on: dt.date, duration_months: int) -> tuple[dt.date, dt.date]:
+    """(starts_on, ends_on) of a service activated on `activated_on`; ends_on is included."""
+    starts_on = activated_on + LOGISTICS_DELAY
+    return starts_on, add_months(starts_on, duration_months) - dt.timedelta(days=1)
+
+
+def activation_deadline(service_purchase_date: dt.date) -> dt.date:
+    """The last day a code bought on `service_purchase_date` can be used."""
+    return service_purchase_date + ACTIVATION_WINDOW
+
+
+# --- the rate limit on failed attempts -------------------------------------------------
+
+
+def _record_failure(session: Session, account: Account, reason: str, now: dt.datetime) -> None:
+    """Remember a failed attempt so that it survives the caller's rollback.
+
+    The refusal that follows usually rolls the caller's transaction back, and on SQLite a
+    second connection cannot write while that transaction holds the write lock. So the
+    attempt is kept on the session and written in its own transaction as soon as the
+    caller's transaction ends, whether it was committed or rolled back.
+    """
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_ATTEMPTS, [])
+    pending.append({"account_id": account.id, "at": now, "reason": reason})
+    if not session.info.get(_LISTENING):
+        event.listen(session, "after_transaction_end", _write_pending_attempts)
+        session.info[_LISTENING] = True
+
+
+def _write_pending_attempts(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:  # a savepoint ended, not the caller's transaction
+        return
+    pending = session.info.pop(_PENDING_ATTEMPTS, None)
+    if not pending:
+        return
+    # By now the session has given its connection back, so this is a fresh transaction.
+    with session.get_bind().engine.begin() as connection:
+        connection.execute(insert(CodeAttempt), pending)
+
+
+def _recent_failures(session: Session, account: Account, now: dt.datetime) -> list[dt.datetime]:
+    since = now - RATE_WINDOW
+    stored = session.scalars(
+        select(CodeAttempt.at).where(CodeAttempt.account_id == account.id, CodeAttempt.at > since)
+    ).all()
+    pending = [
+        attempt["at"]
+        for attempt in session.info.get(_PENDING_ATTEMPTS, [])
+        if attempt["account_id"] == account.id and attempt["at"] > since
+    ]
+    return sorted([*stored, *pending])
+
+
+def _refuse_if_rate_limited(session: Session, account: Account, now: dt.datetime, max_failures: int) -> None:
+    failures = _recent_failures(session, account, now)
+    if len(failures) >= max_failures:
+        # Attempts become possible again when fewer than max_failures remain in the window.
+        raise TooManyCodeAttempts(retry_at=failures[len(failures) - max_failures] + RATE_WINDOW)
+
+
+# --- validation and activation ---------------------------------------------------------
+
+
+def check_code(
+    session: Session,
+    account: Account,
+    product: RegisteredProduct,
+    code: str,
+    service_purchase_date: dt.date | None,
+    *,
+    now: dt.datetime | None = None,
+    max_failures: int = 5,
+) -> ActivationCode:
+    """Everything about `code` for `product`, without activating it.
+
+    For the conversation's code step: it refuses right there, and records failed
+    attempts (unknown, used, wrong model, expired) for the rate limit.
+    """
+    found, _ = _validate(
+        session, account, product, code, service_purchase_date, now=now or utcnow(), max_failures=max_failures
+    )
+    return found
+
+
+def _validate(
+    session: Session,
+    account: Account,
+    product: RegisteredProduct,
+    code: str,
+    service_purchase_date: dt.date | None,
+    *,
+    now: dt.datetime,
+    max_failures: int,
+    lock: bool = False,
+) -> tuple[ActivationCode, dt.date]:
+    """The code row and the service purchase date that applies, or a refusal."""
+    _refuse_if_rate_limited(session, account, now, max_failures)
+    today = now.date()
+    normalized = normalize_code(code)
+    query = select(ActivationCode).where(ActivationCode.code == normalized)
+    if lock:
+        query = query.with_for_update()
+    found = session.scalars(query).first() if normalized else None
+    if found is None:
+        _record_failure(session, account, "unknown", now)
+        raise CodeUnknown(code=mask_code(code))
+    if found.used_at is not None:
+        _record_failure(session, account, "used", now)
+        raise CodeAlreadyUsed(code=mask_code(found.code))
+    if product.model.upper() not in {model.upper() for model in found.models}:
+        _record_failure(session, account, "wrong_model", now)
+        raise CodeWrongModel(models=list(found.models), model=product.model)
+    if found.service.upper() not in {s.upper() for s in applicable_services(session, product.model)}:
+        raise ServiceNotForModel(service=found.service, model=product.model)
+    purchase_date = _service_purchase_date(found, service_purchase_date, today)
+    deadline = activation_deadline(purchase_date)
+    if today > deadline:
+        _record_failure(session, account, "expired", now)
+        raise CodeExpired(deadline=deadline, purchase_date=purchase_date)
+    _refuse_if_active(session, product, found.service, today)
+    return found, purchase_date
+
+
+def _service_purchase_date(code: ActivationCode, given: dt.date | None, today: dt.date) -> dt.date:
+    if code.purchase_date is not None:
+        if given is not None and given != code.purchase_date:
+            raise ServicePurchaseDateMismatch(date=given)
+        return code.purchase_date
+    if given is None:
+        raise ServicePurchaseDateRequired()
+    if given > today:
+        raise ServicePurchaseDateInFuture(date=given)
+    return given
+
+
+def _refuse_if_active(session: Session, product: RegisteredProduct, service: str, today: dt.date) -> None:
+    """A service still running (or about to start) on the product is not activated twice."""
+    active = session.scalars(
+        select(ActivatedService)
+        .where(
+            ActivatedService.product_id == product.id,
+            func.upper(ActivatedService.service) == service.upper(),
+            ActivatedService.ends_on >= today,
+        )
+        .order_by(ActivatedService.ends_on.desc())
+    ).first()
+    if active is not None:
+        raise ServiceAlreadyActive(service=active.service, serial=product.serial, ends_on=active.ends_on)
+
+
+def activate(
+    session: Session,
+    account: Account,
+    *,
+    serial: str,
+    code: str,
+    service_purchase_date: dt.date | None,
+    site_id: int,
+    accept_terms: bool,
+    now: dt.datetime | None = None,
+    max_failures: int = 5,
+) -> ActivatedService:
+    """Activate the service of `code` on the account's product `serial`, at site `site_id`.
+
+    All of it happens in the caller's transaction: a failure at any step leaves nothing
+    written (apart from the failed-attempt record, which must survive).
+    """
+    if not accept_terms:
+        raise TermsNotAccepted()
+    now = now or utcnow()
+    product = get_product(session, account, serial)
+    site = get_site(session, account, site_id)
+    found, purchase_date = _validate(
+        session, account, product, code, service_purchase_date, now=now, max_failures=max_failures, lock=True
+    )
+    starts_on, ends_on = service_period(now.date(), found.duration_months)
+    activated = ActivatedService(
+        account_id=account.id,
+        product_id=product.id,
+        code_id=found.id,
+        site_id=site.id,
+        service=found.service,
+        service_purchase_date=purchase_date,
+        terms_accepted_at=now,
+        activated_on=now.date(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(activated)
+            _mark_used(found, account, now)
+            if product.site_id is None:
+                # The activation tells us where the product is installed.
+                product.site_id = site.id
+    except IntegrityError:
+        # Another transaction activated this code first: the unique code_id says so.
+        _record_failure(session, account, "used", now)
+        raise CodeAlreadyUsed(code=mask_code(found.code)) from None
+    return activated
+
+
+def _mark_used(code: ActivationCode, account: Account, now: dt.datetime) -> None:
+    code.used_at = now
+    code.used_by_account_id = account.id
+
+
+def list_services(session: Session, account: Account) -> list[ActivatedService]:
+    return list(
+        session.scalars(
+            select(ActivatedService)
+            .options(joinedload(ActivatedService.product), joinedload(ActivatedService.code))
+            .where(ActivatedService.account_id == account.id)
+            .order_by(ActivatedService.activated_on, ActivatedService.id)
+        )
+    )
+
+
+def services_on_product(session: Session, account: Account, serial: str) -> list[ActivatedService]:
+    """The services activated on one of the account's products (ProductNotFound otherwise)."""
+    product = get_product(session, account, serial)
+    return list(
+        session.scalars(
+            select(ActivatedService)
+            .options(joinedload(ActivatedService.product), joinedload(ActivatedService.code))
+            .where(ActivatedService.product_id == product.id)
+            .order_by(ActivatedService.activated_on, ActivatedService.id)
+        )
+    )
+
+
+# --- import ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    code: str
+    service: str
+    models: tuple[str, ...]
+    purchase_date: dt.date | None
+    duration_months: int
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "models": list(self.models),
+            "purchase_date": self.purchase_date,
+            "duration_months": self.duration_months,
+        }
+
+
+def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> CodeEntry:
+    problems: list[str] = []
+    code = normalize_code(row.get("code"))
+    if not code:
+        problems.append("code is empty")
+    elif len(code) > 64:
+        problems.append("code is longer than 64 characters")
+    service = row.get("service")
+    if not service:
+        problems.append("service is empty")
+    elif len(service) > 100:
+        problems.append("service is longer than 100 characters")
+    models: list[str] = []
+    for name in (part.strip() for part in row.get("models").split(";")):
+        if not name:
+            continue
+        canonical = catalogue.get(name.upper())
+        if canonical is None:
+            problems.append(f"unknown model {name!r} (not in the catalogue)")
+        elif canonical not in models:
+            models.append(canonical)
+    if not models and not any("unknown model" in p for p in problems):
+        problems.append("models is empty")
+    purchase_date: dt.date | None = None
+    if row.get("purchase_date"):
+        try:
+            purchase_date = dt.date.fromisoformat(row.get("purchase_date"))
+        except ValueError:
+            problems.append(f"purchase_date {row.get('purchase_date')!r} is not a date YYYY-MM-DD")
+        else:
+            if purchase_date > today:
+                problems.append(f"purchase_date {purchase_date.isoformat()} is in the future")
+    duration_text = row.get("duration_months")
+    duration = 0
+    try:
+        duration = int(duration_text)
+    except ValueError:
+        problems.append(f"duration_months {duration_text!r} is not a whole number of months")
+    else:
+        if duration < 1:
+            problems.append(f"duration_months {duration} must be at least 1")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return CodeEntry(code, service, tuple(models), purchase_date, duration)
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def import_codes(
+    session: Session,
+    path: Path | str,
+    progress: Progress | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> ImportResult:
+    """Validate the whole file, then create or update every code in the caller's transaction.
+
+    A code that was already used keeps what it was activated with: a row changing it is
+    an error (the file is refused). Codes are upserted by their normalised value.
+    """
+    now = now or utcnow()
+    catalogue = {model.upper(): model for model in session.scalars(select(ProductModel.model))}
+    entries = parse_all(
+        read_rows(path, CODE_COLUMNS), lambda row: _parse_code_row(row, catalogue, now.date()), key=lambda e: e.code
+    )
+
+    creates: list[CodeEntry] = []
+    updates: list[dict[str, Any]] = []
+    result = ImportResult()
+    errors: list[tuple[int, str]] = []
+    for chunk in _chunks(entries, IMPORT_CHUNK):
+        # Plain rows, not entities: the bulk UPDATE below would leave entities stale.
+        stored = {
+            row.code: row
+            for row in session.execute(
+                select(
+                    ActivationCode.id,
+                    ActivationCode.code,
+                    ActivationCode.service,
+                    ActivationCode.models,
+                    ActivationCode.purchase_date,
+                    ActivationCode.duration_months,
+                    ActivationCode.used_at,
+                ).where(ActivationCode.code.in_([p.value.code for p in chunk]))
+            )
+        }
+        for parsed in chunk:
+            _plan(parsed, stored.get(parsed.value.code), creates, updates, errors, result)
+    if errors:
+        raise ImportFailed(errors)
+
+    for batch in _chunks(creates, IMPORT_CHUNK):
+        session.execute(
+            insert(ActivationCode),
+            [{"code": entry.code, "imported_at": now, **entry.values()} for entry in batch],
+        )
+        if progress is not None:
+            progress(len(batch))
+    for updates_batch in _chunks(updates, IMPORT_CHUNK):
+        session.execute(update(ActivationCode), list(updates_batch))
+        if progress is not None:
+            progress(len(updates_batch))
+    if progress is not None and result.unchanged:
+        progress(result.unchanged)
+    return result
+
+
+def _plan(
+    parsed: Parsed[CodeEntry],
+    stored: SqlRow[Any] | None,
+    creates: list[CodeEntry],
+    updates: list[dict[str, Any]],
+    errors: list[tuple[int, str]],
+    result: ImportResult,
+) -> None:
+    entry = parsed.value
+    if stored is None:
+        creates.append(entry)
+        result.created += 1
+        return
+    current = {
+        "service": stored.service,
+        "models": list(stored.models),
+        "purchase_date": stored.purchase_date,
+        "duration_months": stored.duration_months,
+    }
+    if current == entry.values():
+        result.unchanged += 1
+    elif stored.used_at is not None:
+        errors.append(
+            (parsed.row.line, f"code {mask_code(entry.code)} was already used; it can no longer be changed")
+        )
+    else:
+        updates.append({"id": stored.id, **entry.values()})
+        result.updated += 1
