@@ -1,0 +1,392 @@
+"""Support incidents: filing, numbering, the status life cycle and its audit trail.
+
+Life cycle: new → acknowledged (first staff reply) → in progress → waiting on customer →
+resolved → closed; a customer may reopen a resolved incident. Every change is an
+IncidentEvent (who, when, what). Customers (an `account` is given) see and touch only
+their own account's incidents; staff (no account) see all of them.
+
+Incident numbers are derived from the row id (INC-000123): the database hands out ids, so
+two processes filing at the same moment can never get the same number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from services.accounts import required
+from services.clock import utcnow
+from services.errors import (
+    FieldTooLong,
+    FreeTierNoIncidents,
+    IncidentClosed,
+    IncidentNotFound,
+    InvalidTransition,
+    OnlyReopenAllowed,
+    UnknownStatus,
+)
+from services.sla import SupportCalendar, first_response_due
+from services.subscriptions import get_subscription
+from storage.models import Account, Incident, IncidentEvent
+
+NEW = "new"
+ACKNOWLEDGED = "acknowledged"
+IN_PROGRESS = "in_progress"
+WAITING_ON_CUSTOMER = "waiting_on_customer"
+RESOLVED = "resolved"
+CLOSED = "closed"
+
+STATUSES: tuple[str, ...] = (NEW, ACKNOWLEDGED, IN_PROGRESS, WAITING_ON_CUSTOMER, RESOLVED, CLOSED)
+
+# Which status may follow which. Staff may skip ahead (a quick fix goes straight from new
+# to resolved) but never back to "new"; a closed incident is final: file a new one.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    NEW: frozenset({ACKNOWLEDGED, IN_PROGRESS, WAITING_ON_CUSTOMER, RESOLVED}),
+    ACKNOWLEDGED: frozenset({IN_PROGRESS, WAITING_ON_CUSTOMER, RESOLVED}),
+    IN_PROGRESS: frozenset({WAITING_ON_CUSTOMER, RESOLVED}),
+    WAITING_ON_CUSTOMER: frozenset({IN_PROGRESS, RESOLVED}),
+    RESOLVED: frozenset({IN_PROGRESS, CLOSED}),
+    CLOSED: frozenset(),
+}
+
+# A reopened incident goes back to the engineers' desk.
+REOPENED_STATUS = IN_PROGRESS
+OPEN_STATUSES: tuple[str, ...] = (NEW, ACKNOWLEDGED, IN_PROGRESS, WAITING_ON_CUSTOMER)
+
+# Event kinds of the audit trail.
+CREATED = "created"
+STATUS_CHANGED = "status_changed"
+REPLY = "reply"
+COMMENT = "comment"
+ASSIGNED = "assigned"
+
+SUMMARY_MAX = 200
+IDEMPOTENCY_KEY_MAX = 180  # the column holds 200; the account id prefix takes the rest
+
+_NUMBER = re.compile(r"^(?:INC[-\s]?)?0*(\d{1,12})$", re.IGNORECASE)
+
+
+def format_number(incident_id: int) -> str:
+    return f"INC-{incident_id:06d}"
+
+
+def parse_number(text: str) -> str | None:
+    """"INC-000123", "inc-123", "123" → "INC-000123"; None when it is not a number at all."""
+    match = _NUMBER.match(text.strip())
+    if match is None or int(match.group(1)) == 0:
+        return None
+    return format_number(int(match.group(1)))
+
+
+def _normalize_lang(lang: str) -> str:
+    # Keep the base language ("fr-CA" → "fr"): support is in English either way, the
+    # conversation layer only needs to know whom to tell so.
+    base = (lang or "en").strip().lower().replace("_", "-").split("-")[0]
+    return base[:5] or "en"
+
+
+def _event(
+    incident: Incident,
+    *,
+    at: dt.datetime,
+    actor: str,
+    kind: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+) -> IncidentEvent:
+    event = IncidentEvent(
+        at=at, actor=actor, kind=kind, from_status=from_status, to_status=to_status, note=note
+    )
+    incident.events.append(event)
+    return event
+
+
+def _find_by_key(session: Session, stored_key: str) -> Incident | None:
+    return session.scalars(select(Incident).where(Incident.idempotency_key == stored_key)).first()
+
+
+def create_incident(
+    session: Session,
+    account: Account,
+    *,
+    service: str,
+    summary: str,
+    description: str,
+    actor: str,
+    lang: str = "en",
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+    calendar: SupportCalendar | None = None,
+) -> Incident:
+    """File an incident on one of `account`'s paid subscriptions.
+
+    The same `idempotency_key` (per account) returns the incident already filed, even when
+    two processes file at the same moment. Free subscriptions are refused.
+    """
+    now = now or utcnow()
+    stored_key = None
+    if idempotency_key is not None:
+        key = required(idempotency_key, "idempotency key")[:IDEMPOTENCY_KEY_MAX]
+        # Scoped by account: a key reused by someone else never reveals another's incident.
+        stored_key = f"{account.id}:{key}"
+        existing = _find_by_key(session, stored_key)
+        if existing is not None:
+            return existing
+
+    subscription = get_subscription(session, account, service)
+    if subscription.tier != "paid":
+        raise FreeTierNoIncidents(service=subscription.service)
+    summary = required(summary, "summary")
+    if len(summary) > SUMMARY_MAX:
+        raise FieldTooLong(field="summary", limit=SUMMARY_MAX)
+    description = required(description, "description")
+    actor = required(actor, "actor")
+
+    incident = Incident(
+        account=account,
+        subscription=subscription,
+        subscription_type=subscription.type,
+        summary=summary,
+        description=description,
+        status=NEW,
+        lang=_normalize_lang(lang),
+        created_at=now,
+        first_response_due=first_response_due(subscription.type, subscription.tier, now, calendar),
+        idempotency_key=stored_key,
+    )
+    _event(incident, at=now, actor=actor, kind=CREATED, to_status=NEW)
+    try:
+        # A savepoint, so that losing the race below leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(incident)
+            session.flush()
+            incident.number = format_number(incident.id)
+            session.flush()
+    except IntegrityError:
+        # Another process filed with the same key between our look-up and our insert
+        # (PostgreSQL lets both look; the unique key lets one win). Return its incident.
+        if stored_key is None:
+            raise
+        existing = _find_by_key(session, stored_key)
+        if existing is None:
+            raise
+        return existing
+    return incident
+
+
+def _query() -> Select[tuple[Incident]]:
+    return select(Incident).options(selectinload(Incident.events), selectinload(Incident.account))
+
+
+def get_incident(session: Session, number: str, *, account: Account | None = None) -> Incident:
+    """The incident with `number`; with `account`, only if it is that account's."""
+    return _get(session, number, account, lock=False)
+
+
+def _get(session: Session, number: str, account: Account | None, *, lock: bool) -> Incident:
+    normalized = parse_number(number)
+    if normalized is None:
+        raise IncidentNotFound(number=number.strip())
+    query = _query().where(Incident.number == normalized)
+    if account is not None:
+        query = query.where(Incident.account_id == account.id)
+    if lock:
+        # Two staff acting at once serialise here instead of both moving the incident
+        # from the same status (SQLite serialises whole transactions anyway).
+        # populate_existing: an incident this session loaded earlier is re-read under the lock.
+        query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
+    incident = session.scalars(query).first()
+    if incident is None:
+        # The same refusal whether the number does not exist or belongs to someone else.
+        raise IncidentNotFound(number=normalized)
+    return incident
+
+
+def _check_status(status: str) -> str:
+    if status not in STATUSES:
+        raise UnknownStatus(status=status, statuses=list(STATUSES))
+    return status
+
+
+def list_incidents(
+    session: Session, *, account: Account | None = None, status: str | None = None
+) -> list[Incident]:
+    """Incidents, oldest first; a customer's own only when `account` is given."""
+    query = _query().order_by(Incident.id)
+    if account is not None:
+        query = query.where(Incident.account_id == account.id)
+    if status is not None:
+        query = query.where(Incident.status == _check_status(status))
+    return list(session.scalars(query))
+
+
+def _lock(session: Session, number: str, account: Account | None) -> Incident:
+    """The incident, row-locked for the rest of the transaction."""
+    return _get(session, number, account, lock=True)
+
+
+def _mark_first_response(incident: Incident, now: dt.datetime) -> None:
+    if incident.first_response_at is None:
+        incident.first_response_at = now
+
+
+def change_status(
+    session: Session,
+    number: str,
+    to_status: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    account: Account | None = None,
+    now: dt.datetime | None = None,
+) -> Incident:
+    """Move an incident to `to_status`, recording who, when and why.
+
+    Staff (no `account`) follow TRANSITIONS; their first move out of "new" is the first
+    response. A customer (`account` given) may only reopen their resolved incident.
+    """
+    now = now or utcnow()
+    _check_status(to_status)
+    actor = required(actor, "actor")
+    incident = _lock(session, number, account)
+    current = incident.status
+    if account is not None and not (current == RESOLVED and to_status == REOPENED_STATUS):
+        if current == CLOSED:
+            raise IncidentClosed(number=incident.number)
+        raise OnlyReopenAllowed(number=incident.number, status=current)
+    if to_status not in TRANSITIONS[current]:
+        raise InvalidTransition(number=incident.number, status=current, target=to_status)
+    if account is None and current == NEW:
+        _mark_first_response(incident, now)
+    incident.status = to_status
+    _event(
+        incident,
+        at=now,
+        actor=actor,
+        kind=STATUS_CHANGED,
+        from_status=current,
+        to_status=to_status,
+        note=(note or "").strip() or None,
+    )
+    session.flush()
+    return incident
+
+
+def acknowledge(session: Session, number: str, *, actor: str, note: str | None = None, now: dt.datetime | None = None) -> Incident:
+    """Staff take notice of a new incident (this is its first response)."""
+    return change_status(session, number, ACKNOWLEDGED, actor=actor, note=note, now=now)
+
+
+def reopen(
+    session: Session,
+    number: str,
+    *,
+    actor: str,
+    account: Account | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> Incident:
+    """Reopen a resolved incident (a customer with `account`, or staff)."""
+    return change_status(session, number, REOPENED_STATUS, actor=actor, note=note, account=account, now=now)
+
+
+def reply(session: Session, number: str, *, actor: str, note: str, now: dt.datetime | None = None) -> Incident:
+    """A staff reply to the customer. The first one is the first response and moves a new
+    incident to "acknowledged" (one event records both)."""
+    now = now or utcnow()
+    note = required(note, "reply")
+    actor = required(actor, "actor")
+    incident = _lock(session, number, None)
+    if incident.status == CLOSED:
+        raise IncidentClosed(number=incident.number)
+    current = incident.status
+    _mark_first_response(incident, now)
+    if current == NEW:
+        incident.status = ACKNOWLEDGED
+        _event(incident, at=now, actor=actor, kind=REPLY, from_status=NEW, to_status=ACKNOWLEDGED, note=note)
+    else:
+        _event(incident, at=now, actor=actor, kind=REPLY, note=note)
+    session.flush()
+    return incident
+
+
+def add_comment(
+    session: Session,
+    number: str,
+    *,
+    actor: str,
+    note: str,
+    account: Account | None = None,
+    now: dt.datetime | None = None,
+) -> Incident:
+    """A note on an open or resolved incident: from the customer (`account`) or an internal
+    staff note. It changes no status and does not count as a first response."""
+    now = now or utcnow()
+    note = required(note, "comment")
+    actor = required(actor, "actor")
+    incident = _lock(session, number, account)
+    if incident.status == CLOSED:
+        raise IncidentClosed(number=incident.number)
+    _event(incident, at=now, actor=actor, kind=COMMENT, note=note)
+    session.flush()
+    return incident
+
+
+def assign(session: Session, number: str, *, assignee: str, actor: str, now: dt.datetime | None = None) -> Incident:
+    """Give an incident to a staff member (staff "take" one by assigning it to themselves)."""
+    now = now or utcnow()
+    assignee = required(assignee, "assignee")
+    actor = required(actor, "actor")
+    incident = _lock(session, number, None)
+    if incident.status == CLOSED:
+        raise IncidentClosed(number=incident.number)
+    incident.assignee = assignee
+    _event(incident, at=now, actor=actor, kind=ASSIGNED, note=assignee)
+    session.flush()
+    return incident
+
+
+def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[tuple[Incident]]:
+    return (
+        _query()
+        .where(
+            Incident.first_response_at.is_(None),
+            Incident.status.in_(OPEN_STATUSES),
+            Incident.first_response_due <= now + within,
+        )
+        .order_by(Incident.first_response_due, Incident.id)
+    )
+
+
+def due_soon(session: Session, *, within: dt.timedelta, now: dt.datetime | None = None) -> list[Incident]:
+    """Unanswered open incidents whose first-response deadline is within `within` of now,
+    or already past, most urgent first."""
+    return list(session.scalars(_due_soon_query(within, now or utcnow())))
+
+
+def claim_sla_warnings(
+    session: Session, *, within: dt.timedelta, now: dt.datetime | None = None
+) -> Sequence[Incident]:
+    """The due-soon incidents nobody has been warned about yet, marked as warned.
+
+    Several bot processes may run this periodic job at once: rows are locked (and rows
+    locked by another process skipped) so each warning is claimed by exactly one of them.
+    On SQLite the whole transaction is serialised (BEGIN IMMEDIATE) to the same effect.
+    """
+    now = now or utcnow()
+    query = (
+        _due_soon_query(within, now)
+        .where(Incident.sla_warned_at.is_(None))
+        .with_for_update(skip_locked=True, of=Incident)
+    )
+    incidents = list(session.scalars(query))
+    for incident in incidents:
+        incident.sla_warned_at = now
+    session.flush()
+    return incidents
