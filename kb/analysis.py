@@ -1,0 +1,227 @@
+"""Text analysis for French and English, shared by the index (Whoosh analyzers) and queries.
+
+One set of plain functions does the work (tokenize → lower-case → French elision → stop
+words → stem → fold accents), so an indexed text and a customer's question always go
+through exactly the same steps. The Whoosh analyzers below only wrap these functions.
+
+Accents: folding happens AFTER stemming (the Snowball French stemmer relies on accents),
+but a customer typing "premiere" reaches the stemmer without them and gets another stem
+("premier" vs "premi" for "première"). So each word yields up to two terms at the same
+position: fold(stem(word)) and stem(fold(word)). Both are indexed and both are searched,
+so accented and bare spellings always share at least one term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, Token
+from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.lang.porter2 import stem as english_stem
+from whoosh.lang.snowball.french import FrenchStemmer
+from whoosh.lang.stopwords import stoplists
+
+# A word keeps its inner apostrophes ("l'activation", "doesn't") so elision can see them,
+# and its hyphens ("D-Link", "wi-fi") so it can also be indexed joined ("dlink", "wifi"),
+# the way customers type it. Digits and letters are split ("24h/24" → 24, h, 24).
+WORD_PATTERN = r"\d+|[^\W\d_]+(?:['’-][^\W\d_]+)*"
+_WORD_RE = re.compile(WORD_PATTERN, re.UNICODE)
+_APOSTROPHES = str.maketrans({"’": "'"})
+
+FRENCH_ELISIONS = frozenset(
+    {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
+)
+
+
+def fold(text: str) -> str:
+    """Remove accents (é→e, ç→c, œ→oe) and lower-case: what people type on any keyboard."""
+    text = text.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _folded_set(words: set[str]) -> frozenset[str]:
+    return frozenset(words | {fold(w) for w in words})
+
+
+# Chat words that carry no topic: greetings, politeness, modal verbs. Without them
+# "bonjour, svp comment activer DAS merci" is as precise as "comment activer DAS".
+_FRENCH_EXTRA = {
+    "bonjour", "bonsoir", "salut", "coucou", "merci", "svp", "stp", "cordialement", "hello",
+    "ça", "cela", "ceci", "cet", "cette", "voici", "voilà", "ici", "là", "très", "aussi",
+    "alors", "donc", "bien", "oui", "non", "si", "y", "chez", "peux", "peut", "pouvez",
+    "pourriez", "puis", "dois", "doit", "devez", "faut", "veux", "voudrais", "aimerais",
+    "savoir", "faire", "fait", "est-ce", "svp", "please", "aider", "aidez", "besoin",
+}
+_ENGLISH_EXTRA = {
+    "hi", "hello", "hey", "please", "pls", "plz", "thanks", "thank", "thx", "regards",
+    "cheers", "would", "could", "can", "cannot", "might", "must", "shall", "may", "also",
+    "get", "got", "want", "wanna", "need", "tell", "know", "let", "us", "im", "ive", "id",
+    "ok", "okay", "yes", "hmm", "anyone", "someone", "somebody", "something",
+}
+# Question words are NOT stop words: they carry the intent ("who can submit" vs "how to
+# submit", "why online"). Common ones ("how", "comment") get a low IDF anyway. "où" stays
+# a stop word: folded, it is "ou" (or), and customers type it without the accent.
+_QUESTION_WORDS = {
+    "fr": {"qui", "quoi", "quand", "pourquoi", "comment", "combien", "quel", "quelle", "quels", "quelles"},
+    "en": {"who", "what", "when", "where", "why", "which", "how"},
+}
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS) - _QUESTION_WORDS["fr"],
+    "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA) - _QUESTION_WORDS["en"],
+}
+
+_ENGLISH_CONTRACTIONS = {"can't": "can", "won't": "will", "cannot": "can", "shan't": "shall"}
+_ENGLISH_SUFFIXES = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
+
+_french_stemmer = FrenchStemmer()
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words with normalised apostrophes; punctuation and emoji are dropped."""
+    return [m.group(0).translate(_APOSTROPHES).lower() for m in _WORD_RE.finditer(text)]
+
+
+def split_compound(token: str, lang: str) -> tuple[list[str], str | None]:
+    """A hyphenated token's parts, and its joined form when it is a real compound.
+
+    "d-link" → (["d", "link"], "dlink"); "est-il" → (["est", "il"], None): French inverted
+    pronouns (-il, -vous, -t-il) are not compounds.
+    """
+    if "-" not in token:
+        return [token], None
+    parts = [p for p in token.split("-") if p]
+    if not parts or "'" in token or is_stop(parts[-1], lang) or len(parts[-1]) == 1:
+        return parts, None
+    return parts, "".join(parts)
+
+
+def strip_clitics(word: str, lang: str) -> str:
+    """French elision (l'activation → activation); English contractions (doesn't → does)."""
+    if "'" not in word:
+        return word
+    if lang == "fr":
+        head, _, rest = word.partition("'")
+        if fold(head) in FRENCH_ELISIONS and rest:
+            return strip_clitics(rest, lang)
+        return word.replace("'", "")
+    if word in _ENGLISH_CONTRACTIONS:
+        return _ENGLISH_CONTRACTIONS[word]
+    for suffix in _ENGLISH_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            return word[: -len(suffix)]
+    return word.replace("'", "")
+
+
+def _is_lone_letter(word: str) -> bool:
+    """"h" of "24h", "j" of "7j/7": noise; a lone digit ("type 2") is kept."""
+    return len(word) == 1 and not word.isdigit()
+
+
+def is_stop(word: str, lang: str) -> bool:
+    return fold(word) in STOP_WORDS[lang]
+
+
+@lru_cache(maxsize=200_000)
+def variants(word: str, lang: str) -> tuple[str, ...]:
+    """The index terms of one (clitic-free, non-stop) word: fold after stem, and stem of fold."""
+    stem = _french_stemmer.stem if lang == "fr" else english_stem
+    first = fold(stem(word))
+    bare = fold(word)
+    second = fold(stem(bare)) if bare != word else first
+    return (first,) if first == second else (first, second)
+
+
+@dataclass(frozen=True)
+class WordTerms:
+    """One content word of a question and the index terms it may match."""
+
+    surface: str  # lower-case, accent-folded, clitic-free: what spelling correction works on
+    terms: tuple[str, ...]
+    joined: bool = False  # the joined form of a compound: a bonus if known, never a penalty
+
+
+def _content(raw: str, lang: str) -> str | None:
+    word = strip_clitics(raw, lang)
+    if not word or is_stop(word, lang) or _is_lone_letter(word):
+        return None
+    return word
+
+
+def analyse(text: str, lang: str) -> list[WordTerms]:
+    """The content words of a text, in order, each with its index terms."""
+    result: list[WordTerms] = []
+    for token in words(text):
+        parts, joined = split_compound(token, lang)
+        for raw in parts:
+            word = _content(raw, lang)
+            if word is not None:
+                result.append(WordTerms(surface=fold(word), terms=variants(word, lang)))
+        if joined is not None and (word := _content(joined, lang)) is not None:
+            result.append(WordTerms(surface=fold(word), terms=variants(word, lang), joined=True))
+    return result
+
+
+def vocabulary_words(text: str, lang: str) -> list[str]:
+    """The spelling vocabulary of a text: folded content words of 3+ letters, unstemmed."""
+    return [w.surface for w in analyse(text, lang) if len(w.surface) >= 3 and w.surface.isalpha()]
+
+
+# --- Whoosh adapters ----------------------------------------------------------------------
+
+
+class _ContentFilter(Filter):
+    """Clitics, stop words and stemming with accent folding, on a Whoosh token stream."""
+
+    def __init__(self, lang: str, stem: bool = True) -> None:
+        self.lang = lang
+        self.stem = stem
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ContentFilter) and (other.lang, other.stem) == (self.lang, self.stem)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            parts, joined = split_compound(token.text, self.lang)
+            for raw in parts if joined is None else [*parts, joined]:
+                word = _content(raw, self.lang)
+                if word is None:
+                    continue
+                if not self.stem:
+                    folded = fold(word)
+                    if len(folded) >= 3 and folded.isalpha():
+                        token.text = folded
+                        yield token
+                    continue
+                # Several terms at one position: the consumer reads token.text at each yield.
+                for term in variants(word, self.lang):
+                    token.text = term
+                    yield token
+
+
+def make_analyzer(lang: str) -> CompositeAnalyzer:
+    """The indexing analyzer of a language (stemmed, folded)."""
+    return RegexTokenizer(WORD_PATTERN) | _ApostropheFilter() | LowercaseFilter() | _ContentFilter(lang)
+
+
+def make_vocabulary_analyzer(lang: str) -> CompositeAnalyzer:
+    """Unstemmed folded words: the dictionary that typo correction looks words up in."""
+    return (
+        RegexTokenizer(WORD_PATTERN) | _ApostropheFilter() | LowercaseFilter() | _ContentFilter(lang, stem=False)
+    )
+
+
+class _ApostropheFilter(Filter):
+    """Typographic apostrophes (’) become ' so elision rules see one character."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ApostropheFilter)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            token.text = token.text.translate(_APOSTROPHES)
+            yield token

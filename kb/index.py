@@ -1,0 +1,231 @@
+"""The Whoosh index: one schema, per-language fields, atomic rebuilds, safe across processes.
+
+Layout of the index directory:
+
+    CURRENT            {"generation": "gen-…", "version": "<content hash>", "format": N}
+    gen-<version>-…/   one complete Whoosh index per build
+    build.lock         filelock: one builder at a time, across processes
+
+A build writes a brand-new generation directory, and only when it is complete does
+CURRENT get replaced (os.replace is atomic), so a reader in another process sees either
+the old index or the new one, never a half-built one. The previous generation is kept
+(a reader may still have it open); older ones are deleted.
+
+Each article is one document. Its text goes only into the fields of its own language
+(title_fr, questions_fr, tags_fr, body_fr or the _en ones), so a search restricted to the
+customer's language fields never touches the other half of the KB. The unstemmed
+`vocab_<lang>` field is the spelling dictionary for typo correction; `strong` and `terms`
+(stored) hold the document's analysed terms, used to measure how much of a question the
+best article covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import whoosh.index
+from filelock import FileLock
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import EmptyIndexError, Index
+
+from kb.analysis import analyse, make_analyzer, make_vocabulary_analyzer
+from kb.articles import LANGS, Article
+
+# Bump when the schema or the analysis changes: every existing index becomes stale.
+INDEX_FORMAT = 2
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = "build.lock"
+TEXT_FIELDS: tuple[str, ...] = ("title", "questions", "tags", "body")
+# Above this many articles the build uses Whoosh's multiprocessing writer.
+PARALLEL_THRESHOLD = 2000
+
+Progress = Callable[[int, int], None]
+
+
+def field_name(part: str, lang: str) -> str:
+    return f"{part}_{lang}"
+
+
+def make_schema() -> Schema:
+    fields: dict[str, object] = {
+        "key": ID(unique=True, stored=True),
+        "slug": ID(stored=True),
+        "lang": ID(stored=True),
+        "title": STORED(),
+        "strong": STORED(),
+        "terms": STORED(),
+    }
+    for lang in LANGS:
+        analyzer = make_analyzer(lang)
+        # Positions only where phrases matter (short, precise fields): a leaner index.
+        fields[field_name("title", lang)] = TEXT(analyzer=analyzer, phrase=True)
+        fields[field_name("questions", lang)] = TEXT(analyzer=analyzer, phrase=True)
+        fields[field_name("tags", lang)] = TEXT(analyzer=analyzer, phrase=False)
+        fields[field_name("body", lang)] = TEXT(analyzer=analyzer, phrase=False)
+        fields[field_name("vocab", lang)] = TEXT(analyzer=make_vocabulary_analyzer(lang), phrase=False)
+    return Schema(**fields)  # type: ignore[arg-type]
+
+
+def _terms(texts: Sequence[str], lang: str) -> str:
+    found: dict[str, None] = {}
+    for text in texts:
+        for word in analyse(text, lang):
+            for term in word.terms:
+                found[term] = None
+    return " ".join(found)
+
+
+def document(article: Article) -> dict[str, str]:
+    lang = article.lang
+    questions = "\n".join(article.questions)
+    tags = "\n".join(article.tags)
+    strong = [article.title, questions, tags]
+    return {
+        "key": f"{article.slug}.{lang}",
+        "slug": article.slug,
+        "lang": lang,
+        "title": article.title,
+        "strong": _terms(strong, lang),
+        "terms": _terms([*strong, article.body], lang),
+        field_name("title", lang): article.title,
+        field_name("questions", lang): questions,
+        field_name("tags", lang): tags,
+        field_name("body", lang): article.body,
+        field_name("vocab", lang): "\n".join([*strong, article.body]),
+    }
+
+
+@dataclass(frozen=True)
+class Pointer:
+    generation: str
+    version: str
+    format: int
+
+
+def read_pointer(index_dir: Path) -> Pointer | None:
+    try:
+        data = json.loads((index_dir / CURRENT_FILE).read_text(encoding="utf-8"))
+        return Pointer(str(data["generation"]), str(data["version"]), int(data["format"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_pointer(index_dir: Path, pointer: Pointer) -> None:
+    tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
+    tmp.write_text(
+        json.dumps({"generation": pointer.generation, "version": pointer.version, "format": pointer.format}),
+        encoding="utf-8",
+    )
+    os.replace(tmp, index_dir / CURRENT_FILE)
+
+
+def is_current(index_dir: Path, version: str) -> bool:
+    pointer = read_pointer(index_dir)
+    return (
+        pointer is not None
+        and pointer.version == version
+        and pointer.format == INDEX_FORMAT
+        and (index_dir / pointer.generation).is_dir()
+    )
+
+
+def _write(ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None) -> None:
+    if procs > 1:
+        writer = ix.writer(procs=procs, limitmb=256, multisegment=False)
+    else:
+        writer = ix.writer(limitmb=256)
+    total = len(articles)
+    for done, article in enumerate(articles, start=1):
+        writer.add_document(**document(article))
+        if progress is not None:
+            progress(done, total)
+    writer.commit()
+
+
+def build(
+    articles: Sequence[Article],
+    index_dir: Path,
+    version: str,
+    *,
+    procs: int | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Build a new generation and publish it; the caller holds the build lock."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = f"gen-{version}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    target = index_dir / generation
+    staging = index_dir / f".building-{generation}"
+    staging.mkdir()
+    try:
+        ix = whoosh.index.create_in(str(staging), make_schema())
+        if procs is None:
+            procs = min(2, os.cpu_count() or 1) if len(articles) >= PARALLEL_THRESHOLD else 1
+        _write(ix, articles, procs, progress)
+        ix.close()
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _write_pointer(index_dir, Pointer(generation, version, INDEX_FORMAT))
+    _prune(index_dir, keep={generation, _previous_generation(index_dir, generation)})
+    return target
+
+
+def _previous_generation(index_dir: Path, current: str) -> str:
+    gens = sorted(
+        (p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != current),
+        key=lambda p: p.stat().st_mtime,
+    )
+    return gens[-1].name if gens else ""
+
+
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Old generations go; the previous one stays for readers that still have it open."""
+    for path in index_dir.iterdir():
+        if path.is_dir() and path.name.startswith(("gen-", ".building-")) and path.name not in keep:
+            if path.name.startswith(".building-") and time.time() - path.stat().st_mtime < 3600:
+                continue  # another builder's work in progress (it holds the lock; be safe)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def ensure(
+    index_dir: Path,
+    version: str,
+    load: Callable[[], Sequence[Article]],
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    lock_timeout: float = 600.0,
+) -> bool:
+    """Make sure the published index matches `version`; build it if not. True if built."""
+    if not force and is_current(index_dir, version):
+        return False
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(index_dir / LOCK_FILE), timeout=lock_timeout):
+        # Another process may have built it while we waited for the lock.
+        if not force and is_current(index_dir, version):
+            return False
+        build(load(), index_dir, version, progress=progress)
+        return True
+
+
+@retry(
+    retry=retry_if_exception_type((FileNotFoundError, EmptyIndexError)),
+    stop=stop_after_attempt(6),
+    wait=wait_exponential(multiplier=0.02, max=0.5),
+    reraise=True,
+)
+def open_current(index_dir: Path) -> tuple[Index, Pointer]:
+    """Open the published generation. Retried: a rebuild may switch it under our feet."""
+    pointer = read_pointer(index_dir)
+    if pointer is None:
+        raise FileNotFoundError(f"no index published in {index_dir}")
+    return whoosh.index.open_dir(str(index_dir / pointer.generation)), pointer

@@ -1,0 +1,55 @@
+"""`kb lint`: every problem of the article directory, as `file:line: message`.
+
+Per file (see kb.articles.parse_article): YAML errors, missing or wrongly typed fields,
+slug/lang not matching the file name, lang not fr|en, empty body. Across files: duplicate
+slug+lang, a slug in one language only, a `related` slug that no article has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.articles import LANGS, Article, Problem, load_articles, slugs_by_lang
+
+
+@dataclass(frozen=True)
+class LintReport:
+    problems: list[Problem]
+    articles: int
+    slugs: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _related_line(article: Article, slug: str) -> int:
+    """The file line where a related slug is written, else the line of `related:`."""
+    lines = article.path.read_text(encoding="utf-8").splitlines()
+    related_at = 1
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("related:"):
+            related_at = number
+        if related_at > 1 and slug in line:
+            return number
+    return related_at
+
+
+def lint(articles_dir: Path) -> LintReport:
+    loaded = load_articles(articles_dir)
+    problems = list(loaded.problems)
+    by_lang = slugs_by_lang(loaded.articles)
+    all_slugs = set().union(*by_lang.values())
+    for article in loaded.articles:
+        missing = [lang for lang in LANGS if article.slug not in by_lang.get(lang, set())]
+        for lang in missing:
+            problems.append(
+                Problem(article.path, 1, f"missing translation: no '{lang}' article for slug '{article.slug}'")
+            )
+        for slug in article.related:
+            if slug not in all_slugs:
+                problems.append(
+                    Problem(article.path, _related_line(article, slug), f"unknown related slug '{slug}'")
+                )
+    return LintReport(problems=sorted(problems), articles=len(loaded.articles), slugs=len(all_slugs))
