@@ -30,6 +30,9 @@ from kb.lang import detect_language
 from kb.search import Hit, LanguageSearch, Ranking
 
 MAX_ALTERNATIVES = 3
+# Below the answer threshold, articles still worth offering as "the closest articles":
+# those that account for a fair part of the question, not any article sharing one word.
+RELATED_MIN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,8 @@ class KnowledgeBase:
         detected = detect_language(question)
         ranking = self._best_ranking(question, detected or lang)
         best = ranking.best
-        answer_lang = lang or detected or (best.lang if best and confident(ranking) else None)
-        answer_lang = answer_lang or self.default_lang
+        # Undetected language: the language whose fields matched the question best.
+        answer_lang = lang or detected or (best.lang if best else self.default_lang)
         if best is None:
             return Answer(lang=answer_lang, answered=False, article=None, score=0.0)
         answered = confident(ranking)
@@ -180,8 +183,8 @@ class KnowledgeBase:
                 score=round(confidence(best), 3),
                 alternatives=refs[1 : 1 + MAX_ALTERNATIVES],
             )
-        # Not sure: the closest articles, only those sharing some content with the question.
-        related = [hit for hit in ranking.hits if hit.coverage > 0]
+        # Not sure: offer the closest articles, if any is close enough to be worth a look.
+        related = [hit for hit in ranking.hits if confidence(hit) >= RELATED_MIN_CONFIDENCE]
         return Answer(
             lang=answer_lang,
             answered=False,

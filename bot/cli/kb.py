@@ -1,9 +1,172 @@
-"""CLI commands (being written)."""
+"""Editor commands: `helpdesk kb lint|index|search|new|eval` and `helpdesk ask`.
+
+Paths come from the settings: articles in HELPDESK_KB_DIR (default kb/articles), the
+index in HELPDESK_INDEX_DIR (default $HELPDESK_DATA_DIR/index).
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.cli.common import echo_json, runtime
+from kb import KnowledgeBase
+from kb.articles import LANGS, SLUG_RE, scaffold
+from kb.evaluate import EvalFileError, evaluate, read_cases
+from kb.lint import lint
+
+LANG_CHOICE = click.Choice(list(LANGS))
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing when output is piped (scripts, CI)."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def open_kb(*, force: bool = False) -> KnowledgeBase:
+    settings = runtime().settings
+    with _progress("Indexing articles") as progress:
+        kb = KnowledgeBase(settings.articles_dir, settings.index_dir, default_lang=settings.default_lang)
+        kb.reload(force=force, progress=progress)  # builds when missing, stale or forced
+    return kb
+
+
+@click.group("kb")
+def kb_group() -> None:
+    """Knowledge base: check, index, search and write articles."""
+
+
+@kb_group.command("lint")
+def lint_command() -> None:
+    """Check every article; exit 1 with file:line messages if any is broken."""
+    articles_dir = runtime().settings.articles_dir
+    report = lint(articles_dir)
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    if not report.ok:
+        click.echo(f"{len(report.problems)} problem(s) in {articles_dir}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {report.articles} articles, {report.slugs} slugs in {', '.join(LANGS)}, no problem.")
+
+
+@kb_group.command("index")
+def index_command() -> None:
+    """(Re)build the search index from the articles."""
+    kb = open_kb(force=True)
+    try:
+        click.echo(f"Indexed {len(kb.articles())} articles, version {kb.version}, in {kb.index_dir}")
+    finally:
+        kb.close()
+
+
+@kb_group.command("search")
+@click.argument("query")
+@click.option("--lang", type=LANG_CHOICE, default=None, help="Search these language fields (default: detected).")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search_command(query: str, lang: str | None, limit: int, as_json: bool) -> None:
+    """Ranked articles for QUERY, as the bot's search sees them."""
+    kb = open_kb()
+    try:
+        results = kb.search(query, lang=lang, limit=limit)
+    finally:
+        kb.close()
+    if as_json:
+        echo_json([{**ref.to_dict(), "score": score} for ref, score in results])
+        return
+    if not results:
+        click.echo("No article matches.")
+    for rank, (ref, score) in enumerate(results, start=1):
+        click.echo(f"{rank:>2}. {score:8.3f}  {ref.slug} ({ref.lang})  {ref.title}")
+
+
+@kb_group.command("new")
+@click.argument("slug")
+@click.option("--lang", type=LANG_CHOICE, required=True)
+def new_command(slug: str, lang: str) -> None:
+    """Create kb/articles/SLUG.LANG.md with its front matter filled in."""
+    if not SLUG_RE.match(slug):
+        raise click.ClickException(f"slug {slug!r} must be lower-case words joined by '-' (e.g. das-activate)")
+    articles_dir = runtime().settings.articles_dir
+    path = articles_dir / f"{slug}.{lang}.md"
+    if path.exists():
+        raise click.ClickException(f"{path} already exists")
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(scaffold(slug, lang), encoding="utf-8")
+    click.echo(str(path))
+
+
+@kb_group.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON, with every failure.")
+def eval_command(file: Path, as_json: bool) -> None:
+    """Measure answers on a JSON-lines question set ({"q", "lang", "slug"|null})."""
+    try:
+        cases = read_cases(file)
+    except EvalFileError as err:
+        raise click.ClickException(str(err)) from err
+    kb = open_kb()
+    try:
+        report = evaluate(kb, cases)
+    finally:
+        kb.close()
+    data = report.to_dict()
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"questions: {report.total} ({report.in_scope} in scope, {report.out_of_scope} out of scope)")
+    click.echo(f"top-1: {data['top1_pct']}%   top-3: {data['top3_pct']}%   answered correctly: {data['answered_correct_pct']}%")
+    click.echo(f"language: {data['language_pct']}%")
+    click.echo(f"wrong answers on out-of-scope questions: {report.wrong_out_of_scope}")
+    click.echo(f"missed answers: {report.missed}   wrong article: {report.wrong_in_scope}")
+    for failure in report.failures:
+        click.echo(
+            f"  line {failure['line']}: {', '.join(failure['problems'])}: {failure['q']!r} "
+            f"expected {failure['expected']}, got {failure['got']} (closest {', '.join(failure['closest'])})"
+        )
+
+
+@click.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def ask_command(question: str, as_json: bool) -> None:
+    """What the bot would answer to QUESTION."""
+    kb = open_kb()
+    try:
+        answer = kb.ask(question)
+        article = kb.article(answer.article.slug, answer.article.lang) if answer.article else None
+    finally:
+        kb.close()
+    if as_json:
+        echo_json(answer.to_dict())
+        return
+    if answer.answered and article is not None:
+        click.echo(f"{article.title}  [{article.slug}.{article.lang}, confidence {answer.score}]")
+        click.echo(article.summary)
+    else:
+        click.echo(f"No confident answer (confidence {answer.score}).")
+    if answer.alternatives:
+        label = "See also" if answer.answered else "Closest articles"
+        click.echo(f"{label}: " + "; ".join(f"{ref.title} [{ref.slug}]" for ref in answer.alternatives))
 
 
 def register(cli: click.Group) -> None:
-    return None
+    cli.add_command(kb_group)
+    cli.add_command(ask_command)
