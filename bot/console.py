@@ -1,0 +1,121 @@
+"""The terminal adapter: the same conversations as in Slack, with no Slack workspace.
+
+Two modes over one `Assistant`:
+- interactive (a terminal): colours (rich), numbered choices — typing the number or the
+  label works —, line editing and history (readline, kept in the data directory);
+- `--jsonl` (automation): one user message per input line, exactly one JSON line per
+  message, flushed: {"replies": [{"text": …, "choices": [{"value": …, "label": …}]}],
+  "waiting_for": <slot or null>}. Blank lines are not messages and get no answer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy import Engine
+
+from bot.conversation import Assistant, Outcome
+from bot.flows.engine import ChatUser, Choice
+from bot.i18n import texts_for
+from services.errors import N_
+from storage.db import alembic_config
+
+WORKSPACE = "console"
+THREAD = "console"
+
+
+class DatabaseNotReady(Exception):
+    """The database is missing tables or lags behind the code's migrations."""
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    """Refuse to talk on a database that `helpdesk db upgrade` has not brought up to date."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise DatabaseNotReady(
+            f"the database is not migrated (at {current or 'nothing'}, code needs {head}): "
+            "run `helpdesk db upgrade` first"
+        )
+
+
+def console_user(
+    *, user_id: str | None, email: str | None, name: str | None, lang: str | None, tz: str | None
+) -> ChatUser:
+    return ChatUser(
+        workspace_id=WORKSPACE,
+        user_id=user_id or (email or "console-user").strip().lower(),
+        thread_key=THREAD,
+        email=email,
+        name=name,
+        tz=tz,
+        locale=lang,
+    )
+
+
+def run_jsonl(assistant: Assistant, user: ChatUser, stdin: IO[str], stdout: IO[str]) -> int:
+    count = 0
+    for line in stdin:
+        message = line.rstrip("\r\n")
+        if not message.strip():
+            continue
+        outcome = assistant.handle(user, message)
+        stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
+        stdout.flush()
+        count += 1
+    return count
+
+
+def _setup_history(path: Path) -> None:
+    try:
+        import readline
+    except ImportError:  # not on every platform; the console works without it
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        readline.read_history_file(path)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    import atexit
+
+    atexit.register(readline.write_history_file, path)
+
+
+def _show(console: Console, outcome: Outcome) -> list[Choice]:
+    """Print the replies; return the choices the user can now pick by number."""
+    offered: list[Choice] = []
+    for reply in outcome.replies:
+        console.print(f"[bold cyan]bot ›[/] {escape(reply.text)}")
+        for choice in reply.choices:
+            offered.append(choice)
+            console.print(f"   [yellow]{len(offered)}.[/] {escape(choice.label)}")
+    return offered
+
+
+def run_interactive(assistant: Assistant, user: ChatUser, history: Path, console: Console | None = None) -> None:
+    console = console or Console(highlight=False)
+    _setup_history(history)
+    texts = texts_for(user.locale)
+    console.print(f"[dim]{escape(texts.gettext(N_('Type your message and press Enter; Ctrl-D to quit.')))}[/]")
+    offered: list[Choice] = []
+    while True:
+        try:
+            message = console.input("[bold green]you ›[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not message.strip():
+            continue
+        raw = message.strip()
+        # A number picks among the choices just shown, wherever they came from.
+        if raw.isdigit() and 1 <= int(raw) <= len(offered):
+            message = offered[int(raw) - 1].value
+        offered = _show(console, assistant.handle(user, message))

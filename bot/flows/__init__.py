@@ -1,0 +1,11 @@
+"""Channel-agnostic conversations: the engine, one module per flow, and the look-ups."""
+
+from __future__ import annotations
+
+from bot.flows import activation, check_incident, incident, registration
+from bot.flows.engine import Flow
+
+FLOWS: dict[str, Flow] = {
+    flow.name: flow
+    for flow in (registration.FLOW, activation.FLOW, incident.FLOW, check_incident.FLOW)
+}

@@ -1,0 +1,185 @@
+"""DAS activation: terms, product, code, service purchase date, site, confirm.
+
+The code is checked at its own step (so a wrong code is refused right away and counts
+for the rate limit), checked again with the service purchase date, and the activation
+itself re-checks everything under a lock at confirm time: a code is used once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+from bot.flows.common import (
+    prompt_site_country,
+    resolve_site,
+    site_choices,
+    site_slots,
+    site_summary,
+    validate_site_country,
+    validate_site_value,
+)
+from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
+from bot.i18n import mask_secret
+from services import catalog, das, products
+from services.errors import (
+    N_,
+    ProductNotFound,
+    ServicePurchaseDateInFuture,
+    ServicePurchaseDateRequired,
+    TermsNotAccepted,
+)
+from storage.models import ActivationCode, RegisteredProduct
+
+__all__ = ["prompt_site_country", "validate_site_country"]
+
+
+def on_start(ctx: FlowContext) -> list[Reply] | None:
+    if ctx.account is None or not products.list_products(ctx.session, ctx.account):
+        text = ctx.texts.render("flows/activate_service/no_product.j2")
+        return [Reply(text, [Choice(ctx._(N_("register a product")), ctx._(N_("Register a product")))])]
+    return None
+
+
+def validate_terms(ctx: FlowContext, value: bool) -> bool:
+    if not value:
+        raise TermsNotAccepted()
+    return value
+
+
+def choices_product(ctx: FlowContext) -> list[Choice]:
+    assert ctx.account is not None  # on_start stops the flow without an account
+    return [
+        Choice(p.serial, f"{p.model} — {p.serial}") for p in products.list_products(ctx.session, ctx.account)
+    ]
+
+
+def validate_product(ctx: FlowContext, value: str) -> str:
+    """A serial of one of the user's products, or a search among them."""
+    assert ctx.account is not None
+    try:
+        return products.get_product(ctx.session, ctx.account, value).serial
+    except ProductNotFound:
+        pass
+    matches = products.find_products(ctx.session, ctx.account, value)
+    if len(matches) == 1:
+        return matches[0].serial
+    if len(matches) > 1:
+        raise Invalid(N_("Several of your products match “{query}”: pick one in the list."), query=value)
+    serial = catalog.normalize_serial(value)
+    if products.serial_registered(ctx.session, serial):
+        raise ProductNotFound(serial=serial)
+    raise Invalid(
+        N_(
+            "No product with serial number {serial} is registered. Register it first "
+            "(say “register a product”), then activate the service."
+        ),
+        serial=serial,
+    )
+
+
+def _product(ctx: FlowContext) -> RegisteredProduct:
+    assert ctx.account is not None
+    return products.get_product(ctx.session, ctx.account, ctx.values["product"])
+
+
+def _check(ctx: FlowContext, code: str, service_purchase_date: dt.date | None) -> ActivationCode:
+    assert ctx.account is not None
+    return das.check_code(
+        ctx.session,
+        ctx.account,
+        _product(ctx),
+        code,
+        service_purchase_date,
+        now=ctx.now,
+        max_failures=ctx.settings.code_failures_per_hour,
+    )
+
+
+def prompt_code(ctx: FlowContext) -> dict[str, Any]:
+    assert ctx.account is not None
+    product = _product(ctx)
+    active = [
+        {"service": s.service, "ends_on": ctx.texts.date(s.ends_on)}
+        for s in das.services_on_product(ctx.session, ctx.account, product.serial)
+        if s.ends_on >= ctx.today
+    ]
+    return {"model": product.model, "serial": product.serial, "active": active}
+
+
+def validate_code(ctx: FlowContext, value: str) -> str:
+    try:
+        _check(ctx, value, None)
+    except ServicePurchaseDateRequired:
+        pass  # the code is fine; its purchase date is the next question
+    return das.normalize_code(value)
+
+
+def validate_service_purchase_date(ctx: FlowContext, value: dt.date) -> dt.date:
+    if value > ctx.today:
+        raise ServicePurchaseDateInFuture(date=value)
+    _check(ctx, ctx.values["code"], value)
+    return value
+
+
+def choices_site(ctx: FlowContext) -> list[Choice]:
+    return site_choices(ctx, optional=False)
+
+
+def validate_site(ctx: FlowContext, value: str) -> str:
+    return validate_site_value(ctx, value, optional=False)
+
+
+def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
+    product = _product(ctx)
+    code = _check(ctx, ctx.values["code"], ctx.date("service_purchase_date"))
+    starts_on, ends_on = das.service_period(ctx.now.date(), code.duration_months)
+    return {
+        "service": code.service,
+        "model": product.model,
+        "serial": product.serial,
+        "code": mask_secret(ctx.values["code"]),
+        "service_purchase_date": ctx.texts.date(ctx.date("service_purchase_date") or ctx.today),
+        "site": site_summary(ctx),
+        "starts_on": ctx.texts.date(starts_on),
+        "ends_on": ctx.texts.date(ends_on),
+    }
+
+
+def on_confirm(ctx: FlowContext) -> list[Reply]:
+    assert ctx.account is not None
+    activated = das.activate(
+        ctx.session,
+        ctx.account,
+        serial=ctx.values["product"],
+        code=ctx.values["code"],
+        service_purchase_date=ctx.date("service_purchase_date"),
+        site_id=resolve_site(ctx, ctx.account) or 0,
+        accept_terms=bool(ctx.values.get("terms")),
+        now=ctx.now,
+        max_failures=ctx.settings.code_failures_per_hour,
+    )
+    text = ctx.texts.render(
+        "flows/activate_service/done.j2",
+        service=activated.service,
+        serial=ctx.values["product"],
+        starts_on=ctx.texts.date(activated.starts_on),
+        ends_on=ctx.texts.date(activated.ends_on),
+    )
+    return [Reply(text, [Choice(ctx._(N_("my services")), ctx._(N_("My services")))])]
+
+
+FLOW = Flow(
+    name="activate_service",
+    title=N_("activating a DAS service"),
+    slots=(
+        Slot("terms", YESNO),
+        Slot("product", CHOICE),
+        Slot("code"),
+        Slot("service_purchase_date", DATE),
+        *site_slots(),
+        Slot("confirm", YESNO),
+    ),
+    module=sys.modules[__name__],
+)

@@ -1,0 +1,141 @@
+"""Knowledge-base answers: the short answer, the whole article, related ones, "helpful?".
+
+After an answer the conversation waits (softly) for `feedback`: the user may vote, open
+the whole article or a related one by its choice — or write anything else, which is then
+understood as a new message. The state kept between the two messages is small and
+JSON-serialisable: the article, its language, the logged question and the choices shown.
+
+When the KB has no confident answer, the bot says so, offers the closest articles and
+filing an incident, and the question is logged as unanswered for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.flows.engine import Choice, FlowContext, Reply, match_choice
+from bot.nlu import parse_yes_no
+from services import questions
+from services.errors import N_
+
+KB_FLOW = "kb"
+FEEDBACK = "feedback"
+READ = "read"
+ARTICLE = "article:"
+
+
+def _article(ctx: FlowContext, slug: str, lang: str) -> Any:
+    if ctx.kb is None:
+        return None
+    return ctx.kb.article(slug, lang) or ctx.kb.article(slug, "en" if lang == "fr" else "fr")
+
+
+def _related_choices(ctx: FlowContext, article: Any) -> list[Choice]:
+    choices = []
+    for slug in article.related:
+        related = _article(ctx, slug, ctx.texts.lang)
+        if related is not None:
+            choices.append(Choice(f"{ARTICLE}{slug}", related.title))
+    return choices
+
+
+def _feedback_choices(ctx: FlowContext) -> list[Choice]:
+    return [
+        Choice("yes", ctx._(N_("Yes, it helped"))),
+        Choice("no", ctx._(N_("No, it did not help"))),
+    ]
+
+
+def show_article(
+    ctx: FlowContext, article: Any, question_id: int | None, *, whole: bool = False
+) -> tuple[list[Reply], dict[str, Any]]:
+    """The article's answer (or all of it) with its follow-ups; the state to keep."""
+    template = "kb/article.j2" if whole else "kb/answer.j2"
+    text = ctx.texts.render(template, title=article.title, summary=article.summary, body=article.body)
+    choices = [] if whole else [Choice(READ, ctx._(N_("Read the whole article")))]
+    choices += _related_choices(ctx, article) + _feedback_choices(ctx)
+    state = {
+        "slug": article.slug,
+        "lang": article.lang,
+        "question_id": question_id,
+        "choices": [c.to_json() for c in choices],
+        "awaiting": FEEDBACK,
+    }
+    return [Reply(text, choices)], state
+
+
+def answer(ctx: FlowContext, question: str, *, in_flow: bool) -> tuple[list[Reply], dict[str, Any] | None]:
+    """Answer a question from the KB; mid-flow, only the answer (the flow's question follows)."""
+    if ctx.kb is None:
+        return [Reply(ctx._(N_("The knowledge base is not available right now. Please try again later.")))], None
+    result = ctx.kb.ask(question, lang=ctx.texts.lang)
+    best = result.article if result.answered else None
+    logged = questions.record_question(
+        ctx.session,
+        question=question,
+        lang=ctx.texts.lang,
+        answered=best is not None,
+        slug=best.slug if best else None,
+        score=float(result.score),
+        workspace_id=ctx.user.workspace_id,
+        user_id=ctx.user.user_id,
+        now=ctx.now,
+    )
+    article = _article(ctx, best.slug, best.lang) if best else None
+    if article is not None:
+        if in_flow:
+            text = ctx.texts.render("kb/answer.j2", title=article.title, summary=article.summary, body="")
+            return [Reply(text)], None
+        return show_article(ctx, article, logged.id)
+    alternatives = [Choice(f"{ARTICLE}{ref.slug}", ref.title) for ref in result.alternatives]
+    text = ctx.texts.render("kb/no_answer.j2", alternatives=bool(alternatives), in_flow=in_flow)
+    if in_flow:
+        return [Reply(text)], None
+    choices = alternatives + [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))]
+    state = {"choices": [c.to_json() for c in choices], "question_id": logged.id, "awaiting": None}
+    return [Reply(text, choices)], state
+
+
+def follow_up(
+    ctx: FlowContext, state: dict[str, Any], text: str
+) -> tuple[list[Reply], dict[str, Any] | None] | str | None:
+    """The user's answer to an answer's follow-ups: replies and the state to keep; or the
+    text of a chosen choice to understand as a new message ("report an incident"); or None
+    when the message is about something else."""
+    choices = [Choice(c["value"], c["label"]) for c in state.get("choices", [])]
+    chosen = match_choice(text, choices)
+    awaiting = state.get("awaiting") == FEEDBACK
+    vote = parse_yes_no(text) if awaiting and chosen is None else None
+    if chosen is not None and chosen.value in ("yes", "no"):
+        vote = chosen.value == "yes"
+    if vote is not None:
+        questions.record_feedback(
+            ctx.session,
+            slug=state["slug"],
+            lang=state["lang"],
+            helpful=vote,
+            question_id=state.get("question_id"),
+            workspace_id=ctx.user.workspace_id,
+            user_id=ctx.user.user_id,
+            now=ctx.now,
+        )
+        if vote:
+            return [Reply(ctx._(N_("Thank you for your feedback!")))], None
+        sorry = ctx._(
+            N_(
+                "Thank you for telling me. Try asking in other words, or report an incident "
+                "and the support team will help you."
+            )
+        )
+        return [Reply(sorry, [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))])], None
+    if chosen is None:
+        return None
+    if chosen.value == READ and "slug" in state:
+        article = _article(ctx, state["slug"], state["lang"])
+        if article is not None:
+            return show_article(ctx, article, state.get("question_id"), whole=True)
+    if chosen.value.startswith(ARTICLE):
+        article = _article(ctx, chosen.value[len(ARTICLE):], ctx.texts.lang)
+        if article is not None:
+            return show_article(ctx, article, state.get("question_id"))
+    return chosen.value  # "report an incident" and the like: understood as a new message

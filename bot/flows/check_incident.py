@@ -1,0 +1,95 @@
+"""Incident status: which incident (unless the number was in the message), then its state.
+
+Only the user's own account's incidents are found; another account's number is answered
+exactly like a number that does not exist.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Reply, Slot
+from services import incidents
+from services.errors import N_, IncidentNotFound
+from storage.models import Incident
+
+STATUS_LABELS = {
+    incidents.NEW: N_("new"),
+    incidents.ACKNOWLEDGED: N_("acknowledged by the support team"),
+    incidents.IN_PROGRESS: N_("in progress"),
+    incidents.WAITING_ON_CUSTOMER: N_("waiting for your answer"),
+    incidents.RESOLVED: N_("resolved"),
+    incidents.CLOSED: N_("closed"),
+}
+
+
+def status_label(ctx: FlowContext, status: str) -> str:
+    return ctx._(STATUS_LABELS.get(status, status))
+
+
+def on_start(ctx: FlowContext) -> list[Reply] | None:
+    if ctx.account is None or not incidents.list_incidents(ctx.session, account=ctx.account):
+        if "incident_number" in ctx.values:
+            return [Reply(ctx.texts.refusal(IncidentNotFound(number=ctx.values["incident_number"])))]
+        return [Reply(ctx._(N_("You have not reported any incident yet.")), report_choice(ctx))]
+    if "incident_number" in ctx.values:
+        # The number came with the request ("where is INC-000042"): check it like an answer.
+        try:
+            ctx.values = {**ctx.values, "incident_number": validate_incident_number(ctx, ctx.values["incident_number"])}
+        except IncidentNotFound as err:
+            return [Reply(ctx.texts.refusal(err))]
+    return None
+
+
+def report_choice(ctx: FlowContext) -> list[Choice]:
+    return [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))]
+
+
+def choices_incident_number(ctx: FlowContext) -> list[Choice]:
+    assert ctx.account is not None
+    found = incidents.list_incidents(ctx.session, account=ctx.account)
+    return [
+        Choice(i.number or "", f"{i.number} — {i.summary} ({status_label(ctx, i.status)})")
+        for i in reversed(found)
+    ]
+
+
+def validate_incident_number(ctx: FlowContext, value: str) -> str:
+    number = incidents.parse_number(value.replace("#", "").replace("n°", "").strip())
+    if number is None or ctx.account is None:
+        raise IncidentNotFound(number=value)
+    return incidents.get_incident(ctx.session, number, account=ctx.account).number or number
+
+
+def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
+    text = ctx.texts.render(
+        "flows/check_incident/detail.j2",
+        number=incident.number,
+        summary=incident.summary,
+        service=incident.subscription.service,
+        status=status_label(ctx, incident.status),
+        created=ctx.texts.datetime(incident.created_at),
+        due=ctx.texts.datetime(incident.first_response_due),
+        answered=ctx.texts.datetime(incident.first_response_at) if incident.first_response_at else None,
+        waiting=incident.status == incidents.WAITING_ON_CUSTOMER,
+        resolved=incident.status == incidents.RESOLVED,
+    )
+    choices = []
+    if incident.status == incidents.RESOLVED:
+        label = ctx._(N_("Reopen {number}")).format(number=incident.number)
+        choices.append(Choice(ctx._(N_("reopen {number}")).format(number=incident.number), label))
+    return Reply(text, choices)
+
+
+def on_complete(ctx: FlowContext) -> list[Reply]:
+    assert ctx.account is not None
+    incident = incidents.get_incident(ctx.session, ctx.values["incident_number"], account=ctx.account)
+    return [incident_reply(ctx, incident)]
+
+
+FLOW = Flow(
+    name="check_incident",
+    title=N_("checking an incident"),
+    slots=(Slot("incident_number", CHOICE),),
+    module=sys.modules[__name__],
+)

@@ -1,0 +1,217 @@
+"""Slots several flows share: the account (onboarding) and the site address.
+
+Onboarding: a user with no linked account is asked only what is missing (e-mail when the
+profile has none, name when the profile has none, company, country); the account is
+created by the flow's own confirm action, in the same transaction as the rest. A user whose
+profile e-mail matches an existing account is linked before any flow starts
+(`bot.conversation`), so these slots are not needed then.
+
+Site: one choice per site of the account, plus "create a new site address" (then street,
+postal code, city and country are asked) and, where a site is optional, "no site".
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale
+
+from bot.flows.engine import CHOICE, Choice, FlowContext, Invalid, Slot
+from bot.nlu import normalize
+from services import accounts, sites
+from services.errors import N_, InvalidEmail
+from storage.models import Account, SiteAddress
+
+NEW_SITE = "new"
+NO_SITE = "none"
+_NONE_WORDS = frozenset({"none", "no", "non", "aucune", "aucun", "rien", "n a", "na", "-", "personal", "personnel", "particulier", "individual"})
+
+
+def needs_account(ctx: FlowContext) -> bool:
+    return ctx.account is None
+
+
+def _profile_email_usable(ctx: FlowContext) -> bool:
+    if not ctx.user.email:
+        return False
+    try:
+        accounts.validate_email(ctx.user.email)
+    except InvalidEmail:
+        return False
+    return True
+
+
+def account_slots() -> tuple[Slot, ...]:
+    return (
+        Slot("email", needed=lambda ctx: needs_account(ctx) and not _profile_email_usable(ctx)),
+        Slot("name", needed=lambda ctx: needs_account(ctx) and not (ctx.user.name or "").strip()),
+        Slot("company", needed=needs_account),
+        Slot("country", needed=needs_account),
+    )
+
+
+def site_slots() -> tuple[Slot, ...]:
+    def new_site(ctx: FlowContext) -> bool:
+        return ctx.values.get("site") == NEW_SITE
+
+    return (
+        Slot("site", CHOICE),
+        Slot("street", needed=new_site),
+        Slot("postal_code", needed=new_site),
+        Slot("city", needed=new_site),
+        Slot("country", key="site_country", needed=new_site),
+    )
+
+
+# --- account ---------------------------------------------------------------------------
+
+
+def validate_email(ctx: FlowContext, value: str) -> str:
+    email = accounts.validate_email(value)
+    if accounts.find_account(ctx.session, email) is not None:
+        # Typing an address proves nothing: linking it here would hand over the account.
+        raise Invalid(
+            N_(
+                "An account already uses {email}. For your security I cannot link it from here: "
+                "write to me from the chat account that uses this address, or give another address."
+            ),
+            email=email,
+        )
+    return email
+
+
+def validate_name(ctx: FlowContext, value: str) -> str:
+    if len(value) > 200:
+        raise Invalid(N_("That is too long: at most {limit} characters."), limit=200)
+    return value
+
+
+def validate_company(ctx: FlowContext, value: str) -> str:
+    if normalize(value) in _NONE_WORDS:
+        return ""
+    return validate_name(ctx, value)
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Country names in French and English, normalised → ISO code ("etats unis" → "US")."""
+    names: dict[str, str] = {}
+    for lang in ("en", "fr"):
+        for code, name in Locale.parse(lang).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names[normalize(name)] = code
+    names.update({"usa": "US", "us": "US", "uk": "GB", "england": "GB", "angleterre": "GB"})
+    return names
+
+
+def parse_country(value: str) -> str:
+    names = _country_names()
+    key = normalize(value)
+    if key in names:
+        return names[key]
+    if len(key) == 2 and key.upper() in set(names.values()):
+        return key.upper()
+    raise Invalid(N_("I do not know the country “{country}”. Give its name or its two-letter code, e.g. FR, US or CA."), country=value)
+
+
+def validate_country(ctx: FlowContext, value: str) -> str:
+    return parse_country(value)
+
+
+def validate_site_country(ctx: FlowContext, value: str) -> str:
+    return parse_country(value)
+
+
+def country_name(ctx: FlowContext, code: str | None) -> str:
+    if not code:
+        return ""
+    return ctx.texts.locale.territories.get(code, code)
+
+
+def ensure_account(ctx: FlowContext) -> Account:
+    """The user's account, created from the onboarding answers when there is none yet."""
+    if ctx.account is not None:
+        return ctx.account
+    account = accounts.create_account(
+        ctx.session,
+        email=ctx.values.get("email") or ctx.user.email or "",
+        name=ctx.values.get("name") or ctx.user.name or "",
+        company=ctx.values.get("company") or None,
+        country=ctx.values.get("country") or None,
+        now=ctx.now,
+    )
+    accounts.link_slack_user(ctx.session, ctx.user.workspace_id, ctx.user.user_id, account, now=ctx.now)
+    ctx.account = account
+    return account
+
+
+def account_summary(ctx: FlowContext) -> dict[str, str] | None:
+    """What the confirm step shows of an account about to be created."""
+    if ctx.account is not None:
+        return None
+    return {
+        "email": ctx.values.get("email") or ctx.user.email or "",
+        "name": ctx.values.get("name") or ctx.user.name or "",
+        "company": ctx.values.get("company") or "",
+        "country": country_name(ctx, ctx.values.get("country")),
+    }
+
+
+# --- site ------------------------------------------------------------------------------
+
+
+def site_label(ctx: FlowContext, site: SiteAddress) -> str:
+    return f"{site.street}, {site.postal_code} {site.city}, {country_name(ctx, site.country)}"
+
+
+def site_choices(ctx: FlowContext, *, optional: bool) -> list[Choice]:
+    existing = sites.list_sites(ctx.session, ctx.account) if ctx.account is not None else []
+    choices = [Choice(str(site.id), site_label(ctx, site)) for site in existing]
+    choices.append(Choice(NEW_SITE, ctx._(N_("Create a new site address"))))
+    if optional:
+        choices.append(Choice(NO_SITE, ctx._(N_("No site for now"))))
+    return choices
+
+
+def validate_site_value(ctx: FlowContext, value: str, *, optional: bool) -> str:
+    if value == NEW_SITE or (optional and value == NO_SITE):
+        return value
+    if value.isdigit() and ctx.account is not None:
+        sites.get_site(ctx.session, ctx.account, int(value))
+        return value
+    raise Invalid(N_("Please pick one of your sites, or create a new site address."))
+
+
+def site_summary(ctx: FlowContext) -> str:
+    """The chosen or new site, as the confirm step shows it ("" when there is none)."""
+    choice = ctx.values.get("site")
+    if choice == NEW_SITE:
+        country = country_name(ctx, ctx.values.get("site_country"))
+        return f"{ctx.values['street']}, {ctx.values['postal_code']} {ctx.values['city']}, {country}"
+    if choice and choice != NO_SITE and ctx.account is not None:
+        return site_label(ctx, sites.get_site(ctx.session, ctx.account, int(choice)))
+    return ""
+
+
+def resolve_site(ctx: FlowContext, account: Account) -> int | None:
+    """The site id to use at confirm time, creating the new site address if one was asked."""
+    choice = ctx.values.get("site")
+    if choice == NEW_SITE:
+        site = sites.add_site(
+            ctx.session,
+            account,
+            street=ctx.values["street"],
+            postal_code=ctx.values["postal_code"],
+            city=ctx.values["city"],
+            country=ctx.values["site_country"],
+            now=ctx.now,
+        )
+        return site.id
+    if choice and choice != NO_SITE:
+        return int(choice)
+    return None
+
+
+def prompt_site_country(ctx: FlowContext) -> dict[str, str]:
+    known = ctx.values.get("country") or (ctx.account.country if ctx.account else None)
+    return {"suggestion": country_name(ctx, known)}

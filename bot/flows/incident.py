@@ -1,0 +1,125 @@
+"""Filing an incident: subscription, summary, description, confirm.
+
+Free tiers are refused kindly, with the self-help resources. The incident is filed with
+an idempotency key unique to this flow run, so a confirm delivered twice (a retry, a
+double click, two processes) files one incident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+from bot.flows.engine import CHOICE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
+from services import incidents, sla, subscriptions
+from services.errors import N_, FreeTierNoIncidents
+from storage.models import Subscription
+
+SUMMARY_MAX = incidents.SUMMARY_MAX
+
+_CHANNELS = {"phone": N_("phone"), "email": N_("e-mail"), "web": N_("web"), "self-service": N_("online self-service")}
+
+
+def _subscriptions(ctx: FlowContext) -> list[Subscription]:
+    if ctx.account is None:
+        return []
+    return subscriptions.list_subscriptions(ctx.session, ctx.account)
+
+
+def on_start(ctx: FlowContext) -> list[Reply] | None:
+    held = _subscriptions(ctx)
+    if not held:
+        return [Reply(ctx.texts.render("flows/file_incident/no_subscription.j2"))]
+    if all(s.tier != "paid" for s in held):
+        services = ctx.texts.join([s.service for s in held])
+        refusal = ctx.texts.refusal(FreeTierNoIncidents(service=services))
+        return [Reply(refusal), Reply(ctx.texts.render("flows/file_incident/self_help.j2"))]
+    return None
+
+
+def tier_label(ctx: FlowContext, subscription: Subscription) -> str:
+    if subscription.tier == "paid":
+        return ctx._(N_("type {type}, paid")).format(type=subscription.type)
+    return ctx._(N_("type {type}, free")).format(type=subscription.type)
+
+
+def choices_subscription(ctx: FlowContext) -> list[Choice]:
+    # Paid first: those are the ones an incident can be filed on.
+    ordered = sorted(_subscriptions(ctx), key=lambda s: (s.tier != "paid", s.service.casefold()))
+    return [Choice(s.service, f"{s.service} ({tier_label(ctx, s)})") for s in ordered]
+
+
+def validate_subscription(ctx: FlowContext, value: str) -> str:
+    assert ctx.account is not None
+    subscription = subscriptions.get_subscription(ctx.session, ctx.account, value)
+    if subscription.tier != "paid":
+        raise FreeTierNoIncidents(service=subscription.service)
+    return subscription.service
+
+
+def validate_summary(ctx: FlowContext, value: str) -> str:
+    if len(value) > SUMMARY_MAX:
+        raise Invalid(N_("That is too long: at most {limit} characters."), limit=SUMMARY_MAX)
+    return value
+
+
+def channels_text(ctx: FlowContext, subscription: Subscription) -> str:
+    names = sla.support_channels(subscription.type, subscription.tier)
+    return ctx.texts.join([ctx._(_CHANNELS.get(name, name)) for name in names])
+
+
+def _subscription(ctx: FlowContext) -> Subscription:
+    assert ctx.account is not None
+    return subscriptions.get_subscription(ctx.session, ctx.account, ctx.values["subscription"])
+
+
+def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
+    subscription = _subscription(ctx)
+    hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
+    return {
+        "service": subscription.service,
+        "summary": ctx.values["summary"],
+        "description": ctx.values["description"],
+        "target": ctx.texts.duration(dt.timedelta(hours=hours)),
+    }
+
+
+def on_confirm(ctx: FlowContext) -> list[Reply]:
+    assert ctx.account is not None
+    subscription = _subscription(ctx)
+    incident = incidents.create_incident(
+        ctx.session,
+        ctx.account,
+        service=subscription.service,
+        summary=ctx.values["summary"],
+        description=ctx.values["description"],
+        actor=ctx.account.email,
+        lang=ctx.texts.lang,
+        idempotency_key=ctx.run_id,
+        now=ctx.now,
+        calendar=sla.SupportCalendar(ctx.settings.support_tz),
+    )
+    hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
+    text = ctx.texts.render(
+        "flows/file_incident/done.j2",
+        number=incident.number,
+        due=ctx.texts.datetime(incident.first_response_due),
+        target=ctx.texts.duration(dt.timedelta(hours=hours)),
+        channels=channels_text(ctx, subscription),
+        english_note=ctx.texts.lang != "en",
+    )
+    return [Reply(text, [Choice(ctx._(N_("my incidents")), ctx._(N_("My incidents")))])]
+
+
+FLOW = Flow(
+    name="file_incident",
+    title=N_("reporting an incident"),
+    slots=(
+        Slot("subscription", CHOICE),
+        Slot("summary"),
+        Slot("description"),
+        Slot("confirm", YESNO),
+    ),
+    module=sys.modules[__name__],
+)

@@ -1,0 +1,124 @@
+"""Product registration: model, serial number, purchase date, optional site, confirm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+from bot.flows.common import (
+    account_slots,
+    account_summary,
+    ensure_account,
+    prompt_site_country,
+    resolve_site,
+    site_choices,
+    site_slots,
+    site_summary,
+    validate_company,
+    validate_country,
+    validate_email,
+    validate_name,
+    validate_site_country,
+    validate_site_value,
+)
+from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Reply, Slot
+from services import catalog, products
+from services.errors import (
+    N_,
+    InvalidSerial,
+    ProductAlreadyRegistered,
+    ProductNotFound,
+    PurchaseDateInFuture,
+    SerialTaken,
+)
+
+__all__ = [
+    "validate_company", "validate_country", "validate_email", "validate_name",
+    "validate_site_country", "prompt_site_country",
+]
+
+
+def choices_model(ctx: FlowContext) -> list[Choice]:
+    return [Choice(m.model, f"{m.model} — {m.name}") for m in catalog.list_models(ctx.session)]
+
+
+def validate_model(ctx: FlowContext, value: str) -> str:
+    return catalog.get_model(ctx.session, value).model
+
+
+def prompt_serial(ctx: FlowContext) -> dict[str, Any]:
+    return {"model": ctx.values["model"]}
+
+
+def validate_serial(ctx: FlowContext, value: str) -> str:
+    model = catalog.get_model(ctx.session, ctx.values["model"])
+    serial = catalog.normalize_serial(value)
+    if not serial or not catalog.serial_matches(model, serial):
+        raise InvalidSerial(serial=value, model=model.model)
+    if products.serial_registered(ctx.session, serial):
+        if ctx.account is not None:
+            try:
+                products.get_product(ctx.session, ctx.account, serial)
+            except ProductNotFound:
+                pass
+            else:
+                raise ProductAlreadyRegistered(serial=serial)
+        raise SerialTaken(serial=serial)
+    return serial
+
+
+def validate_purchase_date(ctx: FlowContext, value: dt.date) -> dt.date:
+    if value > ctx.today:
+        raise PurchaseDateInFuture(date=value)
+    return value
+
+
+def choices_site(ctx: FlowContext) -> list[Choice]:
+    return site_choices(ctx, optional=True)
+
+
+def validate_site(ctx: FlowContext, value: str) -> str:
+    return validate_site_value(ctx, value, optional=True)
+
+
+def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
+    model = catalog.get_model(ctx.session, ctx.values["model"])
+    return {
+        "account": account_summary(ctx),
+        "model": model.model,
+        "model_name": model.name,
+        "serial": ctx.values["serial"],
+        "purchase_date": ctx.texts.date(ctx.date("purchase_date") or ctx.today),
+        "site": site_summary(ctx),
+    }
+
+
+def on_confirm(ctx: FlowContext) -> list[Reply]:
+    account = ensure_account(ctx)
+    product = products.register_product(
+        ctx.session,
+        account,
+        model=ctx.values["model"],
+        serial=ctx.values["serial"],
+        purchase_date=ctx.date("purchase_date") or ctx.today,
+        site_id=resolve_site(ctx, account),
+        today=ctx.today,
+    )
+    text = ctx.texts.render("flows/register_product/done.j2", model=product.model, serial=product.serial)
+    return [Reply(text, [Choice(ctx._(N_("activate a service")), ctx._(N_("Activate a DAS service")))])]
+
+
+FLOW = Flow(
+    name="register_product",
+    title=N_("registering a product"),
+    slots=(
+        *account_slots(),
+        Slot("model", CHOICE),
+        Slot("serial"),
+        Slot("purchase_date", DATE),
+        *site_slots(),
+        Slot("confirm", YESNO),
+    ),
+    module=sys.modules[__name__],
+)

@@ -1,0 +1,296 @@
+"""Understanding a message, in French or English, with typos and missing accents tolerated.
+
+Text is normalised (casefold, accents stripped, punctuation to spaces) and keywords are
+matched per token, fuzzily for words of five letters or more (difflib), so "enregister un
+prodiut" and "etat de mon incident" are understood.
+
+The rule between a knowledge-base question and an action: a message phrased as a how-to
+question ("how do I activate my DAS contract?", "comment activer un service ?") goes to the
+knowledge base; a request or a bare command ("I want to activate a code", "je veux activer
+mon code", "activate a service", "can you register my product") starts the flow. Questions
+about an incident's status ("where is INC-000042", "what is the status of my incident")
+are requests for that status, not how-to questions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from functools import lru_cache
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Intent(str, Enum):
+    CANCEL = "cancel"
+    BACK = "back"
+    HELP = "help"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    SWITCH_LANGUAGE = "switch_language"
+    REGISTER_PRODUCT = "register_product"
+    ACTIVATE_SERVICE = "activate_service"
+    LIST_PRODUCTS = "list_products"
+    LIST_SERVICES = "list_services"
+    FILE_INCIDENT = "file_incident"
+    CHECK_INCIDENT = "check_incident"
+    REOPEN_INCIDENT = "reopen_incident"
+    LIST_INCIDENTS = "list_incidents"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: Intent
+    incident_number: int | None = None  # check_incident: the number given, if any
+    lang: str | None = None  # switch_language: the language asked for
+
+
+def normalize(text: str) -> str:
+    """Casefold, strip accents, turn punctuation (apostrophes included) into spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    spaced = re.sub(r"[^\w?]+", " ", stripped.replace("_", " "))
+    return re.sub(r"\s+", " ", spaced).strip()
+
+
+def tokens(text: str) -> list[str]:
+    return [tok for tok in normalize(text).replace("?", " ").split() if tok]
+
+
+def _matches(token: str, words: frozenset[str]) -> bool:
+    if token in words:
+        return True
+    if len(token) < 5 or token in _VOCABULARY:  # short words are too easy to confuse
+        return False
+    # A typo belongs to the keyword it is closest to among all keywords: "services" is not
+    # a typo of "devices", "prodiut" is one of "produit".
+    return _closest(token) in words
+
+
+@lru_cache(maxsize=4096)
+def _closest(token: str) -> str | None:
+    close = difflib.get_close_matches(token, _FUZZY_VOCABULARY, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _has(toks: list[str], words: frozenset[str]) -> bool:
+    return any(_matches(tok, words) for tok in toks)
+
+
+def _words(*items: str) -> frozenset[str]:
+    return frozenset(word for item in items for word in item.split())
+
+
+_REGISTER = _words(
+    "register registration enregistrer enregistre enregistrement declare declarer add ajouter"
+    " ajout inscrire record new nouveau nouvel nouvelle"
+)
+_PRODUCT = _words("product products produit produits device devices appareil appareils materiel")
+_ACTIVATE = _words("activate activating activation activer active redeem utiliser enter saisir")
+_SERVICE = _words("service services code codes das contract contracts contrat contrats assist")
+_INCIDENT = _words("incident incidents ticket tickets case cases dossier dossiers inc")
+_REPORT = _words(
+    "report file open create submit raise log signaler signale ouvrir creer declarer soumettre"
+    " new nouveau nouvel"
+)
+_STATUS = _words("status statut etat where ou suivi suivre progress avancement track follow news nouvelles")
+_MINE = _words("my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes")
+_VOCABULARY = frozenset().union(
+    _REGISTER, _PRODUCT, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE
+)
+_FUZZY_VOCABULARY = sorted(word for word in _VOCABULARY if len(word) >= 4)
+_CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
+
+_CANCEL = frozenset(
+    {
+        "cancel", "cancel that", "cancel it", "annuler", "annule", "annulez", "annulation", "stop",
+        "abort", "quit", "abandon", "abandonner", "laisse tomber", "laissez tomber", "forget it",
+        "never mind", "nevermind", "cancel please", "annuler svp", "annuler s il vous plait",
+    }
+)
+_BACK = frozenset(
+    {
+        "back", "go back", "retour", "revenir", "precedent", "previous", "etape precedente",
+        "previous step", "retour en arriere", "return",
+    }
+)
+_HELP = frozenset(
+    {
+        "help", "aide", "aidez moi", "help me", "menu", "?", "what can you do", "que sais tu faire",
+        "que pouvez vous faire", "options", "commands", "commandes", "au secours", "help please",
+        "aide svp", "aide moi",
+    }
+)
+_GREETING = frozenset(
+    {
+        "hello", "hi", "hey", "bonjour", "salut", "bonsoir", "coucou", "good morning",
+        "good afternoon", "good evening", "hello there", "hi there", "yo",
+    }
+)
+_THANKS = frozenset(
+    {
+        "thanks", "thank you", "thank you very much", "thanks a lot", "thx", "merci",
+        "merci beaucoup", "merci bien", "super merci", "great thanks", "parfait merci",
+    }
+)
+_REOPEN = _words("reopen rouvrir reouvrir reouverture reopening")
+_YES = frozenset(
+    {
+        "yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure", "oui", "o", "ouais", "d accord",
+        "dac", "confirm", "confirmer", "je confirme", "i confirm", "correct", "c est bon",
+        "c est correct", "absolutely", "vas y", "allez y", "go", "go ahead", "valider", "accept",
+        "accepte", "j accepte", "i accept", "agree", "i agree", "yes please", "oui merci",
+        "oui svp", "bien sur", "of course", "exactement", "tout a fait", "parfait", "confirmed",
+        "confirme", "true", "1 yes",
+    }
+)
+_NO = frozenset(
+    {
+        "no", "n", "non", "nope", "nah", "pas d accord", "refuse", "je refuse", "decline",
+        "i decline", "no thanks", "non merci", "not really", "pas vraiment", "false", "nein",
+        "i do not agree", "je n accepte pas",
+    }
+)
+_LANGUAGE_WORDS = {
+    "english": "en", "anglais": "en", "angl": "en",
+    "french": "fr", "francais": "fr", "franca": "fr", "francophone": "fr",
+}
+_HOWTO_START = (
+    "how", "what", "why", "when", "which", "who", "where", "is", "are", "does", "do", "should",
+    "can i", "may i", "could i", "am i", "will", "comment", "pourquoi", "quand", "quel", "quels",
+    "quelle", "quelles", "qu", "que", "quoi", "combien", "est ce", "dois", "doit", "faut",
+    "puis je", "peut on", "peux je", "ou", "a quoi", "y a t il", "est il", "qui",
+)
+_HOWTO_ANYWHERE = (
+    "how to", "how do", "how can", "how does", "comment faire", "comment on", "comment je",
+    "comment puis", "comment activer", "comment enregistrer", "comment signaler",
+)
+# "Can you register my product" is a request, not a how-to question.
+_REQUEST_START = ("can you", "could you", "would you", "please", "pouvez vous", "peux tu", "pourriez vous", "merci de")
+
+_INCIDENT_NUMBER = re.compile(r"\binc\s*-?\s*(\d{1,9})\b", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"(?:^|\s)(?:n|no|num|numero|number|#)?\s*(\d{1,9})(?:\s|$)")
+
+
+def _starts(norm: str, prefixes: tuple[str, ...]) -> bool:
+    return any(norm == p or norm.startswith(p + " ") for p in prefixes)
+
+
+def _fuzzy_phrase(norm: str, phrases: frozenset[str]) -> bool:
+    """Whole-message match ("anuler", "cancle" still cancel); never on long texts."""
+    if norm in phrases:
+        return True
+    if len(norm) < 4 or len(norm.split()) > 4:
+        return False
+    return bool(difflib.get_close_matches(norm, [p for p in phrases if len(p) >= 4], n=1, cutoff=0.82))
+
+
+def is_howto_question(text: str) -> bool:
+    norm = normalize(text).replace("?", " ").strip()
+    if _starts(norm, _REQUEST_START):
+        return False
+    return _starts(norm, _HOWTO_START) or any(f" {p} " in f" {norm} " for p in _HOWTO_ANYWHERE)
+
+
+def looks_like_question(text: str) -> bool:
+    """Mid-flow: is this a question to answer before asking our own again?"""
+    return text.strip().endswith("?") or is_howto_question(text)
+
+
+def parse_yes_no(text: str) -> bool | None:
+    norm = normalize(text).replace("?", " ").strip()
+    if norm in _YES:
+        return True
+    if norm in _NO:
+        return False
+    first = norm.split(" ", 1)[0] if norm else ""
+    if first in {"yes", "oui", "ok", "okay", "yep", "sure", "ouais"}:
+        return True
+    if first in {"no", "non", "nope"}:
+        return False
+    if _fuzzy_phrase(norm, _YES - {"o", "y", "go", "ok"}):
+        return True
+    if _fuzzy_phrase(norm, _NO - {"n", "no"}):
+        return False
+    return None
+
+
+def incident_number_in(text: str) -> int | None:
+    """INC-000042, inc 42, "incident 42", "incident n° 42" → 42."""
+    found = _INCIDENT_NUMBER.search(text)
+    if found:
+        return int(found.group(1))
+    norm = normalize(text)
+    if _has(norm.split(), _INCIDENT):
+        bare = _BARE_NUMBER.findall(norm)
+        if len(bare) == 1:
+            return int(bare[0])
+    return None
+
+
+def requested_language(text: str) -> str | None:
+    """"in English please", "en français", "parlez-moi en anglais" → the language asked for."""
+    toks = tokens(text)
+    if not toks or len(toks) > 6:
+        return None
+    asked = {lang for tok in toks for word, lang in _LANGUAGE_WORDS.items() if tok == word}
+    if not asked:
+        asked = {
+            lang for tok in toks if len(tok) >= 6
+            for word, lang in _LANGUAGE_WORDS.items() if len(word) >= 6
+            and difflib.SequenceMatcher(None, tok, word).ratio() >= 0.85
+        }
+    return asked.pop() if len(asked) == 1 else None
+
+
+def understand(text: str) -> Understanding:
+    norm = normalize(text)
+    bare = norm.replace("?", " ").strip()
+    toks = bare.split()
+    if not toks:
+        return Understanding(Intent.HELP)
+    if _fuzzy_phrase(bare, _CANCEL) or (toks[0] in {"cancel", "annuler", "annule"} and len(toks) <= 3):
+        return Understanding(Intent.CANCEL)
+    if _fuzzy_phrase(bare, _BACK):
+        return Understanding(Intent.BACK)
+    if norm in _HELP or _fuzzy_phrase(bare, _HELP):
+        return Understanding(Intent.HELP)
+    if bare in _GREETING or (len(toks) <= 3 and toks[0] in _GREETING):
+        return Understanding(Intent.GREETING)
+    if bare in _THANKS:
+        return Understanding(Intent.THANKS)
+    lang = requested_language(text)
+    if lang is not None:
+        return Understanding(Intent.SWITCH_LANGUAGE, lang=lang)
+
+    incident = _has(toks, _INCIDENT)
+    number = incident_number_in(text)
+    if number is not None and _has(toks, _REOPEN):
+        return Understanding(Intent.REOPEN_INCIDENT, incident_number=number)
+    if number is not None and (incident or _has(toks, _STATUS) or len(toks) <= 2):
+        return Understanding(Intent.CHECK_INCIDENT, incident_number=number)
+    if incident and _has(toks, _STATUS):
+        return Understanding(Intent.CHECK_INCIDENT)
+    if is_howto_question(text):
+        return Understanding(Intent.QUESTION)
+
+    if incident and _has(toks, _REPORT):
+        return Understanding(Intent.FILE_INCIDENT)
+    if any(phrase in bare for phrase in _CONTACT_SUPPORT):
+        return Understanding(Intent.FILE_INCIDENT)
+    if incident and (_has(toks, _MINE) or toks[-1] in {"incidents", "tickets", "dossiers"}):
+        return Understanding(Intent.LIST_INCIDENTS)
+    if _has(toks, _ACTIVATE) and (_has(toks, _SERVICE) or len(toks) <= 3):
+        return Understanding(Intent.ACTIVATE_SERVICE)
+    product = _has(toks, _PRODUCT)
+    if product and _has(toks, _REGISTER):
+        return Understanding(Intent.REGISTER_PRODUCT)
+    if product and (_has(toks, _MINE) or len(toks) <= 2):
+        return Understanding(Intent.LIST_PRODUCTS)
+    if _has(toks, _SERVICE) and (_has(toks, _MINE) or len(toks) <= 2):
+        return Understanding(Intent.LIST_SERVICES)
+    if incident and len(toks) <= 2:
+        return Understanding(Intent.LIST_INCIDENTS)
+    return Understanding(Intent.QUESTION)
