@@ -15,9 +15,9 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.accounts import validate_email
+from services.accounts import normalize_email, validate_email
 from services.csvimport import ImportResult, Progress, Row, parse_all, read_rows
-from services.errors import ImportFailed, Refusal, SubscriptionNotFound
+from services.errors import Refusal, SubscriptionNotFound
 from storage.models import Account, Subscription
 
 SUBSCRIPTION_COLUMNS = ("email", "service", "type", "tier")
@@ -31,7 +31,7 @@ T = TypeVar("T")
 def list_subscriptions(session: Session, account: Account) -> list[Subscription]:
     return list(
         session.scalars(
-            select(Subscription).where(Subscription.account_id == account.id).order_by(Subscription.service)
+            select(Subscription).where(Subscription.account_id == account.id).order_by(func.lower(Subscription.service), Subscription.service)
         )
     )
 
@@ -57,13 +57,16 @@ class SubscriptionEntry:
     tier: str
 
 
-def _parse_row(row: Row) -> SubscriptionEntry:
+def _parse_row(row: Row, accounts: dict[str, Account]) -> SubscriptionEntry:
     problems: list[str] = []
     email = ""
     try:
         email = validate_email(row.get("email"))
     except Refusal as err:
         problems.append(str(err))
+    else:
+        if email not in accounts:
+            problems.append(f"no account uses the e-mail address {email}; create the account first")
     service = row.get("service")
     if not service:
         problems.append("service is empty")
@@ -86,24 +89,23 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield chunk
 
 
+def _accounts_by_email(session: Session, rows: list[Row]) -> dict[str, Account]:
+    emails = sorted({normalize_email(row.get("email")) for row in rows})
+    accounts: dict[str, Account] = {}
+    for chunk in _chunks(emails, IMPORT_CHUNK):
+        accounts.update(
+            (account.email, account) for account in session.scalars(select(Account).where(Account.email.in_(chunk)))
+        )
+    return accounts
+
+
 def import_subscriptions(session: Session, path: Path | str, progress: Progress | None = None) -> ImportResult:
     """Validate the whole file (unknown e-mails included), then upsert every row."""
+    rows = read_rows(path, SUBSCRIPTION_COLUMNS)
+    accounts = _accounts_by_email(session, rows)
     entries = parse_all(
-        read_rows(path, SUBSCRIPTION_COLUMNS), _parse_row, key=lambda e: (e.email, e.service.upper())
+        rows, lambda row: _parse_row(row, accounts), key=lambda e: (e.email, e.service.upper())
     )
-    accounts: dict[str, Account] = {}
-    for chunk in _chunks(sorted({p.value.email for p in entries}), IMPORT_CHUNK):
-        accounts.update(
-            (account.email, account)
-            for account in session.scalars(select(Account).where(Account.email.in_(chunk)))
-        )
-    errors = [
-        (p.row.line, f"no account uses the e-mail address {p.value.email}; create the account first")
-        for p in entries
-        if p.value.email not in accounts
-    ]
-    if errors:
-        raise ImportFailed(errors)
 
     result = ImportResult()
     for chunk in _chunks(entries, IMPORT_CHUNK):
