@@ -51,7 +51,7 @@ def _folded_set(words: set[str]) -> frozenset[str]:
 # Chat words that carry no topic: greetings, politeness, modal verbs. Without them
 # "bonjour, svp comment activer DAS merci" is as precise as "comment activer DAS".
 _FRENCH_EXTRA = {
-    "bonjour", "bonsoir", "salut", "coucou", "merci", "svp", "stp", "cordialement", "hello",
+    "les", "bonjour", "bonsoir", "salut", "coucou", "merci", "svp", "stp", "cordialement", "hello",
     "ça", "cela", "ceci", "cet", "cette", "voici", "voilà", "ici", "là", "très", "aussi",
     "alors", "donc", "bien", "oui", "non", "si", "y", "chez", "peux", "peut", "pouvez",
     "pourriez", "puis", "dois", "doit", "devez", "faut", "veux", "voudrais", "aimerais",

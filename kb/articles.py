@@ -11,6 +11,7 @@
     ---
     First paragraph = the short answer the bot shows first.
 
+Articles may sit in sub-folders; a slug+lang must still be unique across all of them.
 Loading never raises on a broken file: `load_articles` returns the good articles and a
 `Problem` (file, line, message) for every bad one, which is what `kb lint` prints and what
 the index builder skips.
@@ -33,8 +34,6 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FILE_RE = re.compile(r"^(?P<slug>.+)\.(?P<lang>[^.]+)\.md$")
 REQUIRED_FIELDS: tuple[str, ...] = ("slug", "lang", "title", "questions", "tags", "related")
 LIST_FIELDS: tuple[str, ...] = ("questions", "tags", "related")
-# The front matter's first line is the opening "---": YAML line 0 is file line 2.
-_FRONT_MATTER_OFFSET = 2
 
 
 @dataclass(frozen=True)
@@ -94,21 +93,22 @@ def first_paragraph(markdown: str) -> str:
 
 
 def article_files(articles_dir: Path) -> list[Path]:
+    """Every article file, sub-folders included (editors may group articles by topic)."""
     if not articles_dir.is_dir():
         return []
-    return sorted(p for p in articles_dir.glob("*.md") if p.is_file())
+    return sorted(p for p in articles_dir.rglob("*.md") if p.is_file() and p.name != "README.md")
 
 
 def content_hash(articles_dir: Path) -> str:
-    """The KB version: a hash of every article file's name and bytes, in name order."""
+    """The KB version: a hash of every article file's path and bytes, in path order."""
     digest = hashlib.sha256()
     for path in article_files(articles_dir):
-        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(path.relative_to(articles_dir).as_posix().encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _key_lines(front_matter: str) -> dict[str, int]:
+def _key_lines(front_matter: str, offset: int) -> dict[str, int]:
     """File line of each top-level key, so a problem points at the offending field."""
     lines: dict[str, int] = {}
     try:
@@ -118,7 +118,7 @@ def _key_lines(front_matter: str) -> dict[str, int]:
     if isinstance(node, yaml.MappingNode):
         for key_node, _value in node.value:
             if isinstance(key_node, yaml.ScalarNode):
-                lines[str(key_node.value)] = key_node.start_mark.line + _FRONT_MATTER_OFFSET
+                lines[str(key_node.value)] = key_node.start_mark.line + offset
     return lines
 
 
@@ -139,17 +139,19 @@ def parse_article(path: Path) -> tuple[Article | None, list[Problem]]:
         raw_front, body = handler.split(text)
     except ValueError:
         return None, [Problem(path, 1, "front matter not closed: add a '---' line after it")]
+    # File line number of the front matter's first YAML line (0 for YAML's marks).
+    offset = text.count("\n", 0, text.find(raw_front)) + 1
     try:
         meta = yaml.safe_load(raw_front)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = mark.line + _FRONT_MATTER_OFFSET if mark is not None else 1
+        line = mark.line + offset if mark is not None else 1
         reason = getattr(err, "problem", None) or str(err).splitlines()[0]
         return None, [Problem(path, line, f"front matter is not valid YAML: {reason}")]
     if not isinstance(meta, dict):
         return None, [Problem(path, 1, "front matter must be a mapping of fields (key: value)")]
 
-    lines = _key_lines(raw_front)
+    lines = _key_lines(raw_front, offset)
     problems: list[Problem] = []
     for name in REQUIRED_FIELDS:
         if name not in meta or meta[name] is None:

@@ -40,7 +40,7 @@ from kb.analysis import analyse, make_analyzer, make_vocabulary_analyzer
 from kb.articles import LANGS, Article
 
 # Bump when the schema or the analysis changes: every existing index becomes stale.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "build.lock"
 TEXT_FIELDS: tuple[str, ...] = ("title", "questions", "tags", "body")

@@ -1,0 +1,37 @@
+"""Language detection: right on real sentences, silent (None) when it cannot be sure."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb import detect_language
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Comment activer mon contrat DAS ?", "fr"),
+        ("comment activer mon contrat das", "fr"),
+        ("Parlez-vous français ?", "fr"),
+        ("C'est quoi le programme Gold ?", "fr"),
+        ("jai pas recu de code dactivation", "fr"),
+        ("Le support est-il disponible 24h/24 ?", "fr"),
+        ("mot de passe oublie", "fr"),
+        ("How do I activate a D-Link Assist service?", "en"),
+        ("Is my credit card safe with you?", "en"),
+        ("Which days is support closed?", "en"),
+        ("cant find my product in the activation list", "en"),
+        ("what is gold support", "en"),
+    ],
+)
+def test_detects_sentences(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "ok", "OK!", "oui", "merci", "thanks", "yes", "AB12-345-XYZ", "2026-11-25", "25/11/2026",
+     "INC-000123", "DAS", "Gold", "???", "👍", "12345"],
+)
+def test_too_little_evidence_gives_none(text: str) -> None:
+    assert detect_language(text) is None
