@@ -51,7 +51,7 @@ from bot.flows.engine import (
 )
 from bot.flows.engine import answer as answer_slot
 from bot.i18n import normalize_lang, texts_for, valid_timezone
-from bot.nlu import Intent, Understanding, looks_like_question, tokens, understand
+from bot.nlu import Intent, Understanding, language_hint, looks_like_question, tokens, understand
 from bot.settings import Settings
 from kb.lang import detect_language
 from services import accounts, incidents
@@ -251,7 +251,8 @@ class _Turn:
         current = pref.lang or normalize_lang(self.user.locale)
         detected = None if step in NO_LANGUAGE_SLOTS else detect_language(text)
         if current is None:
-            return detected or normalize_lang(self.settings.default_lang) or "en"
+            hint = language_hint(text) if step is None else None
+            return detected or hint or normalize_lang(self.settings.default_lang) or "en"
         return detected or current
 
     # --- results ------------------------------------------------------------------------

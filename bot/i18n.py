@@ -167,8 +167,8 @@ class Texts:
             return type(err).message.format(**params)
 
     def _param(self, key: str, value: Any) -> str:
-        if key in _SECRET_PARAMS and isinstance(value, str):
-            return mask_secret(value)
+        if key in _SECRET_PARAMS and isinstance(value, str) and not any(ch in value for ch in "*•"):
+            return mask_secret(value)  # services mask their codes; this is a safety net
         if isinstance(value, dt.datetime):
             return self.datetime(value)
         if isinstance(value, dt.date):

@@ -245,6 +245,28 @@ def requested_language(text: str) -> str | None:
     return asked.pop() if len(asked) == 1 else None
 
 
+_FRENCH_HINTS = _words(
+    "bonjour salut bonsoir coucou merci aide annuler retour oui non mes mon ma produit produits"
+    " enregistrer activer signaler etat francais svp"
+)
+_ENGLISH_HINTS = _words(
+    "hello hi hey thanks help cancel back yes no my product products register activate report"
+    " status english please"
+)
+
+
+def language_hint(text: str) -> str | None:
+    """For a first message too short to detect ("bonjour", "help"): its words' language."""
+    toks = tokens(text)
+    french = sum(tok in _FRENCH_HINTS for tok in toks)
+    english = sum(tok in _ENGLISH_HINTS for tok in toks)
+    if french > english:
+        return "fr"
+    if english > french:
+        return "en"
+    return None
+
+
 def understand(text: str) -> Understanding:
     norm = normalize(text)
     bare = norm.replace("?", " ").strip()

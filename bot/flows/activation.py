@@ -21,7 +21,6 @@ from bot.flows.common import (
     validate_site_value,
 )
 from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
-from bot.i18n import mask_secret
 from services import catalog, das, products
 from services.errors import (
     N_,
@@ -139,7 +138,7 @@ def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
         "service": code.service,
         "model": product.model,
         "serial": product.serial,
-        "code": mask_secret(ctx.values["code"]),
+        "code": das.mask_code(ctx.values["code"]),
         "service_purchase_date": ctx.texts.date(ctx.date("service_purchase_date") or ctx.today),
         "site": site_summary(ctx),
         "starts_on": ctx.texts.date(starts_on),
