@@ -461,3 +461,32 @@ def test_each_warning_is_claimed_once(accounts: SessionFactory) -> None:
     with accounts.begin() as session:
         assert list(claim_sla_warnings(session, within=H, now=NOW + 90 * dt.timedelta(minutes=1))) == []
         assert get_incident(session, fast or "").sla_warned_at == NOW + H
+
+
+def _claim_in_process(url: str, barrier: Any, results: Any) -> None:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    barrier.wait(timeout=30)
+    with factory.begin() as session:
+        claimed = [i.number for i in claim_sla_warnings(session, within=H, now=NOW + H)]
+    results.put(claimed)
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_processes_claiming_warnings_at_once_never_claim_the_same_incident(
+    accounts: SessionFactory, database_url: str
+) -> None:
+    with accounts.begin() as session:
+        numbers = [file(session, service="OneTouch AT.com").number for _ in range(6)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(3)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_claim_in_process, args=(database_url, barrier, results)) for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    claimed = [number for _ in procs for number in results.get(timeout=60)]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    assert sorted(claimed) == sorted(numbers)  # each one exactly once
