@@ -97,17 +97,17 @@ USED_CODE_SERIAL = "RX1M240003418"
 
 CODES: tuple[DemoCode, ...] = (
     DemoCode("NBD3-7KQ2-A9XM", "DAS-NBD", ("DGS-1210-28",), 10, 36,
-             "valid: activate it on the DGS-1210-28"),
+             "activate it on the DGS-1210-28"),
     DemoCode("4HRS-B8M3-Q1ZT", "DAS-4H", ("DXS-1210-12SC", "DGS-3630-28TC"), None, 12,
-             "valid: activate it on the DXS-1210-12SC; give any service purchase date of the last 90 days"),
+             "activate it on the DXS-1210-12SC; give any service purchase date of the last 90 days"),
     DemoCode("8X5N-C9P4-W7LD", "DAS-8x5", ("DNS-340L", "DAP-2662"), 30, 12,
-             "valid: activate it on the DNS-340L or the DAP-2662"),
+             "activate it on the DNS-340L or the DAP-2662"),
     DemoCode("EXPD-D1Q5-H3VB", "DAS-NBD", ("DGS-1210-28",), 120, 12,
-             "past 90 days: bought 120 days ago, refused as expired"),
+             "bought 120 days before the seed: refused as expired (try it on the DGS-1210-28)"),
     DemoCode(USED_CODE, "DAS-8x5", ("DIR-X5460",), 45, 12,
-             "already used: the seed activated it on the DIR-X5460"),
+             "the seed activated it on the DIR-X5460: refused as already used"),
     DemoCode("3630-F3S7-M5TJ", "DAS-4H", ("DGS-3630-28TC",), 5, 36,
-             "for another model: only for DGS-3630-28TC; try it on the DGS-1210-28", for_another_model=True),
+             "only for DGS-3630-28TC: refused on the DGS-1210-28", for_another_model=True),
 )
 
 
