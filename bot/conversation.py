@@ -312,7 +312,7 @@ class _Turn:
         target = FLOW_INTENTS.get(command.intent)
         if target is not None and target != flow.name:
             dropped = Reply(
-                ctx._(N_("I have set aside {request}; nothing was saved for it.")).format(
+                ctx._(N_("I have set aside your current request ({request}); nothing was saved for it.")).format(
                     request=ctx._(flow.title)
                 )
             )

@@ -173,9 +173,16 @@ def site_choices(ctx: FlowContext, *, optional: bool) -> list[Choice]:
     return choices
 
 
+_NEW_SITE_WORDS = frozenset({"new", "new site", "new address", "nouveau", "nouvelle", "nouveau site", "nouvelle adresse", "creer", "create"})
+_NO_SITE_WORDS = _NONE_WORDS | {"skip", "passer", "pas de site", "no site", "later", "plus tard", "aucun site"}
+
+
 def validate_site_value(ctx: FlowContext, value: str, *, optional: bool) -> str:
-    if value == NEW_SITE or (optional and value == NO_SITE):
-        return value
+    words = normalize(value)
+    if value == NEW_SITE or words in _NEW_SITE_WORDS:
+        return NEW_SITE
+    if optional and (value == NO_SITE or words in _NO_SITE_WORDS):
+        return NO_SITE
     if value.isdigit() and ctx.account is not None:
         sites.get_site(ctx.session, ctx.account, int(value))
         return value

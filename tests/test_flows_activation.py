@@ -1,0 +1,126 @@
+"""DAS activation through the conversation: terms, product, code, dates, site, confirm.
+
+The demo data (services.demo, seeded on NOW's date) holds a code in every state: valid
+with a recorded purchase date, valid with the date to give, expired, used, other model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.conversation import Assistant
+from bot.settings import Settings
+from services import accounts, das, sites
+from storage.db import SessionFactory
+from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
+
+
+@pytest.fixture
+def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+def _services(session_factory: SessionFactory) -> list[tuple[str, str, dt.date, dt.date]]:
+    with session_factory() as session:
+        account = accounts.get_account(session, "demo@example.com")
+        return [(s.service, s.product.serial, s.starts_on, s.ends_on) for s in das.list_services(session, account)]
+
+
+def test_activation_in_english_with_every_wrong_code(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en", tz="America/New_York"))
+    out = chat.say("I want to activate a code")
+    assert out.waiting_for == "terms" and "terms and conditions" in text_of(out)
+    out = chat.say("no")
+    assert "must be accepted" in text_of(out) and out.waiting_for == "terms"
+    out = chat.say("yes")
+    assert out.waiting_for == "product"
+    assert ("QBQE160012345", "DGS-1210-28 — QBQE160012345") in choices_of(out)
+
+    out = chat.say("ZZ999")
+    assert "No product with serial number ZZ999 is registered. Register it first" in text_of(out)
+    assert out.waiting_for == "product"
+    out = chat.say("dgs 1210")  # a search among the customer's products
+    assert out.waiting_for == "code"
+
+    out = chat.say("EXPD-D1Q5-H3VB")
+    assert "has expired" in text_of(out) and "EXPD" not in text_of(out)
+    out = chat.say("USED-E2R6-K8NC")
+    assert "already been used" in text_of(out) and out.waiting_for == "code"
+    out = chat.say("3630-F3S7-M5TJ")
+    assert "DGS-3630-28TC" in text_of(out) and "not DGS-1210-28" in text_of(out)
+    out = chat.say("nbd3 7kq2 a9xm")
+    assert out.waiting_for == "service_purchase_date"
+
+    out = chat.say("2026-11-01")  # the code's recorded purchase date wins
+    assert "does not match" in text_of(out) and out.waiting_for == "service_purchase_date"
+    out = chat.say("13/11/2026")
+    assert out.waiting_for == "site"
+    out = chat.say("1")
+    assert out.waiting_for == "confirm"
+    summary = text_of(out)
+    assert "DAS-NBD" in summary and "****-****-A9XM" in summary and "November 25, 2026" in summary
+    assert _services(session_factory) == [("DAS-8x5", "RX1M240003418", dt.date(2026, 11, 25), dt.date(2027, 11, 24))]
+
+    out = chat.say("yes")
+    assert out.waiting_for is None
+    assert "starts on November 25, 2026" in text_of(out) and "until November 24, 2029" in text_of(out)
+    assert ("DAS-NBD", "QBQE160012345", dt.date(2026, 11, 25), dt.date(2029, 11, 24)) in _services(session_factory)
+
+    out = chat.say("yes")  # a repeated confirm does nothing more
+    assert out.waiting_for is None
+    assert len(_services(session_factory)) == 2
+    listing = text_of(chat.say("my services"))
+    assert "DAS-NBD" in listing and "November 24, 2029" in listing
+
+
+def test_activation_in_french_on_a_new_site(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    out = chat.say("je veux activer mon code")
+    assert out.waiting_for == "terms" and "conditions générales" in text_of(out)
+    assert chat.say("d'accord").waiting_for == "product"
+    assert chat.say("DXS").waiting_for == "code"
+    out = chat.say("CODE-FAUX-0000")
+    assert "n’existe pas" in text_of(out) and "CODE-FAUX" not in text_of(out)
+    assert chat.say("4HRS-B8M3-Q1ZT").waiting_for == "service_purchase_date"
+    out = chat.say("15/01/2027")
+    assert "est dans le futur" in text_of(out) and "15 janvier 2027" in text_of(out)
+    out = chat.say("1er novembre 2026")
+    assert out.waiting_for == "site"
+    assert choices_of(out)[-1] == ("new", "Créer une nouvelle adresse de site")
+    assert chat.say("Créer une nouvelle adresse de site").waiting_for == "street"
+    assert chat.say("5 avenue des Champs").waiting_for == "postal_code"
+    assert chat.say("33000").waiting_for == "city"
+    assert chat.say("Bordeaux").waiting_for == "country"
+    out = chat.say("France")
+    assert out.waiting_for == "confirm"
+    assert "5 avenue des Champs, 33000 Bordeaux, France" in text_of(out)
+    out = chat.say("oui")
+    assert "est activé" in text_of(out) and "25 novembre 2026" in text_of(out)
+    with session_factory() as session:
+        account = accounts.get_account(session, "demo@example.com")
+        bordeaux = [s for s in sites.list_sites(session, account) if s.city == "Bordeaux"]
+        assert len(bordeaux) == 1
+        [service] = [s for s in das.list_services(session, account) if s.service == "DAS-4H"]
+        assert service.site_id == bordeaux[0].id
+        assert service.service_purchase_date == dt.date(2026, 11, 1)
+
+
+def test_wrong_codes_are_rate_limited(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en", tz="Europe/Paris"))
+    chat.says("activate a service", "yes", "QBQE160012345")
+    for attempt in range(5):
+        out = chat.say(f"WRONG-CODE-000{attempt}")
+        assert "does not exist" in text_of(out)
+    out = chat.say("NBD3-7KQ2-A9XM")  # even the right code waits now
+    assert "Too many wrong activation codes" in text_of(out) and out.waiting_for == "code"
+
+
+def test_a_customer_without_products_is_sent_to_registration(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-nobody", email="nobody@example.com", lang="en"))
+    out = chat.say("activate a service")
+    assert out.waiting_for is None and "Register your product first" in text_of(out)
+    assert choices_of(out) == [("register a product", "Register a product")]
+    assert chat.say("register a product").waiting_for == "company"  # onboarding: name is in the profile

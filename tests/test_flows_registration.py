@@ -1,0 +1,152 @@
+"""Product registration through the conversation, in English and French, with onboarding.
+
+Driven the way a customer would: messages in, replies and `waiting_for` out; the results
+are checked through the services (what the admin CLI shows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.conversation import Assistant
+from bot.settings import Settings
+from services import accounts, products, sites
+from storage.db import SessionFactory
+from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
+
+
+@pytest.fixture
+def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+def test_new_customer_registers_a_product_in_english(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-new", email=None, name=None, lang="en"))
+    assert chat.say("register a product").waiting_for == "email"
+
+    out = chat.say("not an address")
+    assert "not a valid e-mail address" in text_of(out) and out.waiting_for == "email"
+    out = chat.say("demo@example.com")  # typing someone's address must not hand their account over
+    assert "already uses demo@example.com" in text_of(out) and out.waiting_for == "email"
+    assert chat.say("ada@example.com").waiting_for == "name"
+    assert chat.say("Ada Lovelace").waiting_for == "company"
+    assert chat.say("none").waiting_for == "country"
+    out = chat.say("Narnia")
+    assert "do not know the country" in text_of(out) and out.waiting_for == "country"
+    out = chat.say("United Kingdom")
+    assert out.waiting_for == "model"
+    assert ("DGS-1210-28", "DGS-1210-28 — 28-port Gigabit Smart Managed Switch") in choices_of(out)
+
+    out = chat.say("DWL-0000")
+    assert "not in the product catalogue" in text_of(out) and out.waiting_for == "model"
+    out = chat.say("dgs-1210-28")  # typed, not picked: case does not matter
+    assert out.waiting_for == "serial" and "DGS-1210-28" in text_of(out)
+    out = chat.say("12345")
+    assert "is not a valid serial number for DGS-1210-28" in text_of(out) and out.waiting_for == "serial"
+    out = chat.say("QBQE160012345")  # the demo customer's switch: never say whose it is
+    assert "already registered to another account" in text_of(out)
+    assert "demo" not in text_of(out).lower() and out.waiting_for == "serial"
+    assert chat.say("qb-qe1-600-99999").waiting_for == "purchase_date"
+
+    out = chat.say("31/12/2026")
+    assert "is in the future" in text_of(out) and "December 31, 2026" in text_of(out)
+    out = chat.say("someday")
+    assert "did not recognise that date" in text_of(out) and out.waiting_for == "purchase_date"
+    out = chat.say("Nov 2, 2026")
+    assert out.waiting_for == "site"
+    values = [value for value, _ in choices_of(out)]
+    assert values == ["new", "none"]  # a new account has no site yet
+
+    assert chat.say("Create a new site address").waiting_for == "street"
+    assert chat.say("221B Baker Street").waiting_for == "postal_code"
+    assert chat.say("NW1 6XE").waiting_for == "city"
+    out = chat.say("London")
+    assert out.waiting_for == "country" and "United Kingdom" in text_of(out)
+    out = chat.say("GB")
+    assert out.waiting_for == "confirm"
+    summary = text_of(out)
+    for expected in ("Ada Lovelace", "ada@example.com", "DGS-1210-28", "QBQE160099999", "November 2, 2026", "221B Baker Street"):
+        assert expected in summary
+
+    with session_factory() as session:  # nothing is written before the user confirms
+        assert accounts.find_account(session, "ada@example.com") is None
+
+    out = chat.say("yes")
+    assert out.waiting_for is None
+    assert "is registered" in text_of(out)
+    with session_factory() as session:
+        account = accounts.get_account(session, "ada@example.com")
+        assert (account.name, account.company, account.country) == ("Ada Lovelace", None, "GB")
+        assert accounts.account_for_slack_user(session, "T1", "U-new").id == account.id
+        [product] = products.list_products(session, account)
+        assert (product.model, product.serial, product.purchase_date) == ("DGS-1210-28", "QBQE160099999", dt.date(2026, 11, 2))
+        [site] = sites.list_sites(session, account)
+        assert product.site_id == site.id and site.city == "London"
+
+    out = chat.say("my products")
+    assert "QBQE160099999" in text_of(out)
+
+
+def test_known_customer_registers_in_french_without_onboarding(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    out = chat.say("je voudrais enregistrer un produit")
+    assert out.waiting_for == "model" and out.lang == "fr"
+    assert "De quel modèle" in text_of(out)
+    assert chat.say("DAP-X2850").waiting_for == "serial"
+    out = chat.say("comment trouver le numéro de série ?")  # a question mid-flow is answered…
+    assert out.waiting_for == "serial"
+    assert text_of(out).rstrip().endswith("Il est imprimé sur l’étiquette sous le produit.")  # …then asked again
+    assert len(out.replies) == 2
+    assert chat.say("AX28A52000111").waiting_for == "purchase_date"
+    assert chat.say("23 fevrier 2026").waiting_for == "site"
+    out = chat.say("aide")
+    assert out.waiting_for == "site" and "adresse physique" in text_of(out)
+    out = chat.say("Pas de site pour l’instant")
+    assert out.waiting_for == "confirm"
+    assert "23 février 2026" in text_of(out) and "Nouveau compte" not in text_of(out)
+    out = chat.say("retour")
+    assert out.waiting_for == "site"
+    out = chat.say("1")  # the demo site in Lyon, by its number
+    assert out.waiting_for == "confirm" and "Lyon" in text_of(out)
+    out = chat.say("oui")
+    assert "est enregistré" in text_of(out)
+    with session_factory() as session:
+        account = accounts.get_account(session, "demo@example.com")
+        product = products.get_product(session, account, "AX28A52000111")
+        assert product.purchase_date == dt.date(2026, 2, 23)
+        assert product.site is not None and product.site.city == "Lyon"
+
+
+def test_cancel_writes_nothing(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("register a product", "DNS-340L", "NS34L11000999", "2026-11-01", "none")
+    assert chat.last is not None and chat.last.waiting_for == "confirm"
+    out = chat.say("cancel")
+    assert out.waiting_for is None and "Nothing was saved" in text_of(out)
+    with session_factory() as session:
+        assert not products.serial_registered(session, "NS34L11000999")
+    assert chat.say("cancel").waiting_for is None  # nothing left to cancel: said so kindly
+
+
+def test_saying_no_at_confirm_writes_nothing(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    out = chat.says("enregistrer un produit", "DNS-340L", "NS34L11000998", "01/11/2026", "aucun", "non")
+    assert out.waiting_for is None and "Rien n’a été enregistré" in text_of(out)
+    with session_factory() as session:
+        assert not products.serial_registered(session, "NS34L11000998")
+
+
+def test_back_at_the_first_question(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.say("register a product")
+    out = chat.say("back")
+    assert out.waiting_for == "model" and "first question" in text_of(out)
+
+
+def test_a_registered_product_of_the_same_account_is_named_as_such(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    out = chat.says("register a product", "DGS-1210-28", "QBQE160012345")
+    assert "already registered on your account" in text_of(out) and out.waiting_for == "serial"
