@@ -97,8 +97,10 @@ _REPORT = _words(
 )
 _STATUS = _words("status statut etat where ou suivi suivre progress avancement track follow news nouvelles")
 _MINE = _words("my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes")
+# Words close to a keyword that mean something else: "my registered products" is a list.
+_NEUTRAL = _words("registered enregistres enregistrees activated actives activees")
 _VOCABULARY = frozenset().union(
-    _REGISTER, _PRODUCT, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE
+    _REGISTER, _PRODUCT, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE, _NEUTRAL
 )
 _FUZZY_VOCABULARY = sorted(word for word in _VOCABULARY if len(word) >= 4)
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")

@@ -1,0 +1,116 @@
+"""`helpdesk chat`: the JSONL machine mode end to end, the interactive mode, a bad database.
+
+The results of a JSONL session are checked with the admin CLI, as staff would see them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from bot.cli import cli
+from bot.console import console_user, run_interactive
+from bot.conversation import Assistant
+from bot.settings import Settings
+from storage.db import SessionFactory
+from tests.conversation_helpers import seed_demo, shared_kb
+
+
+@pytest.fixture
+def seeded(session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    seed_demo(session_factory)
+    # The index built once for the session is current: the console opens it, never rebuilds.
+    monkeypatch.setenv("HELPDESK_INDEX_DIR", str(shared_kb(tmp_path_factory).index_dir))
+
+
+def chat_jsonl(*lines: str, args: tuple[str, ...] = ()) -> list[dict]:
+    result = CliRunner().invoke(cli, ["chat", "--jsonl", *args], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def admin(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_one_json_line_per_message(seeded: None) -> None:
+    out = chat_jsonl("hello", "", "register a product", "DGS-1210-28", args=("--email", "demo@example.com", "--lang", "en"))
+    assert len(out) == 3  # the blank line is not a message
+    for line in out:
+        assert set(line) == {"replies", "waiting_for"}
+        for reply in line["replies"]:
+            assert isinstance(reply["text"], str) and reply["text"]
+            assert all(set(choice) == {"value", "label"} for choice in reply["choices"])
+    assert [line["waiting_for"] for line in out] == [None, "model", "serial"]
+
+
+def test_registration_in_french_visible_to_staff(seeded: None) -> None:
+    out = chat_jsonl(
+        "enregistrer un produit", "DAP-X2850", "AX28A52000555", "23 novembre 2026", "1", "oui",
+        args=("--email", "demo@example.com", "--lang", "fr", "--tz", "Europe/Paris"),
+    )
+    assert [line["waiting_for"] for line in out] == ["model", "serial", "purchase_date", "site", "confirm", None]
+    assert "est enregistré" in out[-1]["replies"][0]["text"]
+    listing = admin("products", "list", "--email", "demo@example.com")
+    assert "AX28A52000555" in listing and "DAP-X2850" in listing
+
+
+def test_incident_filed_from_the_console_is_listed_by_staff(seeded: None) -> None:
+    out = chat_jsonl(
+        "report an incident", "OneTouch AT.com", "Cannot log in", "The portal rejects my password.", "y",
+        args=("--email", "demo@example.com", "--name", "Demo", "--lang", "en", "--tz", "Asia/Tokyo"),
+    )
+    assert out[-1]["waiting_for"] is None
+    assert "INC-000001" in out[-1]["replies"][0]["text"] and "Japan Standard Time" in out[-1]["replies"][0]["text"]
+    listing = admin("incidents", "list", "--email", "demo@example.com")
+    assert "INC-000001" in listing and "Cannot log in" in listing
+
+
+def test_a_second_run_continues_the_conversation(seeded: None) -> None:
+    first = chat_jsonl("activate a service", "yes", args=("--email", "demo@example.com"))
+    assert first[-1]["waiting_for"] == "product"
+    second = chat_jsonl("NS34L11000562", args=("--email", "demo@example.com"))
+    assert second[0]["waiting_for"] == "code"
+
+
+def test_unmigrated_database_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(cli, ["chat", "--jsonl"], input="hello\n")
+    assert result.exit_code == 1
+    assert "helpdesk db upgrade" in result.stderr
+
+
+def test_bad_time_zone_is_a_usage_error(seeded: None) -> None:
+    result = CliRunner().invoke(cli, ["chat", "--jsonl", "--tz", "Mars/Olympus"], input="hello\n")
+    assert result.exit_code == 2 and "not a time zone" in result.output
+
+
+def test_interactive_numbers_pick_the_choices_shown(
+    seeded: None, session_factory: SessionFactory, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    assistant = Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+    typed = iter(["hello", "5", "xyzzy"])
+
+    def fake_input(self: Console, prompt: str = "") -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr(Console, "input", fake_input)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=False, width=200)
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    run_interactive(assistant, who, tmp_path / "history", console)
+    shown = screen.getvalue()
+    assert "5. My products" in shown
+    assert "You have 5 registered products" in shown  # "5" picked "My products"
+    assert "did not understand" in shown
