@@ -6,10 +6,18 @@ import datetime as dt
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.clock import utcnow
-from services.errors import AccountExists, AccountNotFound, InvalidCountry, InvalidEmail, MissingField
+from services.errors import (
+    AccountExists,
+    AccountNotFound,
+    FieldTooLong,
+    InvalidCountry,
+    InvalidEmail,
+    MissingField,
+)
 from storage.models import Account, SlackLink
 
 # Deliberately loose: one "@", a dot in the domain, no spaces. Real validation is the mail.
@@ -23,7 +31,7 @@ def normalize_email(email: str) -> str:
 
 def validate_email(email: str) -> str:
     normalized = normalize_email(email)
-    if not _EMAIL.match(normalized):
+    if len(normalized) > 254 or not _EMAIL.match(normalized):  # 254: the longest address SMTP allows
         raise InvalidEmail(email=email.strip())
     return normalized
 
@@ -35,10 +43,13 @@ def validate_country(country: str) -> str:
     return code
 
 
-def required(value: str | None, field: str) -> str:
+def required(value: str | None, field: str, limit: int | None = None) -> str:
+    """`value` stripped; refused when empty, or longer than the column can hold (`limit`)."""
     cleaned = (value or "").strip()
     if not cleaned:
         raise MissingField(field=field)
+    if limit is not None and len(cleaned) > limit:
+        raise FieldTooLong(field=field, limit=limit)
     return cleaned
 
 
@@ -65,15 +76,20 @@ def create_account(
     normalized = validate_email(email)
     account = Account(
         email=normalized,
-        name=required(name, "name"),
-        company=(company or "").strip() or None,
+        name=required(name, "name", 200),
+        company=required(company, "company", 200) if company and company.strip() else None,
         country=validate_country(country) if country and country.strip() else None,
         created_at=now or utcnow(),
     )
     if find_account(session, normalized) is not None:
         raise AccountExists(email=normalized)
-    session.add(account)
-    session.flush()
+    try:
+        # A savepoint: another process creating the same account at the same moment makes
+        # the unique e-mail fail here, and the caller's transaction must stay usable.
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        raise AccountExists(email=normalized) from None
     return account
 
 

@@ -81,8 +81,14 @@ def _parse_entry(row: Row) -> CatalogEntry:
         problems.append("model is longer than 64 characters")
     if not name:
         problems.append("name is empty")
+    elif len(name) > 200:
+        problems.append("name is longer than 200 characters")
+    services = parse_services(row.get("das_services"))
+    problems += [f"DAS service {s!r} is longer than 100 characters" for s in services if len(s) > 100]
     if not pattern:
         problems.append("serial_pattern is empty")
+    elif len(pattern) > 200:
+        problems.append("serial_pattern is longer than 200 characters")
     else:
         try:
             re.compile(pattern)
@@ -90,7 +96,7 @@ def _parse_entry(row: Row) -> CatalogEntry:
             problems.append(f"serial_pattern {pattern!r} is not a valid regular expression ({err})")
     if problems:
         raise ValueError("; ".join(problems))
-    return CatalogEntry(model, name, pattern, parse_services(row.get("das_services")))
+    return CatalogEntry(model, name, pattern, services)
 
 
 def import_catalog(session: Session, path: Path | str, progress: Progress | None = None) -> ImportResult:

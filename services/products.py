@@ -42,7 +42,7 @@ def register_product(
     """
     catalog_model = get_model(session, model)
     normalized = normalize_serial(serial)
-    if not normalized or not serial_matches(catalog_model, normalized):
+    if not normalized or len(normalized) > 64 or not serial_matches(catalog_model, normalized):
         raise InvalidSerial(serial=serial.strip(), model=catalog_model.model)
     if purchase_date > (today or utcnow().date()):
         raise PurchaseDateInFuture(date=purchase_date)

@@ -29,9 +29,9 @@ def add_site(
 ) -> SiteAddress:
     site = SiteAddress(
         account_id=account.id,
-        street=required(street, "street"),
-        postal_code=required(postal_code, "postal code"),
-        city=required(city, "city"),
+        street=required(street, "street", 300),
+        postal_code=required(postal_code, "postal code", 20),
+        city=required(city, "city", 120),
         country=validate_country(required(country, "country")),
         created_at=now or utcnow(),
     )

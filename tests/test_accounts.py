@@ -14,6 +14,7 @@ from services.accounts import (
 from services.errors import (
     AccountExists,
     AccountNotFound,
+    FieldTooLong,
     InvalidCountry,
     InvalidEmail,
     MissingField,
@@ -43,6 +44,10 @@ def test_account_creation_refuses_bad_input_and_duplicates(session_factory: Sess
             create_account(session, email="x@example.com", name="X", country="France")
         with pytest.raises(MissingField, match="name"):
             create_account(session, email="x@example.com", name="  ")
+        with pytest.raises(FieldTooLong, match="at most 200"):
+            create_account(session, email="x@example.com", name="X", company="C" * 201)
+        with pytest.raises(InvalidEmail):
+            create_account(session, email="x" * 250 + "@example.com", name="X")
         create_account(session, email="x@example.com", name="X")
         with pytest.raises(AccountExists):
             create_account(session, email="X@EXAMPLE.com", name="Other")
@@ -86,6 +91,9 @@ def test_an_account_has_several_sites_and_sees_only_its_own(session_factory: Ses
         ("postal code", {"postal_code": ""}, MissingField),
         ("city", {"city": ""}, MissingField),
         ("country", {"country": "FRA"}, InvalidCountry),
+        ("street", {"street": "x" * 301}, FieldTooLong),
+        ("postal code", {"postal_code": "7" * 21}, FieldTooLong),
+        ("city", {"city": "x" * 121}, FieldTooLong),
     ],
 )
 def test_a_site_needs_every_part_of_its_address(
@@ -97,3 +105,22 @@ def test_a_site_needs_every_part_of_its_address(
         with pytest.raises(error):
             add_site(session, account, **address)
         assert list_sites(session, account) == []
+
+
+def test_an_account_created_meanwhile_by_another_process_is_a_refusal(
+    session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The existence check passes, then the unique e-mail stops the insert: AccountExists,
+    and the caller's transaction is still usable."""
+    import services.accounts as accounts_module
+
+    with session_factory.begin() as session:
+        create_account(session, email="race@example.com", name="First")
+    monkeypatch.setattr(accounts_module, "find_account", lambda session, email: None)
+    with session_factory.begin() as session:
+        with pytest.raises(AccountExists):
+            create_account(session, email="race@example.com", name="Second")
+        create_account(session, email="other@example.com", name="Other")
+    monkeypatch.undo()
+    with session_factory() as session:
+        assert get_account(session, "other@example.com").name == "Other"
