@@ -201,3 +201,20 @@ def test_the_installed_console_script(database_url: str, files: dict[str, Path],
     assert "is not a valid serial number for DGS-1100-08" in refused.stderr
     usage = helpdesk("products", "register", "--email", "sam@example.com")
     assert usage.returncode == 2 and "Missing option" in usage.stderr
+
+
+def test_wrong_codes_are_rate_limited_across_invocations(customer: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPDESK_CODE_FAILURES_PER_HOUR", "2")
+    run(
+        "products", "register", "--email", "jane@example.com", "--model", "DGS-1100-08",
+        "--serial", "AB12CD34EF56G", "--purchase-date", "2026-01-15",
+    )
+    base = ["das", "activate", "--email", "jane@example.com", "--serial", "AB12CD34EF56G",
+            "--purchase-date", RECENT, "--site", str(customer), "--accept-terms", "--code"]
+    for guess in ("AAAA-BBBB-CCCC", "AAAA-BBBB-CCCD"):
+        wrong = run(*base, guess)
+        assert wrong.exit_code == 1 and "does not exist" in wrong.stderr
+    limited = run(*base, "AB12-CD34-7F3A")  # even the right code must wait now
+    assert limited.exit_code == 1
+    assert "Too many wrong activation codes" in limited.stderr and "try again after" in limited.stderr
+    assert ok_json("services", "list", "--email", "jane@example.com") == []
