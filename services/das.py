@@ -267,6 +267,10 @@ def activate(
         raise TermsNotAccepted()
     now = now or utcnow()
     product = get_product(session, account, serial)
+    # Lock the product row too (PostgreSQL; SQLite serialises writers anyway): two codes
+    # for the same service activated on one product at once must not both pass the
+    # "already active" check.
+    session.execute(select(RegisteredProduct.id).where(RegisteredProduct.id == product.id).with_for_update())
     site = get_site(session, account, site_id)
     found, purchase_date = _validate(
         session, account, product, code, service_purchase_date, now=now, max_failures=max_failures, lock=True

@@ -33,7 +33,9 @@ SERIAL = "RACE123456789"
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
 
 
-def _contender(url: str, task: str, email: str, args: dict[str, Any], barrier: Any, results: Any) -> None:
+def _contender(
+    url: str, task: str, label: str, email: str, args: dict[str, Any], barrier: Any, results: Any
+) -> None:
     """Runs in a child process: get ready, wait for the others, then try once."""
     engine = make_engine(url)
     session_factory = make_session_factory(engine)
@@ -47,28 +49,32 @@ def _contender(url: str, task: str, email: str, args: dict[str, Any], barrier: A
                 das.activate(session, account, now=NOW, **args)
             else:
                 register_product(session, account, **args)
-        results.put((email, "ok"))
+        results.put((label, "ok"))
     except Refusal as refusal:
-        results.put((email, refusal.code))
+        results.put((label, refusal.code))
     finally:
         engine.dispose()
 
 
-def _race(url: str, task: str, contenders: dict[str, dict[str, Any]]) -> dict[str, str]:
+def _race(url: str, task: str, contenders: dict[str, dict[str, Any]], email: str | None = None) -> dict[str, str]:
+    """Run every contender at once; {label: "ok" or the refusal's code}.
+
+    The label is the contender's e-mail, unless `email` says they all act for one account.
+    """
     context = mp.get_context("spawn")
     barrier = context.Barrier(len(contenders))
     results = context.Queue()
     processes = [
-        context.Process(target=_contender, args=(url, task, email, args, barrier, results))
-        for email, args in contenders.items()
+        context.Process(target=_contender, args=(url, task, label, email or label, args, barrier, results))
+        for label, args in contenders.items()
     ]
     for process in processes:
         process.start()
     outcomes: dict[str, str] = {}
     try:
         for _ in processes:
-            email, outcome = results.get(timeout=120)
-            outcomes[email] = outcome
+            label, outcome = results.get(timeout=120)
+            outcomes[label] = outcome
     except queue.Empty:
         pytest.fail(f"a contender gave no answer; got {outcomes}")
     finally:
@@ -139,3 +145,37 @@ def test_two_accounts_cannot_register_one_serial(
     with session_factory() as session:
         product = session.scalars(select(RegisteredProduct)).one()
         assert (product.serial, product.account_id) == (SERIAL, get_account(session, winner).id)
+
+
+def test_one_service_is_not_activated_twice_on_one_product_by_two_codes_at_once(
+    database_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    (email, *_) = _accounts(session_factory, tmp_path)
+    codes = tmp_path / "codes.csv"
+    codes.write_text(
+        "code,service,models,purchase_date,duration_months\n"
+        + "".join(f"TWIN-000{n},DAS-NBD,DGS-1100-08,2026-11-01,12\n" for n in range(PROCESSES))
+    )
+    with session_factory.begin() as session:
+        das.import_codes(session, codes, now=NOW)
+        account = get_account(session, email)
+        register_product(session, account, model="DGS-1100-08", serial=SERIAL, purchase_date=dt.date(2026, 1, 1))
+        site_id = account.sites[0].id
+    contenders = {
+        f"TWIN-000{n}": {
+            "serial": SERIAL,
+            "code": f"TWIN-000{n}",
+            "service_purchase_date": None,
+            "site_id": site_id,
+            "accept_terms": True,
+        }
+        for n in range(PROCESSES)
+    }
+
+    outcomes = _race(database_url, "activate", contenders, email=email)
+
+    assert Counter(outcomes.values()) == {"ok": 1, "service_already_active": PROCESSES - 1}
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ActivatedService)) == 1
+        used = session.scalars(select(ActivationCode.code).where(ActivationCode.used_at.is_not(None))).all()
+        assert used == [das.normalize_code(label) for label, outcome in outcomes.items() if outcome == "ok"]
