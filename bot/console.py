@@ -11,6 +11,7 @@ Two modes over one `Assistant`:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -73,20 +74,26 @@ def run_jsonl(assistant: Assistant, user: ChatUser, stdin: IO[str], stdout: IO[s
     return count
 
 
-def _setup_history(path: Path) -> None:
+def _history(path: Path) -> Callable[[], None]:
+    """Load the line history (readline); return what saves it when the session ends."""
     try:
         import readline
     except ImportError:  # not on every platform; the console works without it
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
+        return lambda: None
     try:
         readline.read_history_file(path)
     except OSError:
         pass
     readline.set_history_length(1000)
-    import atexit
 
-    atexit.register(readline.write_history_file, path)
+    def save() -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(path)
+        except OSError:
+            pass  # a history that cannot be kept is no reason to fail
+
+    return save
 
 
 def _show(console: Console, outcome: Outcome) -> list[Choice]:
@@ -102,9 +109,17 @@ def _show(console: Console, outcome: Outcome) -> list[Choice]:
 
 def run_interactive(assistant: Assistant, user: ChatUser, history: Path, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
-    _setup_history(history)
+    save_history = _history(history)
+    try:
+        _converse(assistant, user, console)
+    finally:
+        save_history()
+
+
+def _converse(assistant: Assistant, user: ChatUser, console: Console) -> None:
     texts = texts_for(user.locale)
-    console.print(f"[dim]{escape(texts.gettext(N_('Type your message and press Enter; Ctrl-D to quit.')))}[/]")
+    banner = texts.gettext(N_("Type your message and press Enter; Ctrl-D to quit."))
+    console.print(f"[dim]{escape(banner)}[/]")
     offered: list[Choice] = []
     while True:
         try:
