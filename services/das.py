@@ -13,10 +13,13 @@ Rules (DESIGN.md "DAS service contracts and activation codes"):
 - wrong codes are rate-limited per account: after `max_failures` failed attempts within
   the last hour, every attempt is refused until the oldest counted failure is an hour old.
 
-Exactly once: `activated_services.code_id` is unique and activation locks the code row
-(SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions begin IMMEDIATE, which
-serialises writers), so two processes racing for one code get one activation and one
-CodeAlreadyUsed.
+Exactly once: `activated_services.code_id` is unique and activation locks the product and
+the code rows (SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions begin IMMEDIATE,
+which serialises writers), so two processes racing for one code get one activation and
+one CodeAlreadyUsed, and two codes racing for one product's service one activation and
+one ServiceAlreadyActive.
+
+Dates ("today", the activation date) are UTC dates unless the caller passes `now`.
 """
 
 from __future__ import annotations
@@ -364,17 +367,16 @@ def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> Code
         problems.append("service is empty")
     elif len(service) > 100:
         problems.append("service is longer than 100 characters")
+    names = [part.strip() for part in row.get("models").split(";") if part.strip()]
+    if not names:
+        problems.append("models is empty")
     models: list[str] = []
-    for name in (part.strip() for part in row.get("models").split(";")):
-        if not name:
-            continue
+    for name in names:
         canonical = catalogue.get(name.upper())
         if canonical is None:
             problems.append(f"unknown model {name!r} (not in the catalogue)")
         elif canonical not in models:
             models.append(canonical)
-    if not models and not any("unknown model" in p for p in problems):
-        problems.append("models is empty")
     purchase_date: dt.date | None = None
     if row.get("purchase_date"):
         try:
