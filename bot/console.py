@@ -11,6 +11,7 @@ Two modes over one `Assistant`:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -21,11 +22,13 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from bot.conversation import Assistant, Outcome
+from bot.conversation import Assistant, Outcome, apology
 from bot.flows.engine import ChatUser, Choice
 from bot.i18n import texts_for
 from services.errors import N_
 from storage.db import alembic_config
+
+log = logging.getLogger(__name__)
 
 WORKSPACE = "console"
 THREAD = "console"
@@ -67,11 +70,21 @@ def run_jsonl(assistant: Assistant, user: ChatUser, stdin: IO[str], stdout: IO[s
         message = line.rstrip("\r\n")
         if not message.strip():
             continue
-        outcome = assistant.handle(user, message)
+        outcome = _handle(assistant, user, message)
         stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
         stdout.flush()
         count += 1
     return count
+
+
+def _handle(assistant: Assistant, user: ChatUser, message: str) -> Outcome:
+    """The console's one error handler: a bug is logged (stderr) and the user gets an
+    apology instead of a dead session; domain refusals never get here, flows answer them."""
+    try:
+        return assistant.handle(user, message)
+    except Exception:
+        log.exception("handling %r failed", message)
+        return apology(user)
 
 
 def _history(path: Path) -> Callable[[], None]:
@@ -133,4 +146,4 @@ def _converse(assistant: Assistant, user: ChatUser, console: Console) -> None:
         # A number picks among the choices just shown, wherever they came from.
         if raw.isdigit() and 1 <= int(raw) <= len(offered):
             message = offered[int(raw) - 1].value
-        offered = _show(console, assistant.handle(user, message))
+        offered = _show(console, _handle(assistant, user, message))

@@ -12,9 +12,9 @@ is text + choices (+ items). The Slack adapter and the console render exactly th
 
 Language rules: the remembered preference; else the profile locale; else the language of
 the message; else the default. Writing a message long enough to be sure of its language
-(kb.detect_language is None for short texts) in the other language switches; answers to
-free-text questions (a name, an incident description) never do — nor "ok", a serial or a
-date. Saying so ("in English please", "en français") switches too.
+(kb.detect_language is None for short texts) in the other language switches; inside a
+flow only a question or another request can, never an answer ("ok", a serial, a date, a
+name, an incident description). Saying so ("in English please", "en français") switches.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.flows import FLOWS, answers, listings
-from bot.flows.check_incident import incident_reply
+from bot.flows.check_incident import incident_reply, refusal_text
 from bot.flows.engine import (
     CHOICE,
     ChatUser,
@@ -64,8 +64,6 @@ from storage.models import Conversation, UserPreference
 OPEN_TEXT_SLOTS = frozenset({"summary", "description"})
 # Short free answers: a question is answered, but no other intent is looked for.
 FREE_TEXT_SLOTS = OPEN_TEXT_SLOTS | {"name", "company", "street", "postal_code", "city", "email"}
-# Never judged for their language: a name, an address, a description, a code.
-NO_LANGUAGE_SLOTS = FREE_TEXT_SLOTS | {"serial", "code"}
 
 FLOW_INTENTS = {
     Intent.REGISTER_PRODUCT: "register_product",
@@ -249,11 +247,21 @@ class _Turn:
 
     def _language(self, pref: UserPreference, text: str, step: str | None) -> str:
         current = pref.lang or normalize_lang(self.user.locale)
-        detected = None if step in NO_LANGUAGE_SLOTS else detect_language(text)
+        detected = detect_language(text) if self._may_switch(text, step) else None
         if current is None:
             hint = language_hint(text) if step is None else None
             return detected or hint or normalize_lang(self.settings.default_lang) or "en"
         return detected or current
+
+    @staticmethod
+    def _may_switch(text: str, step: str | None) -> bool:
+        """Inside a flow, an answer (a date, "oui", a serial, a description) keeps the
+        language; a question or another request in the other language switches it."""
+        if step is None:
+            return True
+        if step in OPEN_TEXT_SLOTS:
+            return False
+        return looks_like_question(text) or understand(text).intent is not Intent.QUESTION
 
     # --- results ------------------------------------------------------------------------
 
@@ -385,13 +393,20 @@ class _Turn:
             with ctx.session.begin_nested():
                 incident = incidents.reopen(ctx.session, formatted, actor=ctx.account.email, account=ctx.account, now=ctx.now)
         except Refusal as err:
-            return [Reply(ctx.texts.refusal(err))]
+            return [Reply(refusal_text(ctx, err))]
         said = Reply(ctx._(N_("I have reopened {number}; the support team will look at it again.")).format(number=incident.number))
         return [said, incident_reply(ctx, incident)]
 
     def _menu(self, ctx: FlowContext, *, intro: bool) -> list[Reply]:
         text = ctx.texts.render("menu.j2", intro=intro, name=(self.user.name or "").split(" ")[0])
         return [Reply(text, menu_choices(ctx))]
+
+
+def apology(user: ChatUser, lang: str | None = None) -> Outcome:
+    """What a channel's one error handler answers when handling a message failed (a bug)."""
+    texts = texts_for(lang or user.locale)
+    sorry = texts.gettext(N_("Sorry, something went wrong on my side. Please try again in a moment."))
+    return Outcome([Reply(sorry)], None, texts.lang)
 
 
 def menu_choices(ctx: FlowContext) -> list[Choice]:

@@ -114,3 +114,19 @@ def test_interactive_numbers_pick_the_choices_shown(
     assert "5. My products" in shown
     assert "You have 5 registered products" in shown  # "5" picked "My products"
     assert "did not understand" in shown
+
+
+def test_a_bug_gets_an_apology_and_the_session_goes_on(seeded: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = Assistant.handle
+
+    def flaky(self: Assistant, who, text: str, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        if text == "boom":
+            raise RuntimeError("a bug")
+        return real(self, who, text, **kwargs)
+
+    monkeypatch.setattr(Assistant, "handle", flaky)
+    out = chat_jsonl("boom", "help", args=("--lang", "fr"))
+    assert out[0] == {"replies": [{"text": "Désolé, un problème est survenu de mon côté. Merci de réessayer dans un instant.", "choices": []}], "waiting_for": None}
+    assert len(out[1]["replies"][0]["choices"]) == 7

@@ -197,3 +197,19 @@ def test_menu_thanks_and_not_understood(assistant: Assistant) -> None:
     out = Chat(assistant, user("U2", lang="fr")).say("aide")
     assert ("enregistrer un produit", "Enregistrer un produit") in choices_of(out)
     assert "nothing to cancel" in text_of(chat.say("cancel"))
+
+
+def test_answers_in_a_flow_never_switch_but_questions_do(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.says("register a product", "DGS-1210-28", "QBQE160055555", "le 2 novembre 2026")
+    assert out.lang == "en" and out.waiting_for == "site"  # a French date is still an answer
+    out = chat.say("où est installé le produit, pourquoi me demandez-vous cela ?")
+    assert out.lang == "fr" and out.waiting_for == "site"
+    assert text_of(out).rstrip().endswith("ou passez cette étape pour l’instant.")
+
+
+def test_reopen_refusal_names_the_status_in_the_users_words(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("signaler un incident", "1", "Lent", "Tout est lent.", "oui")
+    out = chat.say("rouvrir INC-000001")
+    assert "L’incident INC-000001 a le statut « nouveau »" in text_of(out)

@@ -10,7 +10,7 @@ import sys
 
 from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Reply, Slot
 from services import incidents
-from services.errors import N_, IncidentNotFound
+from services.errors import N_, IncidentNotFound, Refusal
 from storage.models import Incident
 
 STATUS_LABELS = {
@@ -25,6 +25,15 @@ STATUS_LABELS = {
 
 def status_label(ctx: FlowContext, status: str) -> str:
     return ctx._(STATUS_LABELS.get(status, status))
+
+
+def refusal_text(ctx: FlowContext, err: Refusal) -> str:
+    """A refusal about an incident, its statuses named in the user's words."""
+    params = {
+        key: status_label(ctx, value) if key in ("status", "target") and value in STATUS_LABELS else value
+        for key, value in err.params.items()
+    }
+    return ctx.texts.refusal(type(err)(**params))
 
 
 def on_start(ctx: FlowContext) -> list[Reply] | None:
