@@ -87,7 +87,13 @@ _REGISTER = _words(
     "register registration enregistrer enregistre enregistrement declare declarer add ajouter"
     " ajout inscrire record new nouveau nouvel nouvelle"
 )
-_PRODUCT = _words("product products produit produits device devices appareil appareils materiel")
+_PRODUCT = _words(
+    "product products produit produits device devices appareil appareils materiel equipment equipement"
+)
+# A kind of product: "register my switch" registers, but "my switch is broken" lists nothing.
+_DEVICE = _words(
+    "router routers routeur routeurs switch switches commutateur modem nas camera firewall borne appliance"
+)
 _ACTIVATE = _words("activate activating activation activer active redeem utiliser enter saisir")
 _SERVICE = _words("service services code codes das contract contracts contrat contrats assist")
 _INCIDENT = _words("incident incidents ticket tickets case cases dossier dossiers inc")
@@ -100,9 +106,11 @@ _MINE = _words("my mine mes mon ma list show see display view voir afficher list
 # Words close to a keyword that mean something else: "my registered products" is a list.
 _NEUTRAL = _words("registered enregistres enregistrees activated actives activees")
 _VOCABULARY = frozenset().union(
-    _REGISTER, _PRODUCT, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE, _NEUTRAL
+    _REGISTER, _PRODUCT, _DEVICE, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE, _NEUTRAL
 )
 _FUZZY_VOCABULARY = sorted(word for word in _VOCABULARY if len(word) >= 4)
+_PROBLEM = _words("problem problems probleme problemes issue issues panne souci bug incident")
+_POSSESSIVE = _words("my mes mon ma have own ai possede")
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
 
 _CANCEL = frozenset(
@@ -110,19 +118,22 @@ _CANCEL = frozenset(
         "cancel", "cancel that", "cancel it", "annuler", "annule", "annulez", "annulation", "stop",
         "abort", "quit", "abandon", "abandonner", "laisse tomber", "laissez tomber", "forget it",
         "never mind", "nevermind", "cancel please", "annuler svp", "annuler s il vous plait",
+        "i want to cancel", "je veux annuler", "je souhaite annuler", "on annule", "cancel this",
     }
 )
+# What may follow "cancel" in a cancel command: "cancel my subscription" is not one.
+_CANCEL_TAIL = _words("that it this please all everything ca cela tout svp stp la demande request the s il vous plait")
 _BACK = frozenset(
     {
         "back", "go back", "retour", "revenir", "precedent", "previous", "etape precedente",
-        "previous step", "retour en arriere", "return",
+        "previous step", "retour en arriere", "return", "revenir en arriere", "step back",
     }
 )
 _HELP = frozenset(
     {
         "help", "aide", "aidez moi", "help me", "menu", "?", "what can you do", "que sais tu faire",
         "que pouvez vous faire", "options", "commands", "commandes", "au secours", "help please",
-        "aide svp", "aide moi",
+        "aide svp", "aide moi", "que peux tu faire", "que pouvez vous faire pour moi",
     }
 )
 _GREETING = frozenset(
@@ -275,7 +286,8 @@ def understand(text: str) -> Understanding:
     toks = bare.split()
     if not toks:
         return Understanding(Intent.HELP)
-    if _fuzzy_phrase(bare, _CANCEL) or (toks[0] in {"cancel", "annuler", "annule"} and len(toks) <= 3):
+    cancel_word = toks[0] in {"cancel", "annuler", "annule"}
+    if _fuzzy_phrase(bare, _CANCEL) or (cancel_word and all(tok in _CANCEL_TAIL for tok in toks[1:])):
         return Understanding(Intent.CANCEL)
     if _fuzzy_phrase(bare, _BACK):
         return Understanding(Intent.BACK)
@@ -297,10 +309,13 @@ def understand(text: str) -> Understanding:
         return Understanding(Intent.CHECK_INCIDENT, incident_number=number)
     if incident and _has(toks, _STATUS):
         return Understanding(Intent.CHECK_INCIDENT)
+    listing = _listing(toks)
+    if listing is not None and len(toks) <= 6 and _has(toks, _POSSESSIVE):
+        return Understanding(listing)  # "quels sont mes produits ?", "what products do I have"
     if is_howto_question(text):
         return Understanding(Intent.QUESTION)
 
-    if incident and _has(toks, _REPORT):
+    if (incident or _has(toks, _PROBLEM)) and _has(toks, _REPORT):
         return Understanding(Intent.FILE_INCIDENT)
     if any(phrase in bare for phrase in _CONTACT_SUPPORT):
         return Understanding(Intent.FILE_INCIDENT)
@@ -309,7 +324,7 @@ def understand(text: str) -> Understanding:
     if _has(toks, _ACTIVATE) and (_has(toks, _SERVICE) or len(toks) <= 3):
         return Understanding(Intent.ACTIVATE_SERVICE)
     product = _has(toks, _PRODUCT)
-    if product and _has(toks, _REGISTER):
+    if (product or _has(toks, _DEVICE)) and _has(toks, _REGISTER):
         return Understanding(Intent.REGISTER_PRODUCT)
     if product and (_has(toks, _MINE) or len(toks) <= 2):
         return Understanding(Intent.LIST_PRODUCTS)
@@ -318,3 +333,16 @@ def understand(text: str) -> Understanding:
     if incident and len(toks) <= 2:
         return Understanding(Intent.LIST_INCIDENTS)
     return Understanding(Intent.QUESTION)
+
+
+def _listing(toks: list[str]) -> Intent | None:
+    """Which list a message names, when it names no action on it."""
+    if _has(toks, _REGISTER) or _has(toks, _ACTIVATE) or _has(toks, _REPORT) or _has(toks, _STATUS):
+        return None
+    if _has(toks, _INCIDENT):
+        return Intent.LIST_INCIDENTS
+    if _has(toks, _PRODUCT):
+        return Intent.LIST_PRODUCTS
+    if _has(toks, _SERVICE):
+        return Intent.LIST_SERVICES
+    return None
