@@ -33,7 +33,7 @@ catalogs: | $(BIN)/python
 extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
 		--no-location --sort-output -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 chat: install
 	$(BIN)/helpdesk db upgrade

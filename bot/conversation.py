@@ -398,7 +398,8 @@ class _Turn:
         return [said, incident_reply(ctx, incident)]
 
     def _menu(self, ctx: FlowContext, *, intro: bool) -> list[Reply]:
-        text = ctx.texts.render("menu.j2", intro=intro, name=(self.user.name or "").split(" ")[0])
+        full_name = self.user.name or (ctx.account.name if ctx.account is not None else "")
+        text = ctx.texts.render("menu.j2", intro=intro, name=(full_name or "").split(" ")[0])
         return [Reply(text, menu_choices(ctx))]
 
 
