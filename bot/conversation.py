@@ -64,6 +64,8 @@ from storage.models import Conversation, UserPreference
 OPEN_TEXT_SLOTS = frozenset({"summary", "description"})
 # Short free answers: a question is answered, but no other intent is looked for.
 FREE_TEXT_SLOTS = OPEN_TEXT_SLOTS | {"name", "company", "street", "postal_code", "city", "email"}
+# Identifiers the user copies from a label or an e-mail: never mistaken for an incident number.
+IDENTIFIER_SLOTS = frozenset({"serial", "code"})
 
 FLOW_INTENTS = {
     Intent.REGISTER_PRODUCT: "register_product",
@@ -314,6 +316,9 @@ class _Turn:
         if command.intent in LIST_INTENTS:
             replies = LIST_INTENTS[command.intent](ctx)
             return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
+        pending = flow.pending(ctx)
+        if command.intent is Intent.CHECK_INCIDENT and pending is not None and pending.store in IDENTIFIER_SLOTS:
+            return None  # "INC12345678" typed for a serial is a serial
         if command.intent is Intent.CHECK_INCIDENT and command.incident_number and flow.name != "check_incident":
             replies = self._incident(ctx, command.incident_number)
             return self._from_step(flow, ctx, reask(flow, ctx, history, replies))

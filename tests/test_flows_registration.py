@@ -150,3 +150,20 @@ def test_a_registered_product_of_the_same_account_is_named_as_such(assistant: As
     chat = Chat(assistant, user("U-demo", lang="en"))
     out = chat.says("register a product", "DGS-1210-28", "QBQE160012345")
     assert "already registered on your account" in text_of(out) and out.waiting_for == "serial"
+
+
+def test_a_serial_that_looks_like_an_incident_number_is_a_serial(assistant: Assistant, session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        from storage.models import ProductModel
+
+        session.add(ProductModel(model="INC-SW-8", name="Incognito switch", serial_pattern=r"INC[0-9]{8}"))
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    out = chat.says("register a product", "INC-SW-8", "INC12345678")
+    assert out.waiting_for == "purchase_date"
+
+
+def test_help_for_the_site_country_step(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("register a product", "DAP-2662", "AP26G81005555", "2026-11-01", "new", "1 Main St", "10001", "New York")
+    out = chat.say("help")
+    assert out.waiting_for == "country" and "two-letter code" in text_of(out)

@@ -181,10 +181,11 @@ def prompt(flow: Flow, ctx: FlowContext, slot: Slot) -> Reply:
 
 
 def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
-    template = f"flows/help_{slot.store}.j2"
     replies = []
-    if ctx.texts.has_template(template):
-        replies.append(Reply(ctx.texts.render(template)))
+    for template in dict.fromkeys((f"flows/help_{slot.store}.j2", f"flows/help_{slot.name}.j2")):
+        if ctx.texts.has_template(template):
+            replies.append(Reply(ctx.texts.render(template)))
+            break
     replies.append(
         Reply(
             ctx._(
