@@ -58,7 +58,7 @@ from services import accounts, incidents
 from services.clock import utcnow
 from services.errors import N_, IncidentNotFound, Refusal
 from storage.db import SessionFactory
-from storage.models import Conversation, UserPreference
+from storage.models import Account, Conversation, UserPreference
 
 # Answers that are the user's own words: taken as they are (only commands are looked for).
 OPEN_TEXT_SLOTS = frozenset({"summary", "description"})
@@ -178,7 +178,7 @@ class _Turn:
             self.session.add(row)
         return row
 
-    def _account(self) -> Any:
+    def _account(self) -> Account | None:
         user = self.user
         account = accounts.account_for_slack_user(self.session, user.workspace_id, user.user_id)
         if account is None and user.email:

@@ -31,6 +31,7 @@ from services.errors import (
 )
 from storage.models import ActivationCode, RegisteredProduct
 
+# The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = ["prompt_site_country", "validate_site_country"]
 
 

@@ -33,6 +33,7 @@ from services.errors import (
     SerialTaken,
 )
 
+# The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = [
     "validate_company", "validate_country", "validate_email", "validate_name",
     "validate_site_country", "prompt_site_country",
