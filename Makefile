@@ -32,7 +32,7 @@ catalogs: | $(BIN)/python
 # For developers after changing texts: refresh the template and both catalogs.
 extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
-		--no-location --sort-output -o locales/messages.pot .
+		--project=helpdesk-bot --version=0.1.0 --no-location --sort-output -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 chat: install
