@@ -19,11 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, Token
+from whoosh.analysis import Filter, RegexTokenizer, Token
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.lang.porter2 import stem as english_stem
 from whoosh.lang.snowball.french import FrenchStemmer
 from whoosh.lang.stopwords import stoplists
+
+from kb.synonyms import GROUPS
 
 # A word keeps its inner apostrophes ("l'activation", "doesn't") so elision can see them,
 # and its hyphens ("D-Link", "wi-fi") so it can also be indexed joined ("dlink", "wifi"),
@@ -37,6 +39,7 @@ FRENCH_ELISIONS = frozenset(
 )
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Remove accents (é→e, ç→c, œ→oe) and lower-case: what people type on any keyboard."""
     text = text.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
@@ -152,23 +155,41 @@ def _content(raw: str, lang: str) -> str | None:
     return word
 
 
+@lru_cache(maxsize=4)
+def _synonym_markers(lang: str) -> dict[str, str]:
+    """Index term → its synonym group's marker term (see kb.synonyms)."""
+    markers: dict[str, str] = {}
+    for number, group in enumerate(GROUPS.get(lang, ())):
+        for word in group:
+            for term in variants(word.lower(), lang):
+                markers[term] = f"~{lang}{number}"
+    return markers
+
+
+def _with_marker(terms: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    markers = _synonym_markers(lang)
+    found = [markers[t] for t in terms if t in markers]
+    return terms + (found[0],) if found else terms
+
+
+@lru_cache(maxsize=200_000)
+def token_words(token: str, lang: str) -> tuple[WordTerms, ...]:
+    """The content words of one lower-cased token (a compound gives several). Cached:
+    indexing 10,000 articles meets the same few thousand tokens over and over."""
+    result: list[WordTerms] = []
+    parts, joined = split_compound(token, lang)
+    for raw in parts:
+        word = _content(raw, lang)
+        if word is not None:
+            result.append(WordTerms(surface=fold(word), terms=_with_marker(variants(word, lang), lang)))
+    if joined is not None and (word := _content(joined, lang)) is not None:
+        result.append(WordTerms(surface=fold(word), terms=_with_marker(variants(word, lang), lang), joined=True))
+    return tuple(result)
+
+
 def analyse(text: str, lang: str) -> list[WordTerms]:
     """The content words of a text, in order, each with its index terms."""
-    result: list[WordTerms] = []
-    for token in words(text):
-        parts, joined = split_compound(token, lang)
-        for raw in parts:
-            word = _content(raw, lang)
-            if word is not None:
-                result.append(WordTerms(surface=fold(word), terms=variants(word, lang)))
-        if joined is not None and (word := _content(joined, lang)) is not None:
-            result.append(WordTerms(surface=fold(word), terms=variants(word, lang), joined=True))
-    return result
-
-
-def vocabulary_words(text: str, lang: str) -> list[str]:
-    """The spelling vocabulary of a text: folded content words of 3+ letters, unstemmed."""
-    return [w.surface for w in analyse(text, lang) if len(w.surface) >= 3 and w.surface.isalpha()]
+    return [word for token in words(text) for word in token_words(token, lang)]
 
 
 # --- Whoosh adapters ----------------------------------------------------------------------
@@ -177,51 +198,21 @@ def vocabulary_words(text: str, lang: str) -> list[str]:
 class _ContentFilter(Filter):
     """Clitics, stop words and stemming with accent folding, on a Whoosh token stream."""
 
-    def __init__(self, lang: str, stem: bool = True) -> None:
+    def __init__(self, lang: str) -> None:
         self.lang = lang
-        self.stem = stem
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ContentFilter) and (other.lang, other.stem) == (self.lang, self.stem)
+        return isinstance(other, _ContentFilter) and other.lang == self.lang
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for token in tokens:
-            parts, joined = split_compound(token.text, self.lang)
-            for raw in parts if joined is None else [*parts, joined]:
-                word = _content(raw, self.lang)
-                if word is None:
-                    continue
-                if not self.stem:
-                    folded = fold(word)
-                    if len(folded) >= 3 and folded.isalpha():
-                        token.text = folded
-                        yield token
-                    continue
+            for word in token_words(token.text.translate(_APOSTROPHES).lower(), self.lang):
                 # Several terms at one position: the consumer reads token.text at each yield.
-                for term in variants(word, self.lang):
+                for term in word.terms:
                     token.text = term
                     yield token
 
 
 def make_analyzer(lang: str) -> CompositeAnalyzer:
     """The indexing analyzer of a language (stemmed, folded)."""
-    return RegexTokenizer(WORD_PATTERN) | _ApostropheFilter() | LowercaseFilter() | _ContentFilter(lang)
-
-
-def make_vocabulary_analyzer(lang: str) -> CompositeAnalyzer:
-    """Unstemmed folded words: the dictionary that typo correction looks words up in."""
-    return (
-        RegexTokenizer(WORD_PATTERN) | _ApostropheFilter() | LowercaseFilter() | _ContentFilter(lang, stem=False)
-    )
-
-
-class _ApostropheFilter(Filter):
-    """Typographic apostrophes (’) become ' so elision rules see one character."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ApostropheFilter)
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            token.text = token.text.translate(_APOSTROPHES)
-            yield token
+    return RegexTokenizer(WORD_PATTERN) | _ContentFilter(lang)

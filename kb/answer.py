@@ -25,7 +25,7 @@ from kb.articles import ArticleRef
 from kb.search import Hit, Ranking
 
 COVERAGE_WEIGHT = 0.5
-THRESHOLD = 0.55
+THRESHOLD = 0.54
 
 
 @dataclass(frozen=True)

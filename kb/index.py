@@ -12,11 +12,12 @@ the old index or the new one, never a half-built one. The previous generation is
 (a reader may still have it open); older ones are deleted.
 
 Each article is one document. Its text goes only into the fields of its own language
-(title_fr, questions_fr, tags_fr, body_fr or the _en ones), so a search restricted to the
-customer's language fields never touches the other half of the KB. The unstemmed
-`vocab_<lang>` field is the spelling dictionary for typo correction; `strong` and `terms`
-(stored) hold the document's analysed terms, used to measure how much of a question the
-best article covers.
+(strong_fr = title + questions + tags, body_fr; or the _en ones), so a search restricted
+to the customer's language fields never touches the other half of the KB. Two fields,
+not four, because every query term costs one posting list per field. `strong_terms` and
+`terms` (stored) hold the document's analysed terms, used to measure how much of a
+question the best article covers. stats.json (see LanguageStats) sits in the generation
+directory with the index it describes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import whoosh.index
@@ -36,14 +37,16 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import EmptyIndexError, Index
 
-from kb.analysis import analyse, make_analyzer, make_vocabulary_analyzer
+from kb.analysis import analyse, make_analyzer
 from kb.articles import LANGS, Article
 
 # Bump when the schema or the analysis changes: every existing index becomes stale.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 7
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "build.lock"
-TEXT_FIELDS: tuple[str, ...] = ("title", "questions", "tags", "body")
+STATS_FILE = "stats.json"
+# "strong" = title + questions + tags: short texts written to match questions.
+TEXT_FIELDS: tuple[str, ...] = ("strong", "body")
 # Above this many articles the build uses Whoosh's multiprocessing writer.
 PARALLEL_THRESHOLD = 2000
 
@@ -60,46 +63,66 @@ def make_schema() -> Schema:
         "slug": ID(stored=True),
         "lang": ID(stored=True),
         "title": STORED(),
-        "strong": STORED(),
+        "strong_terms": STORED(),
         "terms": STORED(),
     }
     for lang in LANGS:
         analyzer = make_analyzer(lang)
-        # Positions only where phrases matter (short, precise fields): a leaner index.
-        fields[field_name("title", lang)] = TEXT(analyzer=analyzer, phrase=True)
-        fields[field_name("questions", lang)] = TEXT(analyzer=analyzer, phrase=True)
-        fields[field_name("tags", lang)] = TEXT(analyzer=analyzer, phrase=False)
+        # Positions only where phrases matter (short, precise texts): a leaner index.
+        fields[field_name("strong", lang)] = TEXT(analyzer=analyzer, phrase=True)
         fields[field_name("body", lang)] = TEXT(analyzer=analyzer, phrase=False)
-        fields[field_name("vocab", lang)] = TEXT(analyzer=make_vocabulary_analyzer(lang), phrase=False)
     return Schema(**fields)  # type: ignore[arg-type]
 
 
-def _terms(texts: Sequence[str], lang: str) -> str:
-    found: dict[str, None] = {}
-    for text in texts:
-        for word in analyse(text, lang):
-            for term in word.terms:
-                found[term] = None
-    return " ".join(found)
+@dataclass
+class LanguageStats:
+    """Per-language figures kept beside the index (stats.json), loaded once per process.
+
+    df, strong_df: in how many articles each index term occurs (any field; title,
+    questions or tags): query weights and the query planner's posting counts, without a
+    Whoosh term lookup per word.
+    vocabulary: every unstemmed folded word and its article count: the dictionary for
+    typo correction.
+    """
+
+    docs: int = 0
+    df: dict[str, int] = field(default_factory=dict)
+    strong_df: dict[str, int] = field(default_factory=dict)
+    vocabulary: dict[str, int] = field(default_factory=dict)
+
+    def add(self, terms: set[str], strong_terms: set[str], words: set[str]) -> None:
+        self.docs += 1
+        for counts, items in ((self.df, terms), (self.strong_df, strong_terms), (self.vocabulary, words)):
+            for item in items:
+                counts[item] = counts.get(item, 0) + 1
 
 
-def document(article: Article) -> dict[str, str]:
+def document(article: Article, stats: dict[str, LanguageStats] | None = None) -> dict[str, str]:
     lang = article.lang
-    questions = "\n".join(article.questions)
-    tags = "\n".join(article.tags)
-    strong = [article.title, questions, tags]
+    strong_text = "\n".join([article.title, *article.questions, *article.tags])
+    strong_words = analyse(strong_text, lang)
+    body_words = analyse(article.body, lang)
+    strong_terms = {t for w in strong_words for t in w.terms}
+    all_terms = strong_terms | {t for w in body_words for t in w.terms}
+    if stats is not None:
+        vocabulary = {w.surface for w in (*strong_words, *body_words) if len(w.surface) >= 3 and w.surface.isalpha()}
+        stats.setdefault(lang, LanguageStats()).add(all_terms, strong_terms, vocabulary)
     return {
         "key": f"{article.slug}.{lang}",
         "slug": article.slug,
         "lang": lang,
         "title": article.title,
-        "strong": _terms(strong, lang),
-        "terms": _terms([*strong, article.body], lang),
-        field_name("title", lang): article.title,
-        field_name("questions", lang): questions,
-        field_name("tags", lang): tags,
+        "strong_terms": " ".join(sorted(strong_terms)),
+        "terms": " ".join(sorted(all_terms)),
+        field_name("strong", lang): strong_text,
         field_name("body", lang): article.body,
-        field_name("vocab", lang): "\n".join([*strong, article.body]),
+    }
+
+
+def load_stats(generation_dir: Path) -> dict[str, LanguageStats]:
+    data = json.loads((generation_dir / STATS_FILE).read_text(encoding="utf-8"))
+    return {
+        lang: LanguageStats(int(d["docs"]), d["df"], d["strong_df"], d["vocabulary"]) for lang, d in data.items()
     }
 
 
@@ -137,17 +160,20 @@ def is_current(index_dir: Path, version: str) -> bool:
     )
 
 
-def _write(ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None) -> None:
+def _write(ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None) -> dict[str, LanguageStats]:
     if procs > 1:
-        writer = ix.writer(procs=procs, limitmb=256, multisegment=False)
+        # One segment per process, not merged: merging would index everything twice.
+        writer = ix.writer(procs=procs, limitmb=256, multisegment=True)
     else:
         writer = ix.writer(limitmb=256)
+    stats: dict[str, LanguageStats] = {lang: LanguageStats() for lang in LANGS}
     total = len(articles)
     for done, article in enumerate(articles, start=1):
-        writer.add_document(**document(article))
+        writer.add_document(**document(article, stats))
         if progress is not None:
             progress(done, total)
     writer.commit()
+    return stats
 
 
 def build(
@@ -168,8 +194,11 @@ def build(
         ix = whoosh.index.create_in(str(staging), make_schema())
         if procs is None:
             procs = min(2, os.cpu_count() or 1) if len(articles) >= PARALLEL_THRESHOLD else 1
-        _write(ix, articles, procs, progress)
+        stats = _write(ix, articles, procs, progress)
         ix.close()
+        (staging / STATS_FILE).write_text(
+            json.dumps({lang: vars(value) for lang, value in stats.items()}, ensure_ascii=False), encoding="utf-8"
+        )
         os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -223,9 +252,11 @@ def ensure(
     wait=wait_exponential(multiplier=0.02, max=0.5),
     reraise=True,
 )
-def open_current(index_dir: Path) -> tuple[Index, Pointer]:
+def open_current(index_dir: Path) -> tuple[Index, Pointer, dict[str, LanguageStats]]:
     """Open the published generation. Retried: a rebuild may switch it under our feet."""
     pointer = read_pointer(index_dir)
     if pointer is None:
         raise FileNotFoundError(f"no index published in {index_dir}")
-    return whoosh.index.open_dir(str(index_dir / pointer.generation)), pointer
+    generation = index_dir / pointer.generation
+    ix = whoosh.index.open_dir(str(generation))
+    return ix, pointer, load_stats(generation)

@@ -25,6 +25,7 @@ from whoosh.searching import Searcher
 
 from kb import index as kb_index
 from kb.answer import Answer, confidence, confident
+from kb.index import LanguageStats
 from kb.articles import LANGS, Article, ArticleRef, content_hash, load_articles
 from kb.lang import detect_language
 from kb.search import Hit, LanguageSearch, Ranking
@@ -42,6 +43,10 @@ class _Loaded:
     ix: Index
     searcher: Searcher
     by_lang: dict[str, LanguageSearch]
+
+
+def _all_known(ranking: Ranking) -> bool:
+    return bool(ranking.words) and all(word.known for word in ranking.words)
 
 
 class KnowledgeBase:
@@ -75,14 +80,14 @@ class KnowledgeBase:
         built = kb_index.ensure(
             self.index_dir, version, lambda: list(articles.values()), force=force, progress=progress
         )
-        ix, pointer = kb_index.open_current(self.index_dir)
+        ix, pointer, stats = kb_index.open_current(self.index_dir)
         searcher = ix.searcher()
         state = _Loaded(
             version=pointer.version,
             articles=articles,
             ix=ix,
             searcher=searcher,
-            by_lang={lang: LanguageSearch(searcher, lang) for lang in LANGS},
+            by_lang={lang: LanguageSearch(searcher, lang, stats.get(lang, LanguageStats())) for lang in LANGS},
         )
         with self._lock:
             old, self._state = self._state, state
@@ -144,7 +149,9 @@ class KnowledgeBase:
         rankings: list[Ranking] = []
         for lang in order:
             ranking = self._rank(text, lang)
-            if first and lang == first and confident(ranking):
+            if first and lang == first and (confident(ranking) or _all_known(ranking)):
+                # Every word exists in this language's articles: the other language's
+                # fields cannot explain the question better. Saves a second search.
                 return ranking
             rankings.append(ranking)
 

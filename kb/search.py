@@ -5,51 +5,58 @@ analysed into content words (kb.analysis), and the query is assembled from Term 
 objects, so `AND (`, `lang:fr`, `a*`, `^3` or `~` are just words (or nothing at all).
 
 For each content word:
-- its terms are searched in title, questions, tags and body, with field boosts;
-- if none of its terms is in the index (a typo, most likely), the word is corrected
-  against the unstemmed vocabulary of the language: Whoosh's terms_within with a 2-letter
-  prefix and 1 edit (2 from 8 letters), only for words of 5+ letters. This is the
-  fallback: correctly spelled words are never expanded, and short words (where a prefix
-  would be longer than the word, and where one edit changes everything) never are.
-Consecutive words also form a sloppy phrase on title and questions, which rewards
-articles that use the customer's words together.
+- its terms (with its synonym group's marker, see kb.synonyms) are searched in the
+  `strong` field (title + questions + tags, boosted) and in the body;
+- if the KB does not know it, it is repaired, as a FALLBACK only: French elision typed
+  without apostrophe ("jactive" → "active"), then spelling correction against the
+  language's vocabulary (same 2-letter prefix, 1 edit, 2 from 8 letters, words of 5+
+  letters only, at most MAX_CORRECTIONS per question). Correctly spelled words are never
+  expanded; short words (shorter than a prefix would need, and where one edit changes
+  everything) never are.
+Consecutive words also form a sloppy phrase on the strong field, rewarding articles that
+use the customer's words together.
+
+Speed: Whoosh scores postings one by one in Python, so the cost of a query is the sum of
+its posting lists. The planner includes the rarest words first and stops adding words
+once POSTINGS_BUDGET is spent; the common words left out still count in the coverage
+below (they just do not fetch candidates). On the shipped KB everything fits.
 
 Each hit gets a `coverage`: the share of the question's content (words weighted by IDF,
 so "service" counts less than "holiday") found in the article, and `strong_coverage`,
-the same over title, questions and tags only. A word found nowhere in the KB weighs as
-more than the rarest word: "reset my password" is mostly unknown words, so no article
-covers it. These feed the answer decision (kb.answer).
+the same over title, questions and tags only. A word found nowhere in the KB weighs more
+than the rarest word: "reset my password" is mostly unknown words, so no article covers
+it. These feed the ranking and the answer decision (kb.answer).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from whoosh.query import Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
-from kb.analysis import WordTerms, analyse, is_stop, variants
-from kb.index import TEXT_FIELDS, field_name
-from kb.synonyms import expand
+from kb.analysis import analyse, is_stop, token_words, variants
+from kb.index import LanguageStats, field_name
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 24
-FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "questions": 3.0, "tags": 2.0, "body": 1.0}
-PHRASE_FIELDS: tuple[str, ...] = ("title", "questions")
+MAX_CORRECTIONS = 6
+FIELD_BOOSTS: dict[str, float] = {"strong": 3.0, "body": 1.0}
 PHRASE_BOOST = 1.5
 PHRASE_SLOP = 2
+MAX_PHRASES = 2
+PHRASE_MAX_DF = 300
 FUZZY_PREFIX = 2
 FUZZY_MIN_LENGTH = 5
-CANDIDATES = 20
+CANDIDATES = 10
+POSTINGS_BUDGET = 3000
 # A word the KB does not know at all ("password", "pizza", "price") says more about a
 # question being out of scope than any known word says about it being in scope.
 UNKNOWN_WEIGHT = 1.5
-# How much title/questions/tags coverage reorders hits (see `rank`): squared, because an
-# article whose questions use the customer's words is the one written for that question.
-STRONG_EXP = 2
 _GLUED_ELISION = re.compile(r"^(qu|[ldjnsctm])([aeiouyh][a-z]+)$")
 
 
@@ -57,9 +64,13 @@ _GLUED_ELISION = re.compile(r"^(qu|[ldjnsctm])([aeiouyh][a-z]+)$")
 class QueryWord:
     surface: str
     terms: tuple[str, ...]
-    weight: float  # IDF in this language; the maximum for words the KB does not know
-    known: bool
+    weight: float  # IDF in this language; UNKNOWN_WEIGHT x the maximum for unknown words
+    df: int  # articles of this language containing one of the terms (0: unknown)
     corrected_from: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.df > 0
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ class Hit:
     slug: str
     lang: str
     title: str
-    score: float  # the ranking score (BM25F, scaled by coverage)
+    score: float  # the ranking score: BM25F scaled by coverage
     coverage: float
     strong_coverage: float
 
@@ -90,28 +101,35 @@ def _idf(doc_count: int, df: int) -> float:
 class LanguageSearch:
     """Search within one language's fields of an open Whoosh searcher."""
 
-    def __init__(self, searcher: Searcher, lang: str) -> None:
+    def __init__(self, searcher: Searcher, lang: str, stats: LanguageStats) -> None:
         self.searcher = searcher
-        self.reader = searcher.reader()
         self.lang = lang
-        self.fields = [field_name(part, lang) for part in TEXT_FIELDS]
-        self.vocab_field = field_name("vocab", lang)
-        self.doc_count = max(1, searcher.doc_frequency("lang", lang))
+        self.stats = stats
+        self.doc_count = max(1, stats.docs)
         self.unknown_weight = UNKNOWN_WEIGHT * _idf(self.doc_count, 0)
+        # Spelling candidates grouped by their first letters: a lookup scans one bucket.
+        self._buckets: dict[str, list[str]] = defaultdict(list)
+        for word in stats.vocabulary:
+            self._buckets[word[:FUZZY_PREFIX]].append(word)
 
     def _df(self, terms: tuple[str, ...]) -> int:
-        return max(self.reader.doc_frequency(f, t) for f in self.fields for t in terms)
+        df = self.stats.df
+        return max(df.get(t, 0) for t in terms)
 
     def _correct(self, surface: str) -> str | None:
-        """The most frequent vocabulary word within a small edit distance, or None."""
+        """The closest, then most frequent, vocabulary word within a small edit distance."""
         if len(surface) < FUZZY_MIN_LENGTH or not surface.isalpha():
             return None
         maxdist = 1 if len(surface) < 8 else 2
         best: tuple[int, int, str] | None = None
-        for candidate in self.reader.terms_within(self.vocab_field, surface, maxdist, prefix=FUZZY_PREFIX):
-            rank = (-distance(candidate, surface), self.reader.doc_frequency(self.vocab_field, candidate), candidate)
-            if best is None or rank > best:
-                best = rank
+        for candidate in self._buckets.get(surface[:FUZZY_PREFIX], ()):
+            if abs(len(candidate) - len(surface)) > maxdist:
+                continue
+            dist = distance(candidate, surface, limit=maxdist + 1)
+            if dist <= maxdist:
+                rank = (-dist, self.stats.vocabulary[candidate], candidate)
+                if best is None or rank > best:
+                    best = rank
         return best[2] if best else None
 
     def _unglue_elision(self, surface: str) -> str | None:
@@ -132,68 +150,86 @@ class LanguageSearch:
     def query_words(self, text: str) -> list[QueryWord]:
         result: list[QueryWord] = []
         seen: set[str] = set()
-        analysed: list[WordTerms] = analyse(text[:MAX_QUERY_CHARS], self.lang)
-        for word in analysed:
+        corrections = 0
+        for word in analyse(text[:MAX_QUERY_CHARS], self.lang):
             if word.surface in seen:
                 continue
             seen.add(word.surface)
             if len(result) == MAX_QUERY_WORDS:
                 break
-            terms = expand(word.terms, self.lang)
-            df = self._df(terms)
+            df = self._df(word.terms)
             if df:
-                result.append(QueryWord(word.surface, terms, _idf(self.doc_count, df), True))
+                result.append(QueryWord(word.surface, word.terms, _idf(self.doc_count, df), df))
                 continue
+            if word.joined:
+                continue  # "parlezvous" unknown: its parts already count
             unglued = self._unglue_elision(word.surface)
             if unglued == "":
                 continue  # "cest", "jai": an elided stop word typed without its apostrophe
-            if word.joined:
-                continue  # "parlezvous", "dlink" unknown: the parts already count
-            fixed = unglued or self._correct(word.surface)
+            fixed = unglued
+            if fixed is None and corrections < MAX_CORRECTIONS:
+                corrections += 1
+                fixed = self._correct(word.surface)
             if fixed is not None:
-                terms = expand(variants(fixed, self.lang), self.lang)
+                terms = next((w.terms for w in token_words(fixed, self.lang)), variants(fixed, self.lang))
                 df = self._df(terms)
                 if df:
-                    weight = _idf(self.doc_count, df)
-                    result.append(QueryWord(fixed, terms, weight, True, corrected_from=word.surface))
+                    result.append(QueryWord(fixed, terms, _idf(self.doc_count, df), df, word.surface))
                     continue
-            result.append(QueryWord(word.surface, word.terms, self.unknown_weight, False))
+            result.append(QueryWord(word.surface, word.terms, self.unknown_weight, 0))
         return result
+
+    def _postings(self, term: str, part: str) -> int:
+        """Exact for the strong field; the body count is bounded by the any-field count."""
+        return (self.stats.strong_df if part == "strong" else self.stats.df).get(term, 0)
+
+    def plan(self, words: list[QueryWord]) -> list[QueryWord]:
+        """The words that fetch candidates: rarest first, within the postings budget."""
+        chosen: list[QueryWord] = []
+        spent = 0
+        for word in sorted((w for w in words if w.known), key=lambda w: w.df):
+            cost = sum(self._postings(t, part) for t in word.terms for part in FIELD_BOOSTS)
+            if chosen and spent + cost > POSTINGS_BUDGET:
+                break  # the words left out still count in coverage
+            chosen.append(word)
+            spent += cost
+        return [w for w in words if w in chosen]  # back in question order, for phrases
 
     def build_query(self, words: list[QueryWord]) -> Query | None:
         clauses: list[Query] = []
-        known = [w for w in words if w.known]
-        for word in known:
-            for part, field in zip(TEXT_FIELDS, self.fields):
-                for term in word.terms:
-                    clauses.append(Term(field, term, boost=FIELD_BOOSTS[part]))
-        for first, second in zip(known, known[1:]):
-            for part in PHRASE_FIELDS:
-                clauses.append(
-                    Phrase(
-                        field_name(part, self.lang),
-                        [first.terms[0], second.terms[0]],
-                        slop=PHRASE_SLOP,
-                        boost=PHRASE_BOOST,
-                    )
-                )
+        for word in words:
+            for part, boost in FIELD_BOOSTS.items():
+                field = field_name(part, self.lang)
+                # Each clause costs a term lookup: skip terms absent from the field.
+                clauses.extend(Term(field, t, boost=boost) for t in word.terms if self._postings(t, part))
+        # Proximity: the most informative pairs of neighbouring words, as sloppy phrases in
+        # title/questions/tags. Phrase matching reads positions, so pairs are few and never
+        # made of words present in many articles.
+        pairs = []
+        for first, second in zip(words, words[1:]):
+            a, b = first.terms[0], second.terms[0]
+            if 0 < self._postings(a, "strong") <= PHRASE_MAX_DF and 0 < self._postings(b, "strong") <= PHRASE_MAX_DF:
+                pairs.append((first.weight + second.weight, a, b))
+        strong = field_name("strong", self.lang)
+        for _weight, a, b in sorted(pairs, reverse=True)[:MAX_PHRASES]:
+            clauses.append(Phrase(strong, [a, b], slop=PHRASE_SLOP, boost=PHRASE_BOOST))
         return Or(clauses) if clauses else None
 
     def rank(self, text: str, limit: int = CANDIDATES) -> Ranking:
         words = self.query_words(text)
-        query = self.build_query(words)
+        query = self.build_query(self.plan(words))
         if query is None:
             return Ranking(self.lang, tuple(words), ())
         total = sum(w.weight for w in words) or 1.0
-        strong_total = total
         hits: list[Hit] = []
-        for hit in self.searcher.search(query, limit=max(limit, CANDIDATES)):
+        # optimize=False: Whoosh's block-skipping machinery costs more than it saves when
+        # the planner has already bounded the postings (measured: 2.7 ms vs 6 ms a query).
+        for hit in self.searcher.search(query, limit=max(limit, CANDIDATES), optimize=False):
             fields = hit.fields()
             terms = set(fields["terms"].split())
-            strong = set(fields["strong"].split())
-            covered = sum(w.weight for w in words if w.known and not terms.isdisjoint(w.terms))
-            strong_covered = sum(w.weight for w in words if w.known and not strong.isdisjoint(w.terms))
-            coverage = covered / total
+            strong = set(fields["strong_terms"].split())
+            coverage = sum(w.weight for w in words if w.known and not terms.isdisjoint(w.terms)) / total
+            strong_coverage = sum(w.weight for w in words if w.known and not strong.isdisjoint(w.terms)) / total
             hits.append(
                 Hit(
                     slug=fields["slug"],
@@ -202,9 +238,9 @@ class LanguageSearch:
                     # Coverage reorders close BM25 scores: an article with all the words
                     # (in its title and questions above all) beats one that repeats a
                     # single word often.
-                    score=float(hit.score) * (0.5 + coverage) * (0.5 + strong_covered / strong_total) ** STRONG_EXP,
+                    score=float(hit.score) * (0.5 + coverage) * (0.5 + strong_coverage),
                     coverage=coverage,
-                    strong_coverage=strong_covered / strong_total,
+                    strong_coverage=strong_coverage,
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)

@@ -11,10 +11,6 @@ articles.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from kb.analysis import analyse
-
 GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "en": (
         ("incident", "ticket", "case", "issue"),
@@ -46,24 +42,3 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("horaires", "heures"),
     ),
 }
-
-
-@lru_cache(maxsize=2)
-def _by_term(lang: str) -> dict[str, tuple[str, ...]]:
-    """Index term → every index term of its group (built through the same analysis)."""
-    table: dict[str, set[str]] = {}
-    for group in GROUPS[lang]:
-        terms: set[str] = set()
-        for word in group:
-            for analysed in analyse(word, lang):
-                terms.update(analysed.terms)
-        for term in terms:
-            table.setdefault(term, set()).update(terms)
-    return {term: tuple(sorted(group)) for term, group in table.items()}
-
-
-def expand(terms: tuple[str, ...], lang: str) -> tuple[str, ...]:
-    """The terms plus those of their synonyms, originals first."""
-    table = _by_term(lang)
-    extra = [t for term in terms for t in table.get(term, ()) if t not in terms]
-    return terms + tuple(dict.fromkeys(extra))
