@@ -17,9 +17,9 @@ Consecutive words also form a sloppy phrase on the strong field, rewarding artic
 use the customer's words together.
 
 Speed: Whoosh scores postings one by one in Python, so the cost of a query is the sum of
-its posting lists. The planner includes the rarest words first and stops adding words
-once POSTINGS_BUDGET is spent; the common words left out still count in the coverage
-below (they just do not fetch candidates). On the shipped KB everything fits.
+its posting lists. The planner adds clauses cheapest first (rare words; title/questions/
+tags before bodies) until POSTINGS_BUDGET is spent; the words left out still count in the
+coverage below (they just do not fetch candidates). On the shipped KB everything fits.
 
 Each hit gets a `coverage`: the share of the question's content (words weighted by IDF,
 so "service" counts less than "holiday") found in the article, and `strong_coverage`,
@@ -53,7 +53,7 @@ PHRASE_MAX_DF = 300
 FUZZY_PREFIX = 2
 FUZZY_MIN_LENGTH = 5
 CANDIDATES = 10
-POSTINGS_BUDGET = 3000
+POSTINGS_BUDGET = 2000
 # A word the KB does not know at all ("password", "pizza", "price") says more about a
 # question being out of scope than any known word says about it being in scope.
 UNKNOWN_WEIGHT = 1.5
@@ -183,28 +183,35 @@ class LanguageSearch:
         """Exact for the strong field; the body count is bounded by the any-field count."""
         return (self.stats.strong_df if part == "strong" else self.stats.df).get(term, 0)
 
-    def plan(self, words: list[QueryWord]) -> list[QueryWord]:
-        """The words that fetch candidates: rarest first, within the postings budget."""
-        chosen: list[QueryWord] = []
+    def plan(self, words: list[QueryWord]) -> list[tuple[QueryWord, str, str]]:
+        """The (word, field part, term) clauses that fetch candidates: the cheapest posting
+        lists first (rare words, title/questions/tags before bodies) within the budget, and
+        always at least one. Words left out still count in coverage."""
+        options = sorted(
+            (self._postings(term, part), index, part, term)
+            for index, word in enumerate(words)
+            if word.known
+            for term in word.terms
+            for part in FIELD_BOOSTS
+            if self._postings(term, part)
+        )
+        chosen: list[tuple[int, str, str]] = []
         spent = 0
-        for word in sorted((w for w in words if w.known), key=lambda w: w.df):
-            cost = sum(self._postings(t, part) for t in word.terms for part in FIELD_BOOSTS)
-            if chosen and spent + cost > POSTINGS_BUDGET:
-                break  # the words left out still count in coverage
-            chosen.append(word)
-            spent += cost
-        return [w for w in words if w in chosen]  # back in question order, for phrases
+        for postings, index, part, term in options:
+            if chosen and spent + postings > POSTINGS_BUDGET:
+                break
+            chosen.append((index, part, term))
+            spent += postings
+        return [(words[index], part, term) for index, part, term in sorted(chosen)]
 
-    def build_query(self, words: list[QueryWord]) -> Query | None:
-        clauses: list[Query] = []
-        for word in words:
-            for part, boost in FIELD_BOOSTS.items():
-                field = field_name(part, self.lang)
-                # Each clause costs a term lookup: skip terms absent from the field.
-                clauses.extend(Term(field, t, boost=boost) for t in word.terms if self._postings(t, part))
+    def build_query(self, plan: list[tuple[QueryWord, str, str]]) -> Query | None:
+        clauses: list[Query] = [
+            Term(field_name(part, self.lang), term, boost=FIELD_BOOSTS[part]) for _word, part, term in plan
+        ]
         # Proximity: the most informative pairs of neighbouring words, as sloppy phrases in
         # title/questions/tags. Phrase matching reads positions, so pairs are few and never
         # made of words present in many articles.
+        words = list(dict.fromkeys(word for word, _part, _term in plan))
         pairs = []
         for first, second in zip(words, words[1:]):
             a, b = first.terms[0], second.terms[0]
