@@ -61,6 +61,7 @@ ENGLISH_WORDS = frozenset(
 MIN_EVIDENCE = 2  # distinct clues needed before trusting function words and accents
 MIN_WORDS_FOR_MODEL = 3  # the statistical model is only asked about real sentences
 MODEL_CONFIDENCE = 0.75
+MAX_CHARS = 2000  # the start of a long message is enough to know its language
 
 _detector: LanguageDetector | None = None
 _detector_lock = threading.Lock()
@@ -80,10 +81,14 @@ def _alpha_words(text: str) -> list[str]:
     return [w for w in words(text) if any(ch.isalpha() for ch in w) and not any(ch.isdigit() for ch in w)]
 
 
-@lru_cache(maxsize=4096)
 def detect_language(text: str) -> str | None:
     """"fr", "en", or None when the text is too short or ambiguous to be sure."""
-    tokens = _alpha_words(text[:2000])
+    return _detect(text[:MAX_CHARS])  # the cache never holds more than MAX_CHARS a text
+
+
+@lru_cache(maxsize=4096)
+def _detect(text: str) -> str | None:
+    tokens = _alpha_words(text)
     if len(tokens) < 2:
         return None
     fr = sum(1 for w in tokens if w in FRENCH_WORDS or fold(w) in FRENCH_WORDS)
