@@ -156,7 +156,14 @@ def _refuse_if_rate_limited(session: Session, account: Account, now: dt.datetime
     failures = _recent_failures(session, account, now)
     if len(failures) >= max_failures:
         # Attempts become possible again when fewer than max_failures remain in the window.
-        raise TooManyCodeAttempts(retry_at=failures[len(failures) - max_failures] + RATE_WINDOW)
+        raise TooManyCodeAttempts(retry_at=_next_minute(failures[len(failures) - max_failures] + RATE_WINDOW))
+
+
+def _next_minute(instant: dt.datetime) -> dt.datetime:
+    """`instant` rounded up to the minute: the refusal shows minutes, and a customer who
+    retries at the minute it names must not be refused again."""
+    whole = instant.replace(second=0, microsecond=0)
+    return whole if whole == instant else whole + dt.timedelta(minutes=1)
 
 
 # --- validation and activation ---------------------------------------------------------
@@ -213,13 +220,21 @@ def _validate(
         raise CodeWrongModel(models=list(found.models), model=product.model)
     if found.service.upper() not in {s.upper() for s in applicable_services(session, product.model)}:
         raise ServiceNotForModel(service=found.service, model=product.model)
+    if found.purchase_date is not None:
+        # The date recorded with the code decides first: a code past its 90 days is
+        # expired whatever purchase date the customer types.
+        _refuse_if_expired(session, account, found.purchase_date, now)
     purchase_date = _service_purchase_date(found, service_purchase_date, today)
-    deadline = activation_deadline(purchase_date)
-    if today > deadline:
-        _record_failure(session, account, "expired", now)
-        raise CodeExpired(deadline=deadline, purchase_date=purchase_date)
+    _refuse_if_expired(session, account, purchase_date, now)
     _refuse_if_active(session, product, found.service, today)
     return found, purchase_date
+
+
+def _refuse_if_expired(session: Session, account: Account, purchase_date: dt.date, now: dt.datetime) -> None:
+    deadline = activation_deadline(purchase_date)
+    if now.date() > deadline:
+        _record_failure(session, account, "expired", now)
+        raise CodeExpired(deadline=deadline, purchase_date=purchase_date)
 
 
 def _service_purchase_date(code: ActivationCode, given: dt.date | None, today: dt.date) -> dt.date:

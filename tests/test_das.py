@@ -211,6 +211,16 @@ def test_a_code_must_be_used_within_90_days_of_the_service_purchase(
     assert activate(session_factory, world, code="EDGE-0090").service_purchase_date == dt.date(2026, 8, 25)
 
 
+def test_a_code_past_its_recorded_90_days_is_expired_whatever_date_is_typed(
+    session_factory: SessionFactory, world: dict[str, int]
+) -> None:
+    # LATE-0091 was bought 2026-08-24: a customer typing a recent date is told it expired,
+    # not that the date does not match.
+    for typed in (TODAY, dt.date(2026, 11, 1), dt.date(2026, 8, 24), None):
+        with pytest.raises(CodeExpired, match="had to be used by 2026-11-22"):
+            activate(session_factory, world, code="LATE-0091", service_purchase_date=typed)
+
+
 def test_the_customers_date_counts_when_the_code_has_none(session_factory: SessionFactory, world: dict[str, int]) -> None:
     with pytest.raises(ServicePurchaseDateRequired):
         activate(session_factory, world, code="NODATE-0001")
@@ -335,6 +345,21 @@ def test_wrong_codes_are_rate_limited_and_the_refusal_says_when_to_retry(
                     service_purchase_date=TODAY, now=at).service == "DAS-NBD"
     # An hour after the oldest failure, one more attempt is allowed.
     assert activate(session_factory, world, now=first + dt.timedelta(hours=1)).service == "DAS-NBD"
+
+
+def test_the_retry_time_is_rounded_up_to_the_minute_it_names(
+    session_factory: SessionFactory, world: dict[str, int]
+) -> None:
+    first = NOW + dt.timedelta(seconds=30)
+    for second in range(5):
+        with pytest.raises(CodeUnknown):
+            activate(session_factory, world, code="NOPE", now=first + dt.timedelta(seconds=second))
+    with pytest.raises(TooManyCodeAttempts) as refused:
+        activate(session_factory, world, now=first + dt.timedelta(minutes=5))
+    # The first failure was at 10:00:30; "after 11:00" would send the customer back too early.
+    assert refused.value.params["retry_at"] == NOW + dt.timedelta(hours=1, minutes=1)
+    assert "try again after 2026-11-23T11:01" in str(refused.value)
+    assert activate(session_factory, world, now=refused.value.params["retry_at"]).service == "DAS-NBD"
 
 
 def test_the_rate_limit_counts_only_failures_of_the_last_hour(
