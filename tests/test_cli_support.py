@@ -215,6 +215,19 @@ def test_list_filters_by_customer_and_status(seeded: str) -> None:
     assert first in table.stdout and "LinkSprinter.com" in table.stdout
 
 
+def test_status_filters_accept_statuses_as_people_write_them(seeded: str) -> None:
+    first = create().stdout.strip()
+    second = create("LinkSprinter.com").stdout.strip()
+    assert run("incidents", "status", second, "In progress", "--actor", "sam").exit_code == 0
+    for spelling in ("in_progress", "in progress", "In-Progress", "IN_PROGRESS"):
+        assert [i["number"] for i in ok_json("incidents", "list", "--status", spelling, "--json")] == [second]
+    assert [i["number"] for i in ok_json("incidents", "list", "--status", "NEW", "--json")] == [first]
+    assert run("incidents", "status", second, "waiting on customer", "--actor", "sam").exit_code == 0
+    assert ok_json("incidents", "show", second, "--json")["status"] == "waiting_on_customer"
+    assert ok_json("incidents", "list", "--status", "Waiting-on-customer", "--json")[0]["number"] == second
+    assert run("incidents", "list", "--status", "in progres", "--json").exit_code == 2
+
+
 def test_due_soon_lists_unanswered_incidents(seeded: str) -> None:
     number = create().stdout.strip()  # type 2: due within two hours (or after a holiday)
     week = str(7 * 24 * 60)

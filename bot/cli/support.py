@@ -20,7 +20,22 @@ from services.sla import HOLIDAY_NAMES, SupportCalendar, first_response_due, fir
 from storage.models import Incident, IncidentEvent
 
 json_flag = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-STATUS_CHOICE = click.Choice(incidents.STATUSES)
+
+
+class StatusChoice(click.Choice):
+    """An incident status as people write it: "In progress", "in-progress", "IN_PROGRESS"
+    all mean in_progress (DESIGN.md spells the statuses with spaces)."""
+
+    def __init__(self) -> None:
+        super().__init__(incidents.STATUSES)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = "_".join(value.replace("-", " ").replace("_", " ").lower().split())
+        return super().convert(value, param, ctx)
+
+
+STATUS_CHOICE = StatusChoice()
 
 
 def _calendar() -> SupportCalendar:
