@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -29,8 +30,67 @@ def normalize_serial(serial: str) -> str:
 
 
 def serial_matches(model: ProductModel, serial: str) -> bool:
-    """Does the normalised `serial` follow the model's pattern, as a whole?"""
-    return re.fullmatch(model.serial_pattern, normalize_serial(serial)) is not None
+    """Does the normalised `serial` follow the model's pattern, as a whole?
+
+    Patterns are written by staff, often as the serial is printed on the label: case does
+    not matter, and a pattern with dashes or spaces ("DL-[0-9]{4}") also matches the
+    normalised serial ("DL1234"), which has none.
+    """
+    normalized = normalize_serial(serial)
+    return any(pattern.fullmatch(normalized) for pattern in _pattern_forms(model.serial_pattern))
+
+
+# A literal dash or space (or \s) outside a character class, with its quantifier if any.
+_SEPARATOR_TOKEN = re.compile(r"(?:\\?-|\\?\x20|\\s)(?:[?*+]|\{\d*(?:,\d*)?\})?\??")
+
+
+@lru_cache(maxsize=256)
+def _pattern_forms(pattern: str) -> tuple[re.Pattern[str], ...]:
+    """The pattern as written and, if it has separators, without them."""
+    forms = [re.compile(pattern, re.IGNORECASE)]
+    stripped = _strip_separators(pattern)
+    if stripped != pattern:
+        try:
+            forms.append(re.compile(stripped, re.IGNORECASE))
+        except re.error:
+            pass  # an unusual pattern the stripping broke: the pattern as written still applies
+    return tuple(forms)
+
+
+def _strip_separators(pattern: str) -> str:
+    """Remove literal separators outside character classes ("[A-Z-]" keeps its dash)."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern) and pattern[i + 1] not in "- s":
+            out.append(pattern[i : i + 2])  # any other escape, kept whole
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+            i += 1
+            continue
+        if char == "[":
+            in_class = True
+            out.append(char)
+            # "[]...]" and "[^]...]": a "]" right after the opening is a literal.
+            if pattern[i + 1 : i + 2] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i + 1 : i + 2] == "]":
+                out.append("]")
+                i += 1
+            i += 1
+            continue
+        separator = _SEPARATOR_TOKEN.match(pattern, i)
+        if separator is not None:
+            i = separator.end()
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def get_model(session: Session, model: str) -> ProductModel:

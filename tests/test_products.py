@@ -87,6 +87,35 @@ def test_a_serial_must_match_the_whole_pattern_of_its_model(
         assert session.scalar(select(func.count()).select_from(RegisteredProduct)) == 0
 
 
+@pytest.mark.parametrize(
+    ("pattern", "typed", "matches"),
+    [
+        (r"DL-[0-9]{4}-[A-Z]{2}", "dl-1234-ab", True),  # written as on the label, with dashes
+        (r"DL-[0-9]{4}-[A-Z]{2}", "DL 1234 AB", True),
+        (r"DL-[0-9]{4}-[A-Z]{2}", "DL1234ABC", False),
+        (r"DL\s?[0-9]{4}", "DL 1234", True),
+        (r"[A-Z0-9-]{6}", "AB-CD-EF", True),  # a dash inside a class stays what it was
+        (r"er[0-9]{6}", "ER123456", True),  # written in lower case
+        (r"^QB\d{4}$", "qb-1234", True),
+        (r"^QB\d{4}$", "QB12345", False),
+    ],
+)
+def test_serial_patterns_written_with_separators_or_lower_case_still_apply(
+    session_factory: SessionFactory, tmp_path: Path, pattern: str, typed: str, matches: bool
+) -> None:
+    path = tmp_path / "catalog.csv"
+    path.write_text(f'model,name,serial_pattern,das_services\nDL-1,Label switch,"{pattern}",\n', encoding="utf-8")
+    with session_factory.begin() as session:
+        import_catalog(session, path)
+        create_account(session, email="carol@example.com", name="Carol")
+    if matches:
+        product = register(session_factory, "carol@example.com", model="dl-1", serial=typed)
+        assert product.serial == normalize_serial(typed)
+    else:
+        with pytest.raises(InvalidSerial):
+            register(session_factory, "carol@example.com", model="dl-1", serial=typed)
+
+
 def test_the_serial_pattern_is_the_models_own(session_factory: SessionFactory, catalog: None) -> None:
     register(session_factory, "alice@example.com", model="DAP-2610", serial="dap-123-456-789")
     with pytest.raises(InvalidSerial):
