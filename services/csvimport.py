@@ -47,7 +47,8 @@ def read_rows(path: Path | str, columns: Sequence[str]) -> list[Row]:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            header = [(name or "").strip() for name in (reader.fieldnames or [])]
+            # "Email", " SERVICE ": headers are matched whatever their case and spacing.
+            header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
             missing = [c for c in columns if c not in header]
             if missing:
                 raise ImportFailed([(1, f"missing column(s): {', '.join(missing)}; expected {','.join(columns)}")])

@@ -111,6 +111,20 @@ def test_a_file_without_the_expected_columns_is_refused(session_factory: Session
     assert "serial_pattern" in failed.value.errors[0][1]
 
 
+def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_columns(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    text = "\ufeffName , SERIAL_PATTERN,Notes,Model,Das_Services\r\n\r\nSwitch,[A-Z0-9]{13},x,DGS-1100-08,DAS-NBD\r\n"
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with session_factory.begin() as session:
+        assert counts(import_catalog(session, path)) == (1, 0, 0)
+    with session_factory() as session:
+        model = get_model(session, "dgs-1100-08")
+        assert (model.name, model.serial_pattern) == ("Switch", "[A-Z0-9]{13}")
+        assert applicable_services(session, "DGS-1100-08") == ["DAS-NBD"]
+
+
 # --- activation codes ------------------------------------------------------------------
 
 CODES = """code,service,models,purchase_date,duration_months

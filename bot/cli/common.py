@@ -35,8 +35,10 @@ def refusals_exit_1(func: F) -> F:
             return func(*args, **kwargs)
         except ImportFailed as err:
             for line, message in err.errors:
-                click.echo(f"line {line}: {message}", err=True)
-            click.echo(str(err), err=True)
+                # Line 0 is the file as a whole (not found, not UTF-8, not CSV).
+                click.echo(f"line {line}: {message}" if line else f"error: {message}", err=True)
+            if any(line for line, _ in err.errors):
+                click.echo(str(err), err=True)
             sys.exit(EXIT_REFUSED)
         except Refusal as err:
             click.echo(f"error: {err}", err=True)
