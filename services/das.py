@@ -89,6 +89,49 @@ def mask_code(code: str) -> str:
     return "****-****-" + normalized[-shown:] if shown else "****-****"
 
 
+# Codes typed into free text (an incident, a comment) are found however they are written:
+# runs of letters and digits separated only by spaces or dashes.
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_MAX_CODE_PARTS = 8
+_MIN_CODE_LENGTH = 6  # shorter runs are ordinary words and numbers, never worth a look-up
+_MAX_CODE_LENGTH = 64
+
+
+def mask_codes_in_text(session: Session, text: str) -> str:
+    """`text` with every activation code it contains masked ("ab12 cd34-7f3a" -> "****-****-7F3A").
+
+    Customers paste their code into incident descriptions; once there, it would be shown
+    in full to staff, in Slack and in CLI output. Only codes that exist are masked.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    words = list(_WORD.finditer(text or ""))
+    for first in range(len(words)):
+        joined = ""
+        for last in range(first, min(first + _MAX_CODE_PARTS, len(words))):
+            if last > first and not _CODE_NOISE.fullmatch(text[words[last - 1].end() : words[last].start()]):
+                break
+            joined += words[last].group().upper()
+            if len(joined) > _MAX_CODE_LENGTH:
+                break
+            if len(joined) >= _MIN_CODE_LENGTH:
+                spans.setdefault(joined, []).append((words[first].start(), words[last].end()))
+    if not spans:
+        return text
+    known: set[str] = set()
+    for chunk in _chunks(sorted(spans), IMPORT_CHUNK):
+        known.update(session.scalars(select(ActivationCode.code).where(ActivationCode.code.in_(chunk))))
+    # Longest match first at each position; overlapping shorter matches are dropped.
+    found = sorted(((start, -end, code) for code in known for start, end in spans[code]))
+    masked: list[str] = []
+    position = 0
+    for start, negative_end, code in found:
+        if start < position:
+            continue
+        masked += [text[position:start], mask_code(code)]
+        position = -negative_end
+    return "".join(masked) + text[position:]
+
+
 # --- dates -----------------------------------------------------------------------------
 
 

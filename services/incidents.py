@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.accounts import required
 from services.clock import utcnow
+from services.das import mask_codes_in_text
 from services.errors import (
     FieldTooLong,
     FreeTierNoIncidents,
@@ -142,10 +143,11 @@ def create_incident(
     subscription = get_subscription(session, account, service)
     if subscription.tier != "paid":
         raise FreeTierNoIncidents(service=subscription.service)
-    summary = required(summary, "summary")
+    # An activation code pasted by the customer is a secret: it is never stored in full.
+    summary = mask_codes_in_text(session, required(summary, "summary"))
     if len(summary) > SUMMARY_MAX:
         raise FieldTooLong(field="summary", limit=SUMMARY_MAX)
-    description = required(description, "description")
+    description = mask_codes_in_text(session, required(description, "description"))
     actor = required(actor, "actor")
 
     incident = Incident(
@@ -272,7 +274,7 @@ def change_status(
         kind=STATUS_CHANGED,
         from_status=current,
         to_status=to_status,
-        note=(note or "").strip() or None,
+        note=mask_codes_in_text(session, (note or "").strip()) or None,
     )
     session.flush()
     return incident
@@ -300,7 +302,7 @@ def reply(session: Session, number: str, *, actor: str, note: str, now: dt.datet
     """A staff reply to the customer. The first one is the first response and moves a new
     incident to "acknowledged" (one event records both)."""
     now = now or utcnow()
-    note = required(note, "reply")
+    note = mask_codes_in_text(session, required(note, "reply"))
     actor = required(actor, "actor")
     incident = _lock(session, number, None)
     if incident.status == CLOSED:
@@ -328,7 +330,7 @@ def add_comment(
     """A note on an open or resolved incident: from the customer (`account`) or an internal
     staff note. It changes no status and does not count as a first response."""
     now = now or utcnow()
-    note = required(note, "comment")
+    note = mask_codes_in_text(session, required(note, "comment"))
     actor = required(actor, "actor")
     incident = _lock(session, number, account)
     if incident.status == CLOSED:

@@ -155,6 +155,16 @@ def test_show_gives_the_incident_and_its_audit_trail(seeded: str) -> None:
     ]
 
 
+def test_a_code_pasted_into_an_incident_is_masked_in_every_output(seeded: str) -> None:
+    number = run("incidents", "create", "--email", "demo@example.com", "--service", "OneTouch AT.com",
+                 "--summary", "Code nbd3 7kq2 a9xm refused", "--description", "I typed NBD3-7KQ2-A9XM twice.").stdout.strip()
+    outputs = [run("incidents", "show", number).stdout, run("incidents", "show", number, "--json").stdout,
+               run("incidents", "list").stdout, run("incidents", "list", "--json").stdout]
+    for output in outputs:
+        assert "NBD37KQ2A9XM" not in normalize_code(output)
+    assert "****-****-A9XM" in outputs[0]
+
+
 def test_show_unknown_or_other_customers_incident_exits_1(seeded: str) -> None:
     number = create().stdout.strip()
     assert run("incidents", "show", "INC-999999", "--json").exit_code == 1

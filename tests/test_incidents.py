@@ -40,7 +40,7 @@ from services.incidents import (
 )
 from services.sla import SupportCalendar
 from storage.db import SessionFactory, make_engine, make_session_factory
-from storage.models import Account, Incident, IncidentEvent, Subscription
+from storage.models import Account, ActivationCode, Incident, IncidentEvent, Subscription
 
 NY = ZoneInfo("America/New_York")
 # Wed 18 March 2026, 10:00 in New York: an ordinary working day.
@@ -141,6 +141,29 @@ def test_a_service_the_account_does_not_hold_is_refused(accounts: SessionFactory
     with accounts.begin() as session:
         with pytest.raises(SubscriptionNotFound):
             file(session, service="Gold Support Plus")
+
+
+def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(accounts: SessionFactory) -> None:
+    with accounts.begin() as session:
+        for code in ("AB12CD347F3A", "NODATE0001"):
+            session.add(ActivationCode(code=code, service="DAS-NBD", models=["DGS-1210-28"], purchase_date=None,
+                                       duration_months=12, imported_at=NOW))
+    with accounts.begin() as session:
+        number = file(
+            session,
+            summary="Code ab12-cd34-7f3a refused",
+            description="I typed AB12 CD34 7F3A, then nodate-0001. Port 12, firmware 1.20.004, order 7F3A-99.",
+        ).number
+        add_comment(session, number, actor="alice@example.com", note="Also tried ab12cd347f3a", account=account(session, "alice@example.com"))
+        reply(session, number, actor="sam", note="Code NODATE-0001 is fine", now=NOW + H)
+    with accounts() as session:
+        incident = get_incident(session, number)
+        assert incident.summary == "Code ****-****-7F3A refused"
+        # Only real codes are masked, however they were written; other numbers stay.
+        assert incident.description == (
+            "I typed ****-****-7F3A, then ****-****-001. Port 12, firmware 1.20.004, order 7F3A-99."
+        )
+        assert [e.note for e in incident.events[1:]] == ["Also tried ****-****-7F3A", "Code ****-****-001 is fine"]
 
 
 @pytest.mark.parametrize(
