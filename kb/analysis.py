@@ -66,6 +66,15 @@ _ENGLISH_EXTRA = {
     "get", "got", "want", "wanna", "need", "tell", "know", "let", "us", "im", "ive", "id",
     "ok", "okay", "yes", "hmm", "anyone", "someone", "somebody", "something",
 }
+# Negative contractions typed without their apostrophe ("i cant log in", "it doesnt work").
+# With it, "can't" → "can" and "doesn't" → "does" are stop words already; without it they
+# must not become content words, or the one article quoting "why cant i..." matches them.
+_ENGLISH_BARE_CONTRACTIONS = {
+    "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "wouldnt",
+    "couldnt", "shouldnt", "hasnt", "havent", "hadnt", "youre", "thats", "theres",
+}
+# ...and question words glued to their "is": "whats gold" asks what gold is.
+_ENGLISH_BARE_QUESTIONS = {"whats": "what", "hows": "how", "whos": "who", "wheres": "where", "whens": "when"}
 # Question words are NOT stop words: they carry the intent ("who can submit" vs "how to
 # submit", "why online"). Common ones ("how", "comment") get a low IDF anyway. "où" stays
 # a stop word: folded, it is "ou" (or), and customers type it without the accent.
@@ -75,13 +84,23 @@ _QUESTION_WORDS = {
 }
 STOP_WORDS: dict[str, frozenset[str]] = {
     "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS) - _QUESTION_WORDS["fr"],
-    "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA) - _QUESTION_WORDS["en"],
+    "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA | _ENGLISH_BARE_CONTRACTIONS) - _QUESTION_WORDS["en"],
 }
 
 _ENGLISH_CONTRACTIONS = {"can't": "can", "won't": "will", "cannot": "can", "shan't": "shall"}
 _ENGLISH_SUFFIXES = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
 
 _french_stemmer = FrenchStemmer()
+
+
+# Phrasal verbs whose words mean something else alone: "sign in" / "log on" is a login,
+# not the "sign up" of an account article nor the "log" of "log a ticket". Both the index
+# and the questions see them as the one word "login".
+_ENGLISH_LOGIN = re.compile(r"\b(?:sign|log)(?:s|ed|ged|ing|ging)?(?:\s+|-)?(?:in|on)(?:to)?\b", re.IGNORECASE)
+
+
+def normalise_phrases(text: str, lang: str) -> str:
+    return _ENGLISH_LOGIN.sub("login", text) if lang == "en" else text
 
 
 def words(text: str) -> list[str]:
@@ -106,7 +125,7 @@ def split_compound(token: str, lang: str) -> tuple[list[str], str | None]:
 def strip_clitics(word: str, lang: str) -> str:
     """French elision (l'activation → activation); English contractions (doesn't → does)."""
     if "'" not in word:
-        return word
+        return _ENGLISH_BARE_QUESTIONS.get(word, word) if lang == "en" else word
     if lang == "fr":
         head, _, rest = word.partition("'")
         if fold(head) in FRENCH_ELISIONS and rest:
@@ -189,7 +208,7 @@ def token_words(token: str, lang: str) -> tuple[WordTerms, ...]:
 
 def analyse(text: str, lang: str) -> list[WordTerms]:
     """The content words of a text, in order, each with its index terms."""
-    return [word for token in words(text) for word in token_words(token, lang)]
+    return [word for token in words(normalise_phrases(text, lang)) for word in token_words(token, lang)]
 
 
 # --- Whoosh adapters ----------------------------------------------------------------------
@@ -213,6 +232,20 @@ class _ContentFilter(Filter):
                     yield token
 
 
+class _Tokenizer(RegexTokenizer):  # type: ignore[misc]
+    """Words of a language's text, after its phrasal verbs are joined (normalise_phrases)."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(WORD_PATTERN)
+        self.lang = lang
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Tokenizer) and other.lang == self.lang
+
+    def __call__(self, value: str, **kwargs: object) -> Iterator[Token]:
+        return super().__call__(normalise_phrases(value, self.lang), **kwargs)
+
+
 def make_analyzer(lang: str) -> CompositeAnalyzer:
     """The indexing analyzer of a language (stemmed, folded)."""
-    return RegexTokenizer(WORD_PATTERN) | _ContentFilter(lang)
+    return _Tokenizer(lang) | _ContentFilter(lang)

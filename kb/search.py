@@ -57,6 +57,10 @@ POSTINGS_BUDGET = 2000
 # A word the KB does not know at all ("password", "pizza", "price") says more about a
 # question being out of scope than any known word says about it being in scope.
 UNKNOWN_WEIGHT = 1.5
+# A spelling correction is a guess: the further from what was typed, the less the corrected
+# word vouches for the article ("commande" is two edits from "commence"). Its share of the
+# coverage is multiplied by this credit; its weight in the question stays whole.
+CORRECTION_CREDIT = {1: 0.8, 2: 0.5}
 _GLUED_ELISION = re.compile(r"^(qu|[ldjnsctm])([aeiouyh][a-z]+)$")
 
 
@@ -67,10 +71,16 @@ class QueryWord:
     weight: float  # IDF in this language; UNKNOWN_WEIGHT x the maximum for unknown words
     df: int  # articles of this language containing one of the terms (0: unknown)
     corrected_from: str | None = None
+    edits: int = 0  # spelling-correction distance from what was typed
 
     @property
     def known(self) -> bool:
         return self.df > 0
+
+    @property
+    def credit(self) -> float:
+        """The weight this word adds to an article's coverage when the article contains it."""
+        return self.weight * CORRECTION_CREDIT.get(self.edits, 1.0) if self.edits else self.weight
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,9 @@ class LanguageSearch:
         df = self.stats.df
         return max(df.get(t, 0) for t in terms)
 
-    def _correct(self, surface: str) -> str | None:
-        """The closest, then most frequent, vocabulary word within a small edit distance."""
+    def _correct(self, surface: str) -> tuple[str, int] | None:
+        """The closest, then most frequent, vocabulary word within a small edit distance,
+        and that distance."""
         if len(surface) < FUZZY_MIN_LENGTH or not surface.isalpha():
             return None
         maxdist = 1 if len(surface) < 8 else 2
@@ -130,7 +141,7 @@ class LanguageSearch:
                 rank = (-dist, self.stats.vocabulary[candidate], candidate)
                 if best is None or rank > best:
                     best = rank
-        return best[2] if best else None
+        return (best[2], -best[0]) if best else None
 
     def _unglue_elision(self, surface: str) -> str | None:
         """French typed without apostrophes: "jactive" → "active", "cest" → "" (stop word).
@@ -166,15 +177,15 @@ class LanguageSearch:
             unglued = self._unglue_elision(word.surface)
             if unglued == "":
                 continue  # "cest", "jai": an elided stop word typed without its apostrophe
-            fixed = unglued
+            fixed, edits = unglued, 0
             if fixed is None and corrections < MAX_CORRECTIONS:
                 corrections += 1
-                fixed = self._correct(word.surface)
+                fixed, edits = self._correct(word.surface) or (None, 0)
             if fixed is not None:
                 terms = next((w.terms for w in token_words(fixed, self.lang)), variants(fixed, self.lang))
                 df = self._df(terms)
                 if df:
-                    result.append(QueryWord(fixed, terms, _idf(self.doc_count, df), df, word.surface))
+                    result.append(QueryWord(fixed, terms, _idf(self.doc_count, df), df, word.surface, edits))
                     continue
             result.append(QueryWord(word.surface, word.terms, self.unknown_weight, 0))
         return result
@@ -196,10 +207,16 @@ class LanguageSearch:
             if self._postings(term, part)
         )
         chosen: list[tuple[int, str, str]] = []
+        seen: set[tuple[str, str]] = set()
         spent = 0
         for postings, index, part, term in options:
+            if (part, term) in seen:
+                # Two words of one synonym group ("call ... by phone") share its marker:
+                # counted twice, it would favour the articles that repeat that idea most.
+                continue
             if chosen and spent + postings > POSTINGS_BUDGET:
                 break
+            seen.add((part, term))
             chosen.append((index, part, term))
             spent += postings
         return [(words[index], part, term) for index, part, term in sorted(chosen)]
@@ -235,8 +252,8 @@ class LanguageSearch:
             fields = hit.fields()
             terms = set(fields["terms"].split())
             strong = set(fields["strong_terms"].split())
-            coverage = sum(w.weight for w in words if w.known and not terms.isdisjoint(w.terms)) / total
-            strong_coverage = sum(w.weight for w in words if w.known and not strong.isdisjoint(w.terms)) / total
+            coverage = sum(w.credit for w in words if w.known and not terms.isdisjoint(w.terms)) / total
+            strong_coverage = sum(w.credit for w in words if w.known and not strong.isdisjoint(w.terms)) / total
             hits.append(
                 Hit(
                     slug=fields["slug"],

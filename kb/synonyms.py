@@ -7,6 +7,10 @@ whole group. Keep groups tight (true synonyms in this domain, no topic words suc
 "price"), since every extra word is a chance to match the wrong article. Editors add
 phrasings to an article's `questions:` first; this list is for vocabulary shared by many
 articles.
+
+A word that is common on its own is no synonym: French "heures" is in every "24 heures"
+of a response time, so grouping it with "horaires" made "horaires du support" match the
+response-time articles as well as the support-hours one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "en": (
         ("incident", "ticket", "case", "issue"),
-        ("submit", "open", "file", "raise", "log"),
+        ("submit", "open", "file", "raise"),  # not "log": "log in" is a login problem
         ("respond", "response", "answer", "reply"),
         ("quickly", "fast", "quick", "soon"),
         ("include", "included", "includes", "comes"),
@@ -23,6 +27,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("refund", "reimburse", "reimbursed"),
         ("fix", "resolve", "solve", "resolution"),
         ("start", "begin", "starts"),
+        ("enter", "put", "input"),  # a code, an address, a serial number
         ("free", "gratis"),
         ("holiday", "holidays"),
         ("hours", "schedule"),
@@ -39,6 +44,5 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("commencer", "démarrer", "début"),
         ("gratuit", "gratuitement", "offert"),
         ("férié", "fériés", "congé", "congés"),
-        ("horaires", "heures"),
     ),
 }
