@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.cli.common import ISO_DATE, echo_json, refusals_exit_1, runtime
 from services import catalog, das, products, sites, subscriptions
@@ -49,6 +47,10 @@ def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
     if not _on_terminal():
         yield None
         return
+    # Imported here: only a person at a terminal sees the bar, and rich is slow to import.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=_count_rows(path))
