@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test catalogs
 # Compiled catalogs (.mo) are build output, never committed.
 catalogs: | $(BIN)/python
 	@if ls locales/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile --statistics -d locales -D messages 2>&1 | grep -v '^compiling' || true; \
+		$(BIN)/pybabel compile -d locales -D messages 2>&1 | grep -v '^compiling' || true; \
 	fi
 
 # For developers after changing texts: refresh the template and both catalogs.

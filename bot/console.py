@@ -5,7 +5,8 @@ Two modes over one `Assistant`:
   label works —, line editing and history (readline, kept in the data directory);
 - `--jsonl` (automation): one user message per input line, exactly one JSON line per
   message, flushed: {"replies": [{"text": …, "choices": [{"value": …, "label": …}]}],
-  "waiting_for": <slot or null>}. Blank lines are not messages and get no answer.
+  "waiting_for": <slot or null>}. Every line is a message, a blank one too (it gets the
+  question asked again): a driver that writes a line and reads the answer never waits forever.
 """
 
 from __future__ import annotations
@@ -68,8 +69,6 @@ def run_jsonl(assistant: Assistant, user: ChatUser, stdin: IO[str], stdout: IO[s
     count = 0
     for line in stdin:
         message = line.rstrip("\r\n")
-        if not message.strip():
-            continue
         outcome = _handle(assistant, user, message)
         stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
         stdout.flush()

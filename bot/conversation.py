@@ -15,6 +15,10 @@ the message; else the default. Writing a message long enough to be sure of its l
 (kb.detect_language is None for short texts) in the other language switches; inside a
 flow only a question or another request can, never an answer ("ok", a serial, a date, a
 name, an incident description). Saying so ("in English please", "en français") switches.
+So does a greeting outside a flow ("bonjour"), unless the profile's language contradicts it.
+
+Choices shown outside a flow (the menu, a list's follow-ups) are kept on the row, so the
+next message can pick one by its number or its label, as inside a flow.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from bot.flows.engine import (
 )
 from bot.flows.engine import answer as answer_slot
 from bot.i18n import normalize_lang, texts_for, valid_timezone
-from bot.nlu import Intent, Understanding, language_hint, looks_like_question, tokens, understand
+from bot.nlu import Intent, Understanding, language_hint, looks_like_question, normalize, tokens, understand
 from bot.settings import Settings
 from kb.lang import detect_language
 from services import accounts, incidents
@@ -79,6 +83,8 @@ LIST_INTENTS: dict[Intent, Callable[[FlowContext], list[Reply]]] = {
     Intent.LIST_INCIDENTS: listings.my_incidents,
 }
 MAX_ATTEMPTS = 5
+# Where the conversation row keeps the choices last shown outside a flow.
+OFFERED = "offered"
 
 
 @dataclass
@@ -235,21 +241,35 @@ class _Turn:
         elif conv.flow == answers.KB_FLOW and not expired:
             result = self._after_answer(ctx, dict((conv.slots or {}).get("kb", {})), text)
         else:
-            result = self._fresh(ctx, text)
+            fresh = conv.flow is None and conv.updated_at >= self.now - idle
+            offered = (conv.slots or {}).get(OFFERED, []) if fresh else []
+            result = self._fresh(ctx, picked(offered, text))
 
         pref.lang = ctx.texts.lang
         pref.updated_at = self.now
         conv.flow = result.flow
         conv.step = result.waiting.store if result.waiting else result.waiting_name
         conv.slots = result.slots
+        if result.flow is None:
+            # The choices of a menu or a list stay pickable by their number next time.
+            shown = [choice.to_json() for reply in result.replies for choice in reply.choices]
+            conv.slots = {OFFERED: shown} if shown else {}
         conv.history = result.history
         conv.updated_at = self.now  # always dirty: every turn bumps the version
         waiting_for = result.waiting.name if result.waiting else result.waiting_name
         return Outcome(before + result.replies, waiting_for, ctx.texts.lang)
 
     def _language(self, pref: UserPreference, text: str, step: str | None) -> str:
-        current = pref.lang or normalize_lang(self.user.locale)
+        profile = normalize_lang(self.user.locale)
+        current = pref.lang or profile
         detected = detect_language(text) if self._may_switch(text, step) else None
+        if detected is None and pref.lang and step is None and understand(text).intent is Intent.GREETING:
+            # "bonjour" is too short to detect, but it is said in one language; a greeting
+            # that the profile's own language contradicts ("hello" from a French profile) is
+            # only a greeting.
+            hint = language_hint(text)
+            if hint and profile in (None, hint):
+                detected = hint
         if current is None:
             hint = language_hint(text) if step is None else None
             return detected or hint or normalize_lang(self.settings.default_lang) or "en"
@@ -286,6 +306,8 @@ class _Turn:
         slot = flow.pending(ctx)
         if slot is None:  # a flow saved by an older version of the bot: start it afresh
             return self._start(flow.name, ctx)
+        if not text.strip():  # an empty message: say so and ask again
+            return self._from_step(flow, ctx, answer_slot(flow, ctx, history, text))
         command = understand(text)
         if command.intent is Intent.CANCEL:
             return _Result([Reply(ctx._(N_("All right, I cancelled it. Nothing was saved.")))])
@@ -413,6 +435,19 @@ def apology(user: ChatUser, lang: str | None = None) -> Outcome:
     texts = texts_for(lang or user.locale)
     sorry = texts.gettext(N_("Sorry, something went wrong on my side. Please try again in a moment."))
     return Outcome([Reply(sorry)], None, texts.lang)
+
+
+def picked(offered: list[dict[str, str]], text: str) -> str:
+    """A choice shown outside a flow, picked by its number or its label → its value (a
+    phrase the bot understands); any other text is returned as it is."""
+    raw = text.strip()
+    if raw.isdigit() and 1 <= int(raw) <= len(offered):
+        return offered[int(raw) - 1]["value"]
+    wanted = normalize(raw)
+    for choice in offered:
+        if wanted and wanted == normalize(choice["label"]):
+            return choice["value"]
+    return text
 
 
 def menu_choices(ctx: FlowContext) -> list[Choice]:

@@ -1,9 +1,11 @@
 """Dates as people type them, in French or English.
 
-Accepted: ISO (2026-11-23), day first with slashes, dots or dashes (23/11/2026, 23.11.26 —
-never the US month-first order), month names in either language with or without accents
-and abbreviated ("23 novembre 2026", "1er fevrier 2026", "23 Nov 2026", "Nov 23, 2026",
-"November 23rd 2026"), and "today"/"aujourd'hui", "yesterday"/"hier".
+Accepted: ISO (2026-11-23, also 2026/11/23), day first with slashes, dots or dashes
+(23/11/2026, 23.11.26 — the US month-first order only when it cannot be read day first:
+11/23/2026), month names in either language with or without accents and abbreviated
+("23 novembre 2026", "1er fevrier 2026", "23 Nov 2026", "Nov 23, 2026", "November 23rd
+2026", "the 23rd of November 2026", "23 de novembre 2026"), and "today"/"aujourd'hui",
+"yesterday"/"hier".
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ _WEEKDAYS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi"
     r"|vendredi|samedi|dimanche|mon|tue|wed|thu|fri|sat|sun)\b"
 )
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _DAY = r"(\d{1,2})(?:er|st|nd|rd|th|e)?"
-_DAY_MONTH_YEAR = re.compile(rf"^(?:le )?{_DAY} ([a-z]+) (\d{{4}})$")
+_DAY_MONTH_YEAR = re.compile(rf"^(?:le |the )?{_DAY} (?:of |de )?([a-z]+) (\d{{4}})$")
 _MONTH_DAY_YEAR = re.compile(rf"^([a-z]+) {_DAY} (\d{{4}})$")
 
 
@@ -58,7 +60,10 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
         return _build(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
     numeric = _NUMERIC.match(raw)
     if numeric:
-        return _build(_year(numeric.group(3)), int(numeric.group(2)), int(numeric.group(1)))
+        first, second, year = int(numeric.group(1)), int(numeric.group(2)), _year(numeric.group(3))
+        if second > 12 >= first:  # 11/23/2026 has only one reading: month first
+            return _build(year, first, second)
+        return _build(year, second, first)
     norm = normalize(raw).replace("?", "").strip()
     if norm in _RELATIVE:
         base = today or dt.date.today()

@@ -94,17 +94,19 @@ _PRODUCT = _words(
 _DEVICE = _words(
     "router routers routeur routeurs switch switches commutateur modem nas camera firewall borne appliance"
 )
-_ACTIVATE = _words("activate activating activation activer active redeem utiliser enter saisir")
+_ACTIVATE = _words("activate activating activation activer redeem utiliser enter saisir")
 _SERVICE = _words("service services code codes das contract contracts contrat contrats assist")
 _INCIDENT = _words("incident incidents ticket tickets case cases dossier dossiers inc")
 _REPORT = _words(
     "report file open create submit raise log signaler signale ouvrir creer declarer soumettre"
     " new nouveau nouvel"
 )
-_STATUS = _words("status statut etat where ou suivi suivre progress avancement track follow news nouvelles")
+_STATUS = _words("status statut etat where ou suivi suivre progress avancement track follow news nouvelles check")
+# Alone, or nearly ("status?", "check status"), these ask about the user's incident.
+_STATUS_ALONE = frozenset({"status", "statut", "etat", "suivi"})
 _MINE = _words("my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes")
 # Words close to a keyword that mean something else: "my registered products" is a list.
-_NEUTRAL = _words("registered enregistres enregistrees activated actives activees")
+_NEUTRAL = _words("registered enregistres enregistrees activated active actives activees")
 _VOCABULARY = frozenset().union(
     _REGISTER, _PRODUCT, _DEVICE, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE, _NEUTRAL
 )
@@ -308,6 +310,8 @@ def understand(text: str) -> Understanding:
     if number is not None and (incident or _has(toks, _STATUS) or len(toks) <= 2):
         return Understanding(Intent.CHECK_INCIDENT, incident_number=number)
     if incident and _has(toks, _STATUS):
+        return Understanding(Intent.CHECK_INCIDENT)
+    if len(toks) <= 2 and toks[-1] in _STATUS_ALONE:
         return Understanding(Intent.CHECK_INCIDENT)
     listing = _listing(toks)
     if listing is not None and len(toks) <= 6 and _has(toks, _POSSESSIVE):

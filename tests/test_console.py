@@ -40,15 +40,21 @@ def admin(*args: str) -> str:
     return result.stdout
 
 
-def test_one_json_line_per_message(seeded: None) -> None:
-    out = chat_jsonl("hello", "", "register a product", "DGS-1210-28", args=("--email", "demo@example.com", "--lang", "en"))
-    assert len(out) == 3  # the blank line is not a message
+def test_one_json_line_per_input_line(seeded: None) -> None:
+    out = chat_jsonl(
+        "hello", "my products", "register a product", "", "   ", "DGS-1210-28",
+        args=("--email", "demo@example.com", "--lang", "en"),
+    )
+    assert len(out) == 6  # blank lines are messages too: a driver reading each answer never hangs
     for line in out:
         assert set(line) == {"replies", "waiting_for"}
         for reply in line["replies"]:
+            assert set(reply) == {"text", "choices"}  # exactly the documented shape, lists included
             assert isinstance(reply["text"], str) and reply["text"]
             assert all(set(choice) == {"value", "label"} for choice in reply["choices"])
-    assert [line["waiting_for"] for line in out] == [None, "model", "serial"]
+    assert [line["waiting_for"] for line in out] == [None, None, "model", "model", "model", "serial"]
+    assert "I did not get an answer." in out[3]["replies"][0]["text"]
+    assert "Which model" in out[4]["replies"][-1]["text"]
 
 
 def test_registration_in_french_visible_to_staff(seeded: None) -> None:

@@ -52,6 +52,15 @@ from bot.nlu import Intent, incident_number_in, language_hint, looks_like_questi
         ("can I see my incidents?", Intent.LIST_INCIDENTS),
         ("my switch is broken", Intent.QUESTION),
         ("où en est mon ticket", Intent.CHECK_INCIDENT),
+        # The menu's own labels, and status words alone.
+        ("Check an incident", Intent.CHECK_INCIDENT),
+        ("Suivre un incident", Intent.CHECK_INCIDENT),
+        ("status", Intent.CHECK_INCIDENT),
+        ("statut ?", Intent.CHECK_INCIDENT),
+        ("check status", Intent.CHECK_INCIDENT),
+        # "active" describes services; it does not ask to activate one.
+        ("what are my active services", Intent.LIST_SERVICES),
+        ("quels sont mes services actifs ?", Intent.LIST_SERVICES),
         # Commands.
         ("cancel", Intent.CANCEL),
         ("cancel that", Intent.CANCEL),
@@ -172,9 +181,15 @@ def test_dates_without_accents_and_with_first() -> None:
     assert parse_date("hier", TODAY) == dt.date(2026, 11, 22)
 
 
-def test_slashes_are_day_first_never_us_order() -> None:
+def test_slashes_are_day_first_us_order_only_when_unambiguous() -> None:
     assert parse_date("03/04/2026") == dt.date(2026, 4, 3)
-    assert parse_date("11/23/2026") is None  # no 23rd month
+    assert parse_date("11/23/2026") == dt.date(2026, 11, 23)  # no 23rd month: month first
+    assert parse_date("2026/11/23") == dt.date(2026, 11, 23)
+
+
+def test_dates_with_of_and_de() -> None:
+    assert parse_date("the 23rd of November 2026") == dt.date(2026, 11, 23)
+    assert parse_date("23 de novembre 2026") == dt.date(2026, 11, 23)
 
 
 @pytest.mark.parametrize("text", ["31/02/2026", "soon", "23 brumaire 2026", "2026-13-01", "12345"])

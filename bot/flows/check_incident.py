@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Reply, Slot
+from bot.nlu import incident_number_in
 from services import incidents
 from services.errors import N_, IncidentNotFound, Refusal
 from storage.models import Incident
@@ -63,8 +64,28 @@ def choices_incident_number(ctx: FlowContext) -> list[Choice]:
     ]
 
 
+def prefer_incident_number(ctx: FlowContext, text: str) -> str | None:
+    """"2" is INC-000002 when the user has it: the question asks for the number, and a
+    position in the list would be a guess."""
+    number = _number(text)
+    if number is None or ctx.account is None:
+        return None
+    try:
+        return incidents.get_incident(ctx.session, number, account=ctx.account).number
+    except IncidentNotFound:
+        return None
+
+
+def _number(text: str) -> str | None:
+    """"INC-000042", "42", "#42", "n° 42", "incident 42" → "INC-000042"."""
+    number = incidents.parse_number(text.replace("#", "").replace("n°", "").strip())
+    if number is None and (found := incident_number_in(text)) is not None:
+        number = incidents.format_number(found)
+    return number
+
+
 def validate_incident_number(ctx: FlowContext, value: str) -> str:
-    number = incidents.parse_number(value.replace("#", "").replace("n°", "").strip())
+    number = _number(value)
     if number is None or ctx.account is None:
         raise IncidentNotFound(number=value)
     return incidents.get_incident(ctx.session, number, account=ctx.account).number or number

@@ -12,6 +12,7 @@ postal code, city and country are asked) and, where a site is optional, "no site
 
 from __future__ import annotations
 
+import difflib
 from functools import cache
 
 from babel import Locale
@@ -111,6 +112,10 @@ def parse_country(value: str) -> str:
         return names[key]
     if len(key) == 2 and key.upper() in set(names.values()):
         return key.upper()
+    # A typo ("Frnace", "Germny"): the confirm step shows the country, so a guess is checked.
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.8) if len(key) >= 4 else []
+    if close:
+        return names[close[0]]
     raise Invalid(N_("I do not know the country “{country}”. Give its name or its two-letter code, e.g. FR, US or CA."), country=value)
 
 

@@ -3,6 +3,8 @@
 A flow module defines, for a slot stored under `key`:
   - `validate_<key>(ctx, value)` → the value to keep, or raises `Invalid` / a Refusal;
   - `choices_<key>(ctx)` → the choices offered (choice slots);
+  - `prefer_<key>(ctx, text)` → the value the text names in its own right, before it is
+    read as a choice's number (an incident number "2" is not the second choice), or None;
   - `prompt_<key>(ctx)` → extra template context for the question;
   - `on_start(ctx)` → replies that end the flow before it starts (nothing to do), or None;
   - `on_confirm(ctx)` → the action, run when the user says yes to the `confirm` slot. It
@@ -54,13 +56,11 @@ class Reply:
 
     text: str
     choices: list[Choice] = field(default_factory=list)
-    items: list[dict[str, Any]] | None = None
+    items: list[dict[str, Any]] | None = None  # for channels that lay lists out as tables
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"text": self.text, "choices": [c.to_json() for c in self.choices]}
-        if self.items is not None:
-            data["items"] = self.items
-        return data
+        # Exactly the documented shape: automation reads {"text", "choices"} and nothing else.
+        return {"text": self.text, "choices": [c.to_json() for c in self.choices]}
 
 
 @dataclass(frozen=True)
@@ -200,8 +200,13 @@ def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
     return replies
 
 
+# Words around a choice that do not pick it: "the DXS", "le DNS-340L", "my Nuclias".
+_FILLER = frozenset("the my a an this that le la les l mon ma mes un une du de des ce cet cette".split())
+
+
 def match_choice(text: str, choices: list[Choice]) -> Choice | None:
-    """The number, the value or the label of a choice (typos tolerated); None if unclear."""
+    """The number, the value or the label of a choice (typos tolerated, words in any order,
+    "the"/"le" ignored); None if unclear."""
     raw = text.strip()
     if raw.isdigit() and 1 <= int(raw) <= len(choices):
         return choices[int(raw) - 1]
@@ -211,12 +216,27 @@ def match_choice(text: str, choices: list[Choice]) -> Choice | None:
     for choice in choices:
         if wanted in (normalize(choice.value), normalize(choice.label)):
             return choice
+    words = [word for word in wanted.split() if word not in _FILLER] or wanted.split()
+    wanted = " ".join(words)
+    for choice in choices:
+        if wanted in (normalize(choice.value), normalize(choice.label)):
+            return choice
     labels = {normalize(choice.label): choice for choice in choices}
     close = difflib.get_close_matches(wanted, list(labels), n=2, cutoff=0.85)
     if len(close) == 1:
         return labels[close[0]]
     containing = [c for c in choices if len(wanted) >= 3 and wanted in normalize(c.label)]
-    return containing[0] if len(containing) == 1 else None
+    if len(containing) == 1:
+        return containing[0]
+    if sum(len(word) for word in words) < 3:
+        return None
+    # "nuclias pro" for "Nuclias Cloud Pro": every word the user wrote is in one label only.
+    with_words = [c for c in choices if _has_words(words, normalize(f"{c.value} {c.label}").split())]
+    return with_words[0] if len(with_words) == 1 else None
+
+
+def _has_words(words: list[str], label: list[str]) -> bool:
+    return all(word in label or (len(word) >= 3 and any(tok.startswith(word) for tok in label)) for word in words)
 
 
 def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
@@ -238,9 +258,11 @@ def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
                 example2=ctx.texts.date(dt.date(2026, 11, 23)),
             )
     elif slot.kind == CHOICE:
-        chosen = match_choice(raw, choices_for(flow, ctx, slot))
-        value = chosen.value if chosen else raw
-        if chosen is None and validate is None:
+        prefer = flow.hook("prefer", slot.store)
+        preferred = prefer(ctx, raw) if prefer is not None else None
+        chosen = None if preferred is not None else match_choice(raw, choices_for(flow, ctx, slot))
+        value = preferred if preferred is not None else (chosen.value if chosen else raw)
+        if preferred is None and chosen is None and validate is None:
             raise Invalid(N_("Please pick one of the choices (its number or its name)."))
     else:
         value = raw

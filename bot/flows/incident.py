@@ -32,10 +32,21 @@ def on_start(ctx: FlowContext) -> list[Reply] | None:
     if not held:
         return [Reply(ctx.texts.render("flows/file_incident/no_subscription.j2"))]
     if all(s.tier != "paid" for s in held):
-        services = ctx.texts.join([s.service for s in held])
-        refusal = ctx.texts.refusal(FreeTierNoIncidents(service=services))
-        return [Reply(refusal), Reply(ctx.texts.render("flows/file_incident/self_help.j2"))]
+        return [Reply(_all_free(ctx, [s.service for s in held])), Reply(ctx.texts.render("flows/file_incident/self_help.j2"))]
     return None
+
+
+def _all_free(ctx: FlowContext, services: list[str]) -> str:
+    if len(services) == 1:
+        return ctx.texts.refusal(FreeTierNoIncidents(service=services[0]))
+    # The domain refusal names one subscription; several need their own (plural) sentence.
+    return ctx._(
+        N_(
+            "Your subscriptions {services} are all free: free subscribers get self-help "
+            "(knowledge base, forums, documentation, white papers, best-practice guides) but "
+            "cannot file incidents. A paid subscription includes premium support."
+        )
+    ).format(services=ctx.texts.join(services))
 
 
 def tier_label(ctx: FlowContext, subscription: Subscription) -> str:

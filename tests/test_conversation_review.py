@@ -1,0 +1,179 @@
+"""What a demanding customer found in review: menu choices by number outside a flow, labels
+and loose wording for choices, an incident's own number before a list position, greetings
+that tell the language, typos in a country, plural refusals, empty messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.conversation import Assistant
+from bot.settings import Settings
+from services import accounts, incidents, sla, subscriptions
+from storage.db import SessionFactory
+from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
+
+
+@pytest.fixture
+def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+def _file(session_factory: SessionFactory, service: str, summary: str) -> str:
+    with session_factory.begin() as session:
+        account = accounts.get_account(session, "demo@example.com")
+        incident = incidents.create_incident(
+            session, account, service=service, summary=summary, description="details", actor="demo@example.com",
+            now=NOW, calendar=sla.SupportCalendar("America/New_York"),
+        )
+        return incident.number or ""
+
+
+# --- choices shown outside a flow ---------------------------------------------------------
+
+
+def test_menu_choice_by_number(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    menu = chat.say("hello")
+    assert choices_of(menu)[4] == ("my products", "My products")
+    out = chat.say("5")
+    assert "You have 5 registered products" in text_of(out)
+    out = chat.say("1")  # the list's own choice now: nothing is offered after a full list
+    assert "did not understand" in text_of(out)
+
+
+def test_menu_choice_by_number_in_french_starts_the_flow(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.say("bonjour")
+    out = chat.say("1")
+    assert out.waiting_for == "model" and out.lang == "fr"
+
+
+def test_every_menu_label_does_what_it_says(assistant: Assistant, session_factory: SessionFactory) -> None:
+    _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    for lang in ("en", "fr"):
+        chat = Chat(assistant, user(f"U-{lang}", lang=lang))
+        labels = [label for _, label in choices_of(chat.say("help"))]
+        expected = ["model", "terms", "subscription", "incident_number", None, None, None]
+        for label, waiting in zip(labels, expected, strict=True):
+            out = chat.say(label)
+            assert out.waiting_for == waiting, (lang, label, text_of(out))
+            chat.say("cancel" if lang == "en" else "annuler")
+
+
+def test_a_number_after_my_incidents_opens_that_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
+    first = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    second = _file(session_factory, "OneTouch AT.com", "Cannot log in")
+    chat = Chat(assistant, user("U1", lang="en"))
+    listed = chat.say("my incidents")
+    assert [label for _, label in choices_of(listed)] == [second, first]  # newest first
+    out = chat.say("2")
+    assert f"Incident {first}: Dashboard blank" in text_of(out)
+
+
+# --- choices inside a flow ----------------------------------------------------------------
+
+
+def test_subscription_by_some_of_its_words(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.say("signaler un incident")
+    out = chat.say("nuclias pro")
+    assert out.waiting_for == "summary"
+    out = chat.says("Tableau de bord vide", "Page blanche depuis ce matin.")
+    assert "Abonnement : Nuclias Cloud Pro" in text_of(out)
+
+
+def test_product_named_with_an_article(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate a service", "yes")
+    out = chat.say("the DXS-1210-12SC")
+    assert out.waiting_for == "code"
+    chat.say("cancel")
+    chat.says("activer un service", "oui")
+    assert chat.say("le DNS-340L").waiting_for == "code"
+
+
+def test_an_incident_number_beats_a_list_position(assistant: Assistant, session_factory: SessionFactory) -> None:
+    first = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    _file(session_factory, "OneTouch AT.com", "Cannot log in")
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("where is my incident?")
+    assert out.waiting_for == "incident_number"
+    assert choices_of(out)[0][0] != first  # the newest is listed first...
+    out = chat.say("1")  # ...but "1" is the number the question asks for
+    assert f"Incident {first}: Dashboard blank" in text_of(out)
+
+
+def test_a_position_still_picks_when_it_is_no_incident_of_the_user(assistant: Assistant, session_factory: SessionFactory) -> None:
+    _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    newest = _file(session_factory, "OneTouch AT.com", "Cannot log in")
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("check an incident")
+    out = chat.say("incident 2")
+    assert f"Incident {newest}: Cannot log in" in text_of(out)
+
+
+# --- language -----------------------------------------------------------------------------
+
+
+def test_a_greeting_switches_to_its_language(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang=None))
+    assert chat.say("hello").lang == "en"
+    out = chat.say("bonjour")
+    assert out.lang == "fr" and "Bonjour Demo" in text_of(out)
+    assert chat.say("ok").lang == "fr"
+    assert chat.say("hi").lang == "en"
+
+
+def test_a_greeting_against_the_profile_language_does_not_switch(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    assert chat.say("mes produits").lang == "fr"
+    assert chat.say("hello").lang == "fr"  # French profile, an English "hello": still French
+
+
+def test_a_greeting_inside_a_flow_keeps_the_language(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang=None))
+    chat.say("register a product")
+    out = chat.say("bonjour")
+    assert out.lang == "en" and out.waiting_for == "model"
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+def test_a_country_with_a_typo_is_understood(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-new", email="marie@example.fr", name="Marie Dupont", lang="fr"))
+    chat.says("enregistrer un produit", "aucune")
+    out = chat.say("Frnace")
+    assert out.waiting_for == "model"
+    out = chat.says("DGS-1210-28", "QBQE160099999", "23/11/2026", "pas de site")
+    assert "Nouveau compte support : Marie Dupont (marie@example.fr), France" in text_of(out)
+
+
+def test_an_empty_message_in_a_flow_asks_again(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("enregistrer un produit", "DGS-1210-28")
+    out = chat.say("   ")
+    assert out.waiting_for == "serial"
+    assert out.replies[0].text == "Je n’ai pas reçu de réponse."
+
+
+def test_several_free_subscriptions_are_named_in_a_plural_sentence(
+    assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    with session_factory.begin() as session:
+        accounts.create_account(session, email="free@example.com", name="Free User", now=NOW)
+    rows = tmp_path / "subs.csv"
+    rows.write_text(
+        "email,service,type,tier\nfree@example.com,Nuclias Cloud Basic,1,free\nfree@example.com,Link-Live Cloud,2,free\n"
+    )
+    with session_factory.begin() as session:
+        subscriptions.import_subscriptions(session, rows)
+    out = Chat(assistant, user("U-free", email="free@example.com", lang="fr")).say("je veux ouvrir un ticket")
+    text = text_of(out)
+    assert "Vos abonnements Link-Live Cloud et Nuclias Cloud Basic sont tous gratuits" in text
+    assert " est un abonnement gratuit" not in text
+    out = Chat(assistant, user("U-free-en", email="free@example.com", lang="en")).say("report an incident")
+    assert "Your subscriptions Link-Live Cloud and Nuclias Cloud Basic are all free" in text_of(out)
