@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -30,3 +32,9 @@ def test_datetimes_round_trip_as_aware_utc(session_factory: SessionFactory) -> N
         account = session.scalars(select(Account)).one()
     assert account.created_at == paris
     assert account.created_at.utcoffset() == dt.timedelta(0)
+
+
+def test_the_storage_layer_loads_without_alembic() -> None:
+    # Every CLI command imports storage.db; only `db upgrade` needs Alembic (slow to import).
+    code = "import sys, storage.db; sys.exit('alembic' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
