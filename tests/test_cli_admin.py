@@ -219,3 +219,12 @@ def test_wrong_codes_are_rate_limited_across_invocations(customer: int, monkeypa
     assert limited.exit_code == 1
     assert "Too many wrong activation codes" in limited.stderr and "try again after" in limited.stderr
     assert ok_json("services", "list", "--email", "jane@example.com") == []
+
+
+def test_a_command_before_db_upgrade_says_to_run_it() -> None:
+    # No database_url fixture: a fresh, empty data folder, as on a first run.
+    result = run("accounts", "create", "--email", "first@example.com", "--name", "First")
+    assert result.exit_code == 1
+    assert result.stderr == "error: the database has no tables yet: run `helpdesk db upgrade` first\n"
+    assert run("db", "upgrade").exit_code == 0
+    assert run("accounts", "create", "--email", "first@example.com", "--name", "First").exit_code == 0

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.runtime import Runtime
 from services.errors import ImportFailed, Refusal
@@ -43,8 +45,21 @@ def refusals_exit_1(func: F) -> F:
         except Refusal as err:
             click.echo(f"error: {err}", err=True)
             sys.exit(EXIT_REFUSED)
+        except (OperationalError, ProgrammingError):
+            if not _schema_missing():
+                raise  # a real database failure: the traceback is what is needed
+            click.echo("error: the database has no tables yet: run `helpdesk db upgrade` first", err=True)
+            sys.exit(EXIT_REFUSED)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _schema_missing() -> bool:
+    """Is the database reachable but without the tables `helpdesk db upgrade` creates?"""
+    try:
+        return not inspect(runtime().engine).has_table("accounts")
+    except (OperationalError, ProgrammingError):
+        return False  # unreachable: the original error says more than we could
 
 
 def _default(value: Any) -> Any:
