@@ -62,6 +62,9 @@ def customer(database_url: str, files: dict[str, Path]) -> int:
         "--postal-code", "75001", "--city", "Paris", "--country", "FR",
     )
     assert list(site) == ["id"]
+    plain = run("sites", "add", "--email", "jane@example.com", "--street", "2 quai Branly",
+                "--postal-code", "75007", "--city", "Paris", "--country", "FR")
+    assert plain.stdout == f"{site['id'] + 1}\n"  # without --json: the new id alone
     return int(site["id"])
 
 

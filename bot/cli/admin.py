@@ -298,7 +298,7 @@ def sites_add(email: str, street: str, postal_code: str, city: str, country: str
     if as_json:
         echo_json({"id": data["id"]})
     else:
-        click.echo(f"site {data['id']} added: {data['street']}, {data['postal_code']} {data['city']}, {data['country']}")
+        click.echo(data["id"])  # the id alone, like `incidents create` prints the number: scripts read it
 
 
 @sites_group.command("list")
