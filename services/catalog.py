@@ -125,9 +125,18 @@ class CatalogEntry:
     das_services: tuple[str, ...]
 
 
+_LIST_SEPARATOR = re.compile(r"[;,]")
+
+
+def split_list(text: str) -> list[str]:
+    """A list cell of a CSV file: 'A; B;' -> ['A', 'B']. The format says ';', but a quoted
+    'A, B' means the same and is accepted (no model or service name has a comma)."""
+    return [part.strip() for part in _LIST_SEPARATOR.split(text or "") if part.strip()]
+
+
 def parse_services(text: str) -> tuple[str, ...]:
     """'DAS-NBD; DAS-4H;' -> ('DAS-4H', 'DAS-NBD'): trimmed, de-duplicated, sorted."""
-    return tuple(sorted({part.strip() for part in text.split(";") if part.strip()}))
+    return tuple(sorted(set(split_list(text))))
 
 
 def _parse_entry(row: Row) -> CatalogEntry:

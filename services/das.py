@@ -38,7 +38,7 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
-from services.catalog import applicable_services
+from services.catalog import applicable_services, split_list
 from services.clock import utcnow
 from services.csvimport import ImportResult, Parsed, Progress, Row, parse_all, read_rows
 from services.errors import (
@@ -425,7 +425,7 @@ def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> Code
         problems.append("service is empty")
     elif len(service) > 100:
         problems.append("service is longer than 100 characters")
-    names = [part.strip() for part in row.get("models").split(";") if part.strip()]
+    names = split_list(row.get("models"))
     if not names:
         problems.append("models is empty")
     models: list[str] = []

@@ -114,7 +114,7 @@ def test_a_file_without_the_expected_columns_is_refused(session_factory: Session
 def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_columns(
     session_factory: SessionFactory, tmp_path: Path
 ) -> None:
-    text = "\ufeffName , SERIAL_PATTERN,Notes,Model,Das_Services\r\n\r\nSwitch,[A-Z0-9]{13},x,DGS-1100-08,DAS-NBD\r\n"
+    text = "\ufeffName , SERIAL_PATTERN,Notes,Model,Das_Services\r\n\r\nSwitch,[A-Z0-9]{13},x,DGS-1100-08,\"DAS-NBD, DAS-4H\"\r\n"
     path = tmp_path / "catalog.csv"
     path.write_bytes(text.encode("utf-8"))
     with session_factory.begin() as session:
@@ -122,7 +122,7 @@ def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_colu
     with session_factory() as session:
         model = get_model(session, "dgs-1100-08")
         assert (model.name, model.serial_pattern) == ("Switch", "[A-Z0-9]{13}")
-        assert applicable_services(session, "DGS-1100-08") == ["DAS-NBD"]
+        assert applicable_services(session, "DGS-1100-08") == ["DAS-4H", "DAS-NBD"]  # ',' as well as ';'
 
 
 # --- activation codes ------------------------------------------------------------------
@@ -131,6 +131,17 @@ CODES = """code,service,models,purchase_date,duration_months
 ab12-cd34-7f3a,DAS-NBD,DGS-1100-08,2026-10-01,12
 XY99 ZZ00 1111,DAS-NBD,dgs-1100-08;DAP-2610,,24
 """
+
+
+def test_a_quoted_comma_list_of_models_is_accepted_like_semicolons(
+    session_factory: SessionFactory, catalogue: None, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "codes.csv", 'code,service,models,purchase_date,duration_months\n'
+                                        'comma-0001,DAS-NBD,"DAP-2610, dgs-1100-08",,12\n')
+    with session_factory.begin() as session:
+        assert counts(import_codes(session, path, now=NOW)) == (1, 0, 0)
+    with session_factory() as session:
+        assert session.scalars(select(ActivationCode.models)).one() == ["DAP-2610", "DGS-1100-08"]
 
 
 def test_codes_import_normalises_codes_and_models_and_is_idempotent(
