@@ -44,6 +44,11 @@ def test_sla_due_prints_the_deadline_in_the_offset_it_was_given(type_: str, at: 
     assert result.stdout == due + "\n"
 
 
+def test_sla_due_takes_the_tier_in_any_case_and_a_z_suffix() -> None:
+    result = run("sla", "due", "--type", "2", "--tier", "PAID", "--at", "2026-11-25T23:00:00Z")
+    assert (result.exit_code, result.stdout) == (0, "2026-11-26T01:00:00+00:00\n")
+
+
 def test_sla_due_uses_the_configured_support_zone() -> None:
     result = run("sla", "due", "--type", "1", "--tier", "paid", "--at", "2026-11-26T03:00:00+01:00",
                  env={"HELPDESK_SUPPORT_TZ": "Europe/Paris"})

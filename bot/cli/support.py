@@ -296,7 +296,7 @@ def sla_group() -> None:
 
 @sla_group.command("due")
 @click.option("--type", "type_", type=click.Choice(["1", "2", "3"]), required=True, help="Subscription type.")
-@click.option("--tier", type=click.Choice(["free", "paid"]), required=True, help="Subscription tier.")
+@click.option("--tier", type=click.Choice(["free", "paid"], case_sensitive=False), required=True, help="Subscription tier.")
 @click.option("--at", "at", type=ISO_DATETIME, required=True, help="Filing time, ISO 8601 with offset.")
 @json_flag
 @refusals_exit_1
