@@ -30,6 +30,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("enter", "put", "input"),  # a code, an address, a serial number
         ("free", "gratis"),
         ("holiday", "holidays"),
+        ("information", "info", "infos", "details"),
         ("hours", "schedule"),
     ),
     "fr": (
@@ -44,5 +45,6 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("commencer", "démarrer", "début"),
         ("gratuit", "gratuitement", "offert"),
         ("férié", "fériés", "congé", "congés"),
+        ("informations", "information", "infos", "info", "coordonnées"),
     ),
 }
