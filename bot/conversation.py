@@ -55,7 +55,17 @@ from bot.flows.engine import (
 )
 from bot.flows.engine import answer as answer_slot
 from bot.i18n import normalize_lang, texts_for, valid_timezone
-from bot.nlu import Intent, Understanding, language_hint, looks_like_question, normalize, tokens, understand
+from bot.nlu import (
+    Intent,
+    Understanding,
+    identifier_in,
+    is_sentence,
+    language_hint,
+    looks_like_question,
+    normalize,
+    tokens,
+    understand,
+)
 from bot.settings import Settings
 from kb.lang import detect_language
 from services import accounts, incidents
@@ -323,7 +333,13 @@ class _Turn:
 
         if slot.store not in OPEN_TEXT_SLOTS:
             chosen = slot.kind == CHOICE and match_choice(text, choices_for(flow, ctx, slot))
-            if not chosen and looks_like_question(text):
+            sentence = slot.store in IDENTIFIER_SLOTS and is_sentence(text)
+            if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
+                return self._from_step(flow, ctx, answer_slot(flow, ctx, history, found))
+            # Any other sentence where a serial or a code is expected is never tried as one
+            # (a wrong code counts towards the rate limit): a request, or else a question.
+            sentence = sentence and command.intent is Intent.QUESTION
+            if not chosen and (looks_like_question(text) or sentence):
                 replies, _ = answers.answer(ctx, text, in_flow=True)
                 return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
             if not chosen and slot.store not in FREE_TEXT_SLOTS:

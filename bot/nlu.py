@@ -209,6 +209,31 @@ def is_howto_question(text: str) -> bool:
     return _starts(norm, _HOWTO_START) or any(f" {p} " in f" {norm} " for p in _HOWTO_ANYWHERE)
 
 
+_FUNCTION_WORDS = _words(
+    "the a an is are was what how why where when who which do does did i my me you your it this that"
+    " to of for in on with not no can cannot there"
+    " le la les l un une des de du d est c ce cette quoi comment pourquoi quand qui quel quelle je j"
+    " mon ma mes vous votre tu ton il elle on que qu pour avec pas ne n ou y a en"
+)
+
+
+def is_sentence(text: str) -> bool:
+    """Words in a sentence, not an identifier typed with spaces ("NBD3 7KQ2 A9XM")."""
+    toks = tokens(text)
+    return len(toks) >= 3 and sum(tok in _FUNCTION_WORDS for tok in toks) >= 2
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+
+
+def identifier_in(text: str) -> str | None:
+    """The one serial- or code-like word of a sentence ("my code is NBD3-7KQ2-A9XM"): letters
+    and digits (dashes allowed), with at least one digit; None when there is not exactly one."""
+    words = [word.strip(".,;:!?\"'«»()[]") for word in text.split()]
+    found = [w for w in words if len(w) >= 4 and _IDENTIFIER.match(w) and any(ch.isdigit() for ch in w)]
+    return found[0] if len(found) == 1 else None
+
+
 def looks_like_question(text: str) -> bool:
     """Mid-flow: is this a question to answer before asking our own again?"""
     return text.strip().endswith("?") or is_howto_question(text)

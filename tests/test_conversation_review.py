@@ -177,3 +177,39 @@ def test_several_free_subscriptions_are_named_in_a_plural_sentence(
     assert " est un abonnement gratuit" not in text
     out = Chat(assistant, user("U-free-en", email="free@example.com", lang="en")).say("report an incident")
     assert "Your subscriptions Link-Live Cloud and Nuclias Cloud Basic are all free" in text_of(out)
+
+
+# --- identifiers: a sentence is not a guess -----------------------------------------------
+
+
+def test_questions_and_short_answers_at_the_code_step_are_not_counted_as_wrong_codes(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("activer un service", "oui", "QBQE160012345")
+    out = chat.say("c'est quoi le programme Gold")
+    assert out.waiting_for == "code"
+    assert "n’existe pas" not in text_of(out) and "Gold" in text_of(out)
+    for answer in ("oui", "1", "ok", "je ne trouve pas le code dans mon mail"):
+        out = chat.say(answer)
+        assert out.waiting_for == "code" and "n’existe pas" not in text_of(out), answer
+    assert "Cela ne ressemble pas à un code d’activation" in text_of(chat.say("non"))
+    out = chat.say("where do I find the code")  # a question in English: answered in English
+    assert out.waiting_for == "code" and "does not exist" not in text_of(out)
+    chat.say("en français")
+    out = chat.say("mon code est NBD3-7KQ2-A9XM")  # not rate-limited, and found in the sentence
+    assert out.waiting_for == "service_purchase_date", text_of(out)
+
+
+def test_a_serial_inside_a_sentence(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("register a product", "DAP-X2850")
+    out = chat.say("the serial is AX28A52000934.")
+    assert out.waiting_for == "purchase_date"
+    out = chat.says("back", "where can I find the serial number")
+    assert out.waiting_for == "serial" and "is not a valid serial number" not in text_of(out)
+
+
+def test_a_request_at_the_code_step_is_still_a_request(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate a service", "yes", "QBQE160012345")
+    out = chat.say("show me my products")
+    assert "You have 5 registered products" in text_of(out) and out.waiting_for == "code"

@@ -31,6 +31,9 @@ from services.errors import (
 )
 from storage.models import ActivationCode, RegisteredProduct
 
+# Shorter answers are never looked up as codes (nor counted as wrong ones).
+MIN_CODE_LENGTH = 4
+
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = ["prompt_site_country", "validate_site_country"]
 
@@ -109,6 +112,9 @@ def prompt_code(ctx: FlowContext) -> dict[str, Any]:
 
 
 def validate_code(ctx: FlowContext, value: str) -> str:
+    if len(das.normalize_code(value)) < MIN_CODE_LENGTH:
+        # "oui", "ok", "2": an answer to another question, not a guess to count.
+        raise Invalid(N_("That does not look like an activation code. Copy it from your supplier's e-mail, e.g. ABCD-1234-EFGH."))
     try:
         _check(ctx, value, None)
     except ServicePurchaseDateRequired:
