@@ -46,7 +46,9 @@ def read_rows(path: Path | str, columns: Sequence[str]) -> list[Row]:
     """Rows keyed by column name; refuses a missing file or a header without `columns`."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+            delimiter = _delimiter(handle.readline(), columns)
+            handle.seek(0)
+            reader = csv.DictReader(handle, delimiter=delimiter)
             # "Email", " SERVICE ": headers are matched whatever their case and spacing.
             header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
             missing = [c for c in columns if c not in header]
@@ -65,6 +67,19 @@ def read_rows(path: Path | str, columns: Sequence[str]) -> list[Row]:
         raise ImportFailed([(0, "the file is not UTF-8 text")]) from None
     except csv.Error as err:
         raise ImportFailed([(0, f"not a valid CSV file: {err}")]) from None
+
+
+# Spreadsheets set to French (and most European) locales save CSV with ';'.
+_DELIMITERS = (",", ";", "\t")
+
+
+def _delimiter(header_line: str, columns: Sequence[str]) -> str:
+    """The delimiter with which the header line holds every expected column (',' if none does)."""
+    for delimiter in _DELIMITERS:
+        names = next(csv.reader([header_line], delimiter=delimiter), [])
+        if set(columns) <= {name.strip().lower() for name in names}:
+            return delimiter
+    return ","
 
 
 def parse_all(rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T], object] | None = None) -> list[Parsed[T]]:

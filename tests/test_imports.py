@@ -125,6 +125,19 @@ def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_colu
         assert applicable_services(session, "DGS-1100-08") == ["DAS-4H", "DAS-NBD"]  # ',' as well as ';'
 
 
+def test_a_semicolon_separated_file_from_a_french_spreadsheet_is_read(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    text = "\ufeffmodel;name;serial_pattern;das_services\r\nDGS-1100-08;Commutateur 8 ports;[A-Z0-9]{13};DAS-NBD, DAS-4H\r\n"
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with session_factory.begin() as session:
+        assert counts(import_catalog(session, path)) == (1, 0, 0)
+    with session_factory() as session:
+        assert get_model(session, "DGS-1100-08").name == "Commutateur 8 ports"
+        assert applicable_services(session, "DGS-1100-08") == ["DAS-4H", "DAS-NBD"]
+
+
 # --- activation codes ------------------------------------------------------------------
 
 CODES = """code,service,models,purchase_date,duration_months
