@@ -253,7 +253,7 @@ class _Turn:
         else:
             fresh = conv.flow is None and conv.updated_at >= self.now - idle
             offered = (conv.slots or {}).get(OFFERED, []) if fresh else []
-            result = self._fresh(ctx, picked(offered, text))
+            result = self._fresh(ctx, picked(offered, text), closed=bool(before))
 
         pref.lang = ctx.texts.lang
         pref.updated_at = self.now
@@ -390,7 +390,9 @@ class _Turn:
 
     # --- a new request ------------------------------------------------------------------
 
-    def _fresh(self, ctx: FlowContext, text: str) -> _Result:
+    def _fresh(self, ctx: FlowContext, text: str, *, closed: bool = False) -> _Result:
+        """A new request. `closed`: the user's flow just expired, so a bare answer to its
+        last question ("DGS-1210-28", "oui") gets the menu, not a knowledge-base search."""
         command = understand(text)
         intent = command.intent
         if intent is Intent.CANCEL:
@@ -412,6 +414,8 @@ class _Turn:
             return _Result(self._incident(ctx, command.incident_number))
         if intent in FLOW_INTENTS:
             return self._start(FLOW_INTENTS[intent], ctx)
+        if closed and intent is Intent.QUESTION and not looks_like_question(text):
+            return _Result(self._menu(ctx, intro=False))
         if not text.strip().endswith("?") and len(tokens(text)) < 2:
             # One word that is no command is too little to search the KB with.
             return _Result([Reply(ctx._(N_("Sorry, I did not understand.")))] + self._menu(ctx, intro=False))

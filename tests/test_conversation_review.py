@@ -4,14 +4,18 @@ that tell the language, typos in a country, plural refusals, empty messages."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, incidents, sla, subscriptions
 from storage.db import SessionFactory
+from storage.models import QuestionLog
 from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
@@ -213,3 +217,19 @@ def test_a_request_at_the_code_step_is_still_a_request(assistant: Assistant) -> 
     chat.says("activate a service", "yes", "QBQE160012345")
     out = chat.say("show me my products")
     assert "You have 5 registered products" in text_of(out) and out.waiting_for == "code"
+
+
+def test_an_answer_after_expiry_gets_the_menu_not_a_search(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    seed_demo(session_factory)
+    quick = Assistant(session_factory, dataclasses.replace(settings, flow_idle_minutes=10), shared_kb(tmp_path_factory))
+    chat = Chat(quick, user("U1", lang="fr"))
+    chat.say("enregistrer un produit")
+    chat.now += dt.timedelta(minutes=11)
+    out = chat.say("DGS-1210-28 modèle")
+    text = text_of(out)
+    assert "Votre demande précédente" in text and "base de connaissances" not in text
+    assert [value for value, _ in choices_of(out)][0] == "enregistrer un produit"
+    with session_factory() as session:
+        assert session.scalars(select(QuestionLog)).all() == []  # no junk question for the editors
