@@ -336,16 +336,16 @@ class _Turn:
             sentence = slot.store in IDENTIFIER_SLOTS and is_sentence(text)
             if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
                 return self._from_step(flow, ctx, answer_slot(flow, ctx, history, found))
-            # Any other sentence where a serial or a code is expected is never tried as one
-            # (a wrong code counts towards the rate limit): a request, or else a question.
-            sentence = sentence and command.intent is Intent.QUESTION
-            if not chosen and (looks_like_question(text) or sentence):
-                replies, _ = answers.answer(ctx, text, in_flow=True)
-                return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
+            # A request first, even phrased as a question ("where is INC-000042?"); then a
+            # question. Any other sentence where a serial or a code is expected is never
+            # tried as one (a wrong code counts towards the rate limit): it is a question.
             if not chosen and slot.store not in FREE_TEXT_SLOTS:
                 aside = self._aside(flow, ctx, history, command)
                 if aside is not None:
                     return aside
+            if not chosen and (looks_like_question(text) or sentence):
+                replies, _ = answers.answer(ctx, text, in_flow=True)
+                return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
         return self._from_step(flow, ctx, answer_slot(flow, ctx, history, text))
 
     def _aside(self, flow: Flow, ctx: FlowContext, history: list[str], command: Understanding) -> _Result | None:

@@ -233,3 +233,13 @@ def test_an_answer_after_expiry_gets_the_menu_not_a_search(
     assert [value for value, _ in choices_of(out)][0] == "enregistrer un produit"
     with session_factory() as session:
         assert session.scalars(select(QuestionLog)).all() == []  # no junk question for the editors
+
+
+def test_an_incident_asked_about_mid_flow_is_shown(assistant: Assistant, session_factory: SessionFactory) -> None:
+    number = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("report an incident")
+    out = chat.say(f"where is {number}?")
+    assert f"Incident {number}: Dashboard blank" in text_of(out)
+    assert out.waiting_for == "subscription"
+    assert "no answer to that in the knowledge base" not in text_of(out)
