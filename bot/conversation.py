@@ -293,6 +293,8 @@ class _Turn:
             return True
         if step in OPEN_TEXT_SLOTS:
             return False
+        if step in IDENTIFIER_SLOTS and is_sentence(text) and identifier_in(text) is None:
+            return True  # no serial or code is a sentence: a question, answered as such
         return looks_like_question(text) or understand(text).intent is not Intent.QUESTION
 
     # --- results ------------------------------------------------------------------------

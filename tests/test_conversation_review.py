@@ -243,3 +243,11 @@ def test_an_incident_asked_about_mid_flow_is_shown(assistant: Assistant, session
     assert f"Incident {number}: Dashboard blank" in text_of(out)
     assert out.waiting_for == "subscription"
     assert "no answer to that in the knowledge base" not in text_of(out)
+
+
+def test_a_sentence_in_the_other_language_at_the_serial_step_is_answered_in_it(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("enregistrer un produit", "DGS-1210-28")
+    out = chat.say("Could you tell me where I can find the serial number on the device")
+    assert out.lang == "en" and out.waiting_for == "serial"
+    assert "What is the serial number of your DGS-1210-28" in text_of(out)
