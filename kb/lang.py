@@ -60,6 +60,7 @@ ENGLISH_WORDS = frozenset(
 
 MIN_EVIDENCE = 2  # distinct clues needed before trusting function words and accents
 MIN_WORDS_FOR_MODEL = 3  # the statistical model is only asked about real sentences
+MAX_BARE_KEYWORDS = 3  # up to this many words with no clue at all, no guess
 MODEL_CONFIDENCE = 0.75
 MAX_CHARS = 2000  # the start of a long message is enough to know its language
 
@@ -99,6 +100,12 @@ def _detect(text: str) -> str | None:
         return "fr"
     if en >= MIN_EVIDENCE and en >= 2 * fr + 1:
         return "en"
+    if fr == en == 0 and len(tokens) <= MAX_BARE_KEYWORDS:
+        # Three bare keywords ("prerequis activation das", "minimum billing period"): the
+        # model guesses from letter patterns, and unaccented French often looks English
+        # to it (0.86 "English" here). Undecided, the KB's own words in each language
+        # choose, and an ongoing conversation keeps its language.
+        return None
     if len(tokens) < MIN_WORDS_FOR_MODEL:
         # Two words with one clue ("activer das", "my code") are decided by that clue only.
         if fr > en and fr >= 1 and en == 0:
