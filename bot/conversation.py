@@ -15,7 +15,8 @@ the message; else the default. Writing a message long enough to be sure of its l
 (kb.detect_language is None for short texts) in the other language switches; inside a
 flow only a question or another request can, never an answer ("ok", a serial, a date, a
 name, an incident description). Saying so ("in English please", "en français") switches.
-So does a greeting outside a flow ("bonjour"), unless the profile's language contradicts it.
+So does a greeting outside a flow ("bonjour"), unless the profile's language contradicts it;
+and a command in the profile's own language ("aide" from a French profile) brings it back.
 
 Choices shown outside a flow (the menu, a list's follow-ups) are kept on the row, so the
 next message can pick one by its number or its label, as inside a flow.
@@ -93,6 +94,8 @@ LIST_INTENTS: dict[Intent, Callable[[FlowContext], list[Reply]]] = {
     Intent.LIST_INCIDENTS: listings.my_incidents,
 }
 MAX_ATTEMPTS = 5
+# Commands whose words tell their language ("bonjour", "aide", "annuler", "merci").
+COMMANDS = frozenset({Intent.GREETING, Intent.HELP, Intent.CANCEL, Intent.BACK, Intent.THANKS})
 # Where the conversation row keeps the choices last shown outside a flow.
 OFFERED = "offered"
 
@@ -273,12 +276,13 @@ class _Turn:
         profile = normalize_lang(self.user.locale)
         current = pref.lang or profile
         detected = detect_language(text) if self._may_switch(text, step) else None
-        if detected is None and pref.lang and step is None and understand(text).intent is Intent.GREETING:
-            # "bonjour" is too short to detect, but it is said in one language; a greeting
-            # that the profile's own language contradicts ("hello" from a French profile) is
-            # only a greeting.
+        intent = understand(text).intent if detected is None and pref.lang else None
+        if intent in COMMANDS:
+            # "bonjour", "aide" are too short to detect, but said in one language: the
+            # profile's language comes back with them anywhere; without a profile, only a
+            # greeting outside a flow switches ("help" is everybody's word).
             hint = language_hint(text)
-            if hint and profile in (None, hint):
+            if hint is not None and (hint == profile or (profile is None and step is None and intent is Intent.GREETING)):
                 detected = hint
         if current is None:
             hint = language_hint(text) if step is None else None

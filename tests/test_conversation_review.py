@@ -251,3 +251,13 @@ def test_a_sentence_in_the_other_language_at_the_serial_step_is_answered_in_it(a
     out = chat.say("Could you tell me where I can find the serial number on the device")
     assert out.lang == "en" and out.waiting_for == "serial"
     assert "What is the serial number of your DGS-1210-28" in text_of(out)
+
+
+def test_a_command_in_the_profile_language_brings_it_back(assistant: Assistant) -> None:
+    Chat(assistant, user("U1", lang=None)).say("show me my products please")  # remembered: English
+    chat = Chat(assistant, user("U1", lang="fr"))  # the same user, now with a French profile
+    out = chat.say("aide")
+    assert out.lang == "fr" and "Posez-moi votre question" in text_of(out)
+    chat.say("in English please")
+    assert chat.say("oui").lang == "en"  # a short answer never flips the choice back
+    assert chat.say("help").lang == "en"
