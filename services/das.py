@@ -64,6 +64,8 @@ ACTIVATION_WINDOW = dt.timedelta(days=90)
 LOGISTICS_DELAY = dt.timedelta(days=2)
 RATE_WINDOW = dt.timedelta(hours=1)
 IMPORT_CHUNK = 500
+# A hundred years: a typo beyond it would otherwise end a service after the year 9999.
+MAX_DURATION_MONTHS = 1200
 
 _CODE_NOISE = re.compile(r"[\s\-]+")
 _PENDING_ATTEMPTS = "helpdesk.das.pending_code_attempts"
@@ -453,6 +455,8 @@ def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> Code
     else:
         if duration < 1:
             problems.append(f"duration_months {duration} must be at least 1")
+        elif duration > MAX_DURATION_MONTHS:
+            problems.append(f"duration_months {duration} is more than {MAX_DURATION_MONTHS} months")
     if problems:
         raise ValueError("; ".join(problems))
     return CodeEntry(code, service, tuple(models), purchase_date, duration)

@@ -194,13 +194,15 @@ def test_a_codes_file_with_bad_rows_reports_every_one_and_imports_nothing(
         "BAD-DURATION,DAS-NBD,DGS-1100-08,,twelve\n"
         "FUTURE,DAS-NBD,DGS-1100-08,2026-11-24,12\n"
         "good-0001,DAS-NBD,DGS-1100-08,2026-10-01,12\n"
-        ",,,,0\n",
+        ",,,,0\n"
+        "FOREVER,DAS-NBD,DGS-1100-08,,99999\n",
     )
     with pytest.raises(ImportFailed) as failed:
         with session_factory.begin() as session:
             import_codes(session, path, now=NOW)
     errors = dict(failed.value.errors)
-    assert sorted(errors) == [3, 4, 5, 6, 7, 8]
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9]
+    assert "more than 1200 months" in errors[9]  # would end after the year 9999
     assert "unknown model 'DGS-9999'" in errors[3]
     assert "not a date" in errors[4]
     assert "not a whole number" in errors[5]
