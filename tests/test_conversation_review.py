@@ -261,3 +261,17 @@ def test_a_command_in_the_profile_language_brings_it_back(assistant: Assistant) 
     chat.say("in English please")
     assert chat.say("oui").lang == "en"  # a short answer never flips the choice back
     assert chat.say("help").lang == "en"
+
+
+def test_an_address_too_long_is_refused_at_its_own_step(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("register a product", "DGS-1210-28", "QBQE160055555", "23/11/2026", "new")
+    out = chat.say("R" * 301)
+    assert out.waiting_for == "street" and "at most 300 characters" in text_of(out)
+    chat.say("5 rue du Port")
+    out = chat.say("7" * 21)
+    assert out.waiting_for == "postal_code" and "at most 20 characters" in text_of(out)
+    chat.say("13002")
+    assert "at most 120 characters" in text_of(chat.say("C" * 121))
+    out = chat.says("Marseille", "France", "yes")
+    assert "is registered" in text_of(out)

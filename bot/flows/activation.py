@@ -17,8 +17,11 @@ from bot.flows.common import (
     site_choices,
     site_slots,
     site_summary,
+    validate_city,
+    validate_postal_code,
     validate_site_country,
     validate_site_value,
+    validate_street,
 )
 from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
 from services import catalog, das, products
@@ -35,7 +38,7 @@ from storage.models import ActivationCode, RegisteredProduct
 MIN_CODE_LENGTH = 4
 
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
-__all__ = ["prompt_site_country", "validate_site_country"]
+__all__ = ["prompt_site_country", "validate_site_country", "validate_street", "validate_postal_code", "validate_city"]
 
 
 def on_start(ctx: FlowContext) -> list[Reply] | None:

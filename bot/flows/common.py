@@ -81,10 +81,20 @@ def validate_email(ctx: FlowContext, value: str) -> str:
     return email
 
 
-def validate_name(ctx: FlowContext, value: str) -> str:
-    if len(value) > 200:
-        raise Invalid(N_("That is too long: at most {limit} characters."), limit=200)
+def _column_limit(model: type, column: str) -> int:
+    """The stored length of a text column: an answer is refused at its own step when it is
+    longer, instead of failing the confirm step after every other answer was given."""
+    return int(getattr(model.__table__.c[column].type, "length"))  # type: ignore[attr-defined]
+
+
+def _limited(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise Invalid(N_("That is too long: at most {limit} characters."), limit=limit)
     return value
+
+
+def validate_name(ctx: FlowContext, value: str) -> str:
+    return _limited(value, _column_limit(Account, "name"))
 
 
 def validate_company(ctx: FlowContext, value: str) -> str:
@@ -125,6 +135,18 @@ def validate_country(ctx: FlowContext, value: str) -> str:
 
 def validate_site_country(ctx: FlowContext, value: str) -> str:
     return parse_country(value)
+
+
+def validate_street(ctx: FlowContext, value: str) -> str:
+    return _limited(value, _column_limit(SiteAddress, "street"))
+
+
+def validate_postal_code(ctx: FlowContext, value: str) -> str:
+    return _limited(value, _column_limit(SiteAddress, "postal_code"))
+
+
+def validate_city(ctx: FlowContext, value: str) -> str:
+    return _limited(value, _column_limit(SiteAddress, "city"))
 
 
 def country_name(ctx: FlowContext, code: str | None) -> str:

@@ -18,9 +18,12 @@ from bot.flows.common import (
     validate_company,
     validate_country,
     validate_email,
+    validate_city,
     validate_name,
+    validate_postal_code,
     validate_site_country,
     validate_site_value,
+    validate_street,
 )
 from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Reply, Slot
 from services import catalog, products
@@ -36,7 +39,8 @@ from services.errors import (
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = [
     "validate_company", "validate_country", "validate_email", "validate_name",
-    "validate_site_country", "prompt_site_country",
+    "validate_site_country", "prompt_site_country", "validate_street", "validate_postal_code",
+    "validate_city",
 ]
 
 
