@@ -87,6 +87,17 @@ def parse_all(rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T],
 
     With `key`, two rows of the file that share a key are an error too.
     """
+    parsed, errors = parse_rows(rows, parse, key)
+    if errors:
+        raise ImportFailed(errors)
+    return parsed
+
+
+def parse_rows(
+    rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T], object] | None = None
+) -> tuple[list[Parsed[T]], list[tuple[int, str]]]:
+    """The rows that parse, and (line, message) for every one that does not, for an import
+    that has further checks to make before it reports the whole file's errors at once."""
     errors: list[tuple[int, str]] = []
     parsed: list[Parsed[T]] = []
     seen: dict[object, int] = {}
@@ -103,6 +114,4 @@ def parse_all(rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T],
                 continue
             seen[k] = row.line
         parsed.append(Parsed(row, value))
-    if errors:
-        raise ImportFailed(errors)
-    return parsed
+    return parsed, errors

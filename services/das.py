@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from services.catalog import applicable_services, split_list
 from services.clock import utcnow
-from services.csvimport import ImportResult, Parsed, Progress, Row, parse_all, read_rows
+from services.csvimport import ImportResult, Parsed, Progress, Row, parse_rows, read_rows
 from services.errors import (
     CodeAlreadyUsed,
     CodeExpired,
@@ -482,14 +482,15 @@ def import_codes(
     """
     now = now or utcnow()
     catalogue = {model.upper(): model for model in session.scalars(select(ProductModel.model))}
-    entries = parse_all(
+    # Rows that parse are also checked against the stored codes before anything is
+    # refused, so that one report lists every bad row of the file.
+    entries, errors = parse_rows(
         read_rows(path, CODE_COLUMNS), lambda row: _parse_code_row(row, catalogue, now.date()), key=lambda e: e.code
     )
 
     creates: list[CodeEntry] = []
     updates: list[dict[str, Any]] = []
     result = ImportResult()
-    errors: list[tuple[int, str]] = []
     for chunk in _chunks(entries, IMPORT_CHUNK):
         # Plain rows, not entities: the bulk UPDATE below would leave entities stale.
         stored = {
@@ -509,7 +510,7 @@ def import_codes(
         for parsed in chunk:
             _plan(parsed, stored.get(parsed.value.code), creates, updates, errors, result)
     if errors:
-        raise ImportFailed(errors)
+        raise ImportFailed(sorted(errors))
 
     for batch in _chunks(creates, IMPORT_CHUNK):
         session.execute(

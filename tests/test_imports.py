@@ -228,6 +228,12 @@ def test_a_used_code_cannot_be_changed_by_an_import(
     (line, message), = failed.value.errors
     assert line == 2 and "already used" in message
     assert "AB12CD347F3A" not in message  # masked, even for staff
+    # Reported in the same pass as the rows that do not even parse: every bad row at once.
+    mixed = write(tmp_path, "c3.csv", CODES.replace(",12\n", ",36\n") + "BROKEN,DAS-NBD,DGS-1100-08,,x\n")
+    with pytest.raises(ImportFailed) as failed:
+        with session_factory.begin() as session:
+            import_codes(session, mixed, now=NOW)
+    assert [line for line, _ in failed.value.errors] == [2, 4]
 
 
 def test_a_large_codes_file_imports_in_one_go_and_reports_progress(
