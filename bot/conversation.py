@@ -25,6 +25,7 @@ next message can pick one by its number or its label, as inside a flow.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,6 +140,7 @@ class Assistant:
         self.clock = clock
 
     def handle(self, user: ChatUser, text: str, *, now: dt.datetime | None = None) -> Outcome:
+        text = clean_text(text)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.session_factory.begin() as session:
@@ -454,6 +456,24 @@ class _Turn:
         full_name = self.user.name or (ctx.account.name if ctx.account is not None else "")
         text = ctx.texts.render("menu.j2", intro=intro, name=(full_name or "").split(" ")[0])
         return [Reply(text, menu_choices(ctx))]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """What a user typed, as text a database stores: bytes that were not UTF-8 (a terminal
+    in Latin-1 gives "caf\udce9") decoded as Windows-1252, control characters (NUL, which
+    PostgreSQL refuses) as spaces."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that no byte stands for
+        raw = text.encode("utf-8", "replace")
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = raw.decode("cp1252", "replace")
+    return _CONTROL.sub(" ", decoded)
 
 
 def apology(user: ChatUser, lang: str | None = None) -> Outcome:

@@ -275,3 +275,15 @@ def test_an_address_too_long_is_refused_at_its_own_step(assistant: Assistant, se
     assert "at most 120 characters" in text_of(chat.say("C" * 121))
     out = chat.says("Marseille", "France", "yes")
     assert "is registered" in text_of(out)
+
+
+def test_bytes_that_are_not_utf8_and_control_characters_are_kept_as_text(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    out = chat.say("caf\udce9 cr\udce8me au lait ?")  # Latin-1 bytes read by a UTF-8 console
+    assert out.lang == "fr" and "Désolé" in text_of(out)
+    out = chat.say("mes\x00 produits")  # PostgreSQL refuses NUL in text
+    assert "Vous avez 5 produits enregistrés" in text_of(out)
+    with session_factory() as session:
+        assert session.scalars(select(QuestionLog.question)).all() == ["café crème au lait ?"]
