@@ -74,7 +74,9 @@ _ENGLISH_BARE_CONTRACTIONS = {
     "couldnt", "shouldnt", "hasnt", "havent", "hadnt", "youre", "thats", "theres",
 }
 # ...and question words glued to their "is": "whats gold" asks what gold is.
-_ENGLISH_BARE_QUESTIONS = {"whats": "what", "hows": "how", "whos": "who", "wheres": "where", "whens": "when"}
+_ENGLISH_BARE_QUESTIONS = {
+    "whats": "what", "hows": "how", "whos": "who", "wheres": "where", "whens": "when",
+}
 # Question words are NOT stop words: they carry the intent ("who can submit" vs "how to
 # submit", "why online"). Common ones ("how", "comment") get a low IDF anyway. "où" stays
 # a stop word: folded, it is "ou" (or), and customers type it without the accent.
@@ -84,7 +86,8 @@ _QUESTION_WORDS = {
 }
 STOP_WORDS: dict[str, frozenset[str]] = {
     "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS) - _QUESTION_WORDS["fr"],
-    "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA | _ENGLISH_BARE_CONTRACTIONS) - _QUESTION_WORDS["en"],
+    "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA | _ENGLISH_BARE_CONTRACTIONS)
+    - _QUESTION_WORDS["en"],
 }
 
 _ENGLISH_CONTRACTIONS = {"can't": "can", "won't": "will", "cannot": "can", "shan't": "shall"}
@@ -96,7 +99,9 @@ _french_stemmer = FrenchStemmer()
 # Phrasal verbs whose words mean something else alone: "sign in" / "log on" is a login,
 # not the "sign up" of an account article nor the "log" of "log a ticket". Both the index
 # and the questions see them as the one word "login".
-_ENGLISH_LOGIN = re.compile(r"\b(?:sign|log)(?:s|ed|ged|ing|ging)?(?:\s+|-)?(?:in|on)(?:to)?\b", re.IGNORECASE)
+_ENGLISH_LOGIN = re.compile(
+    r"\b(?:sign|log)(?:s|ed|ged|ing|ging)?(?:\s+|-)?(?:in|on)(?:to)?\b", re.IGNORECASE
+)
 
 
 def normalise_phrases(text: str, lang: str) -> str:
@@ -208,7 +213,8 @@ def token_words(token: str, lang: str) -> tuple[WordTerms, ...]:
 
 def analyse(text: str, lang: str) -> list[WordTerms]:
     """The content words of a text, in order, each with its index terms."""
-    return [word for token in words(normalise_phrases(text, lang)) for word in token_words(token, lang)]
+    tokens = words(normalise_phrases(text, lang))
+    return [word for token in tokens for word in token_words(token, lang)]
 
 
 # --- Whoosh adapters ----------------------------------------------------------------------
