@@ -283,14 +283,16 @@ def _refuse_if_expired(session: Session, account: Account, purchase_date: dt.dat
 
 
 def _service_purchase_date(code: ActivationCode, given: dt.date | None, today: dt.date) -> dt.date:
+    """The service purchase date the 90 days count from; a typed date in the future is
+    refused as such, whether or not the code came with a date."""
+    if given is not None and given > today:
+        raise ServicePurchaseDateInFuture(date=given)
     if code.purchase_date is not None:
         if given is not None and given != code.purchase_date:
             raise ServicePurchaseDateMismatch(date=given)
         return code.purchase_date
     if given is None:
         raise ServicePurchaseDateRequired()
-    if given > today:
-        raise ServicePurchaseDateInFuture(date=given)
     return given
 
 

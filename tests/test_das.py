@@ -238,6 +238,13 @@ def test_the_date_recorded_with_the_code_wins_over_another(session_factory: Sess
     assert activate(session_factory, world, service_purchase_date=None).service_purchase_date == dt.date(2026, 10, 1)
 
 
+def test_a_typed_date_in_the_future_is_refused_as_such_even_when_the_code_has_one(
+    session_factory: SessionFactory, world: dict[str, int]
+) -> None:
+    with pytest.raises(ServicePurchaseDateInFuture, match="2026-11-24"):
+        activate(session_factory, world, service_purchase_date=dt.date(2026, 11, 24))
+
+
 def test_a_service_already_active_on_the_product_is_not_activated_again(
     session_factory: SessionFactory, world: dict[str, int]
 ) -> None:
