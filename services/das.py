@@ -6,7 +6,8 @@ Rules (DESIGN.md "DAS service contracts and activation codes"):
 - a code activates one service, once, on a registered product of a model it is for, and
   the catalogue must give that service to the model;
 - it must be used within 90 days of the service purchase date (the deadline day included);
-  the date recorded with the code wins over the one the customer gives;
+  when the code came with a date, that date counts (a code past it is expired whatever
+  the customer types, and a different typed date is refused as a mismatch);
 - the service starts on activation date + 2 days (logistics) and covers `duration_months`
   calendar months: `ends_on` is the last day covered, included (starts 2026-03-03 for
   12 months -> ends 2027-03-02);
