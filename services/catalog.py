@@ -21,7 +21,10 @@ from storage.models import ModelDasService, ProductModel
 
 CATALOG_COLUMNS = ("model", "name", "serial_pattern", "das_services")
 
-_SERIAL_NOISE = re.compile(r"[\s\-]+")
+# Spaces and dashes, including the typographic ones (‐ ‑ ‒ – — ―, minus −) that e-mails and
+# word processors put in place of "-" when a serial or a code is copied from them.
+SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+_SERIAL_NOISE = SEPARATORS
 
 
 def normalize_serial(serial: str) -> str:

@@ -39,7 +39,7 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
-from services.catalog import applicable_services, split_list
+from services.catalog import SEPARATORS, applicable_services, split_list
 from services.clock import utcnow
 from services.csvimport import ImportResult, Parsed, Progress, Row, parse_rows, read_rows
 from services.errors import (
@@ -68,7 +68,7 @@ IMPORT_CHUNK = 500
 # A hundred years: a typo beyond it would otherwise end a service after the year 9999.
 MAX_DURATION_MONTHS = 1200
 
-_CODE_NOISE = re.compile(r"[\s\-]+")
+_CODE_NOISE = SEPARATORS
 _PENDING_ATTEMPTS = "helpdesk.das.pending_code_attempts"
 _LISTENING = "helpdesk.das.listening"
 

@@ -111,6 +111,13 @@ def test_codes_are_normalised_and_masked_never_shown_whole() -> None:
         assert das.normalize_code(code) not in das.mask_code(code)
 
 
+def test_a_code_copied_from_an_e_mail_with_typographic_dashes_is_the_same_code(
+    session_factory: SessionFactory, world: dict[str, int]
+) -> None:
+    assert das.normalize_code("ab12\u2013cd34\u00a07f3a") == "AB12CD347F3A"  # en dash, no-break space
+    assert activate(session_factory, world, code="AB12\u2011CD34\u20147F3A").service == "DAS-NBD"
+
+
 @pytest.mark.parametrize(
     ("activated_on", "months", "starts_on", "ends_on"),
     [

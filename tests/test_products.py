@@ -53,6 +53,7 @@ def register(session_factory: SessionFactory, email: str, **fields: object) -> R
 def test_serials_are_normalised() -> None:
     assert normalize_serial(" qb1-234 5678\t90ab ") == "QB1234567890AB"
     assert normalize_serial("--") == ""
+    assert normalize_serial("qb1\u2013234\u00a05678") == "QB12345678"  # en dash and no-break space from an e-mail
 
 
 def test_models_are_found_case_insensitively_with_their_services(
