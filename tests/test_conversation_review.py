@@ -287,3 +287,22 @@ def test_bytes_that_are_not_utf8_and_control_characters_are_kept_as_text(
     assert "Vous avez 5 produits enregistrés" in text_of(out)
     with session_factory() as session:
         assert session.scalars(select(QuestionLog.question)).all() == ["café crème au lait ?"]
+
+
+def test_the_recorded_service_purchase_date_is_shown_and_yes_confirms_it(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    out = chat.says("activer un service", "oui", "NS34L11000562", "8X5N-C9P4-W7LD")
+    assert out.waiting_for == "service_purchase_date"
+    assert "Votre fournisseur a enregistré le 24 octobre 2026 pour ce code" in text_of(out)
+    out = chat.say("oui")
+    assert out.waiting_for == "site"
+    out = chat.says("1")
+    assert "Date d’achat du service : 24 octobre 2026" in text_of(out)
+
+
+def test_a_code_without_recorded_date_asks_for_it_plainly(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.says("activate a service", "yes", "XS12C19000877", "4HRS-B8M3-Q1ZT")
+    assert "(The date on your invoice for the service, e.g. 23/11/2026.)" in text_of(out)
+    out = chat.say("yes")
+    assert out.waiting_for == "service_purchase_date" and "did not recognise that date" in text_of(out)

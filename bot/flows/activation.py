@@ -11,6 +11,8 @@ import datetime as dt
 import sys
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.flows.common import (
     prompt_site_country,
     resolve_site,
@@ -24,6 +26,7 @@ from bot.flows.common import (
     validate_street,
 )
 from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
+from bot.nlu import parse_yes_no
 from services import catalog, das, products
 from services.errors import (
     N_,
@@ -123,6 +126,22 @@ def validate_code(ctx: FlowContext, value: str) -> str:
     except ServicePurchaseDateRequired:
         pass  # the code is fine; its purchase date is the next question
     return das.normalize_code(value)
+
+
+def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
+    """The service purchase date the supplier gave with the code, when it is known."""
+    found = ctx.session.scalars(select(ActivationCode).where(ActivationCode.code == ctx.values["code"])).first()
+    return found.purchase_date if found is not None else None
+
+
+def prompt_service_purchase_date(ctx: FlowContext) -> dict[str, Any]:
+    recorded = _recorded_purchase_date(ctx)
+    return {"recorded": ctx.texts.date(recorded) if recorded else None}
+
+
+def prefer_service_purchase_date(ctx: FlowContext, text: str) -> dt.date | None:
+    """"Yes" takes the date recorded for the code (the question shows it)."""
+    return _recorded_purchase_date(ctx) if parse_yes_no(text) else None
 
 
 def validate_service_purchase_date(ctx: FlowContext, value: dt.date) -> dt.date:

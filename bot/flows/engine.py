@@ -3,8 +3,9 @@
 A flow module defines, for a slot stored under `key`:
   - `validate_<key>(ctx, value)` → the value to keep, or raises `Invalid` / a Refusal;
   - `choices_<key>(ctx)` → the choices offered (choice slots);
-  - `prefer_<key>(ctx, text)` → the value the text names in its own right, before it is
-    read as a choice's number (an incident number "2" is not the second choice), or None;
+  - `prefer_<key>(ctx, text)` → the value the text names in its own right, before the
+    slot's kind reads it (an incident number "2" is not the second choice; "yes" confirms
+    the date already recorded for a code), or None;
   - `prompt_<key>(ctx)` → extra template context for the question;
   - `on_start(ctx)` → replies that end the flow before it starts (nothing to do), or None;
   - `on_confirm(ctx)` → the action, run when the user says yes to the `confirm` slot. It
@@ -244,9 +245,13 @@ def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
     if not raw:
         raise Invalid(N_("I did not get an answer."))
     validate = flow.hook("validate", slot.store)
-    if slot.kind == YESNO:
+    prefer = flow.hook("prefer", slot.store)
+    preferred = prefer(ctx, raw) if prefer is not None else None
+    if preferred is not None:
+        value: Any = preferred
+    elif slot.kind == YESNO:
         picked = match_choice(raw, yes_no_choices(ctx)) if raw.isdigit() else None
-        value: Any = picked.value == "yes" if picked else parse_yes_no(raw)
+        value = picked.value == "yes" if picked else parse_yes_no(raw)
         if value is None:
             raise Invalid(N_("Please answer yes or no."))
     elif slot.kind == DATE:
@@ -258,11 +263,9 @@ def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
                 example2=ctx.texts.date(dt.date(2026, 11, 23)),
             )
     elif slot.kind == CHOICE:
-        prefer = flow.hook("prefer", slot.store)
-        preferred = prefer(ctx, raw) if prefer is not None else None
-        chosen = None if preferred is not None else match_choice(raw, choices_for(flow, ctx, slot))
-        value = preferred if preferred is not None else (chosen.value if chosen else raw)
-        if preferred is None and chosen is None and validate is None:
+        chosen = match_choice(raw, choices_for(flow, ctx, slot))
+        value = chosen.value if chosen else raw
+        if chosen is None and validate is None:
             raise Invalid(N_("Please pick one of the choices (its number or its name)."))
     else:
         value = raw
