@@ -306,3 +306,14 @@ def test_a_code_without_recorded_date_asks_for_it_plainly(assistant: Assistant) 
     assert "(The date on your invoice for the service, e.g. 23/11/2026.)" in text_of(out)
     out = chat.say("yes")
     assert out.waiting_for == "service_purchase_date" and "did not recognise that date" in text_of(out)
+
+
+def test_a_serial_copied_with_its_label(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("enregistrer un produit", "DAP-X2850")
+    assert chat.say("S/N: AX28A52000934").waiting_for == "purchase_date"
+    chat.say("retour")
+    assert chat.say("N° de série : AX28A52000934").waiting_for == "purchase_date"
+    chat.say("retour")
+    out = chat.say("S/N: XX")
+    assert out.waiting_for == "serial" and "S/N: XX n’est pas un numéro de série valide" in text_of(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from typing import Any
 
@@ -56,10 +57,19 @@ def prompt_serial(ctx: FlowContext) -> dict[str, Any]:
     return {"model": ctx.values["model"]}
 
 
+# What is printed before the serial on a label, copied with it: "S/N: QBQE160012345".
+_SERIAL_LABEL = re.compile(
+    r"^\s*(?:s\s*/\s*n|(?:sn|serial(?:\s+number)?|n°\s*de\s*s[ée]rie|num[ée]ro\s+de\s+s[ée]rie)(?=[\s:#.]))\s*[:#.]?\s*",
+    re.IGNORECASE,
+)
+
+
 def validate_serial(ctx: FlowContext, value: str) -> str:
     model = catalog.get_model(ctx.session, ctx.values["model"])
-    serial = catalog.normalize_serial(value)
-    if not serial or not catalog.serial_matches(model, serial):
+    # As typed first (a serial may itself start with "SN"), then without the label's words.
+    candidates = [catalog.normalize_serial(text) for text in (value, _SERIAL_LABEL.sub("", value))]
+    serial = next((c for c in candidates if c and catalog.serial_matches(model, c)), "")
+    if not serial:
         raise InvalidSerial(serial=value, model=model.model)
     if products.serial_registered(ctx.session, serial):
         if ctx.account is not None:
