@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.conversation import Assistant
 from bot.settings import Settings
-from services import accounts, incidents, sla, subscriptions
+from services import accounts, incidents, sites, sla, subscriptions
 from storage.db import SessionFactory
 from storage.models import QuestionLog
 from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
@@ -317,3 +317,20 @@ def test_a_serial_copied_with_its_label(assistant: Assistant) -> None:
     chat.say("retour")
     out = chat.say("S/N: XX")
     assert out.waiting_for == "serial" and "S/N: XX n’est pas un numéro de série valide" in text_of(out)
+
+
+def test_a_site_id_is_taken_as_the_site_before_a_position(assistant: Assistant, session_factory: SessionFactory) -> None:
+    with session_factory.begin() as session:
+        other = accounts.create_account(session, email="other@example.com", name="Other", now=NOW)
+        sites.add_site(session, other, street="1 Elm St", postal_code="10001", city="New York", country="US", now=NOW)
+        demo_account = accounts.get_account(session, "demo@example.com")
+        second = sites.add_site(session, demo_account, street="5 rue du Port", postal_code="13002", city="Marseille", country="FR", now=NOW)
+        second_id = str(second.id)
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.says("register a product", "DAP-X2850", "AX28A52000934", "23/11/2026")
+    values = [value for value, _ in choices_of(out)]
+    assert values == ["1", second_id, "new", "none"] and second_id == "3"
+    out = chat.say(second_id)  # the value of the second choice, not the third position
+    assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
+    chat.say("back")
+    assert chat.say("2").waiting_for == "confirm"  # a position that is no site id still picks

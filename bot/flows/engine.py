@@ -209,6 +209,9 @@ def match_choice(text: str, choices: list[Choice]) -> Choice | None:
     """The number, the value or the label of a choice (typos tolerated, words in any order,
     "the"/"le" ignored); None if unclear."""
     raw = text.strip()
+    for choice in choices:
+        if raw == choice.value:  # a site's id is a value before it is a position
+            return choice
     if raw.isdigit() and 1 <= int(raw) <= len(choices):
         return choices[int(raw) - 1]
     wanted = normalize(raw).replace("?", "").strip()
