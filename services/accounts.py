@@ -18,7 +18,7 @@ from services.errors import (
     InvalidEmail,
     MissingField,
 )
-from storage.models import Account, SlackLink
+from storage.models import Account, PendingSubscription, SlackLink, Subscription
 
 # Deliberately loose: one "@", a dot in the domain, no spaces. Real validation is the mail.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -90,7 +90,17 @@ def create_account(
             session.add(account)
     except IntegrityError:
         raise AccountExists(email=normalized) from None
+    _claim_pending_subscriptions(session, account)
     return account
+
+
+def _claim_pending_subscriptions(session: Session, account: Account) -> None:
+    """Subscriptions imported for this e-mail before the account existed become its own."""
+    pending = session.scalars(select(PendingSubscription).where(PendingSubscription.email == account.email)).all()
+    for row in pending:
+        session.add(Subscription(account_id=account.id, service=row.service, type=row.type, tier=row.tier))
+        session.delete(row)
+    session.flush()
 
 
 def account_for_slack_user(session: Session, workspace_id: str, user_id: str) -> Account | None:

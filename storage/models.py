@@ -205,6 +205,24 @@ class Subscription(Base):
     tier: Mapped[str] = mapped_column(String(8))  # "free" | "paid"
 
 
+class PendingSubscription(Base):
+    """A subscription imported for an e-mail that has no account yet.
+
+    Subscriptions come from billing, accounts from the customers themselves (the bot creates
+    one on first need): the row waits here and becomes a Subscription when an account with
+    this e-mail is created.
+    """
+
+    __tablename__ = "pending_subscriptions"
+    __table_args__ = (UniqueConstraint("email", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # normalised
+    service: Mapped[str] = mapped_column(String(100))
+    type: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str] = mapped_column(String(8))
+
+
 class Incident(Base):
     """A support incident. `number` is the human-friendly id, e.g. INC-000123."""
 

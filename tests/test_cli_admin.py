@@ -231,3 +231,20 @@ def test_a_command_before_db_upgrade_says_to_run_it() -> None:
     assert result.stderr == "error: the database has no tables yet: run `helpdesk db upgrade` first\n"
     assert run("db", "upgrade").exit_code == 0
     assert run("accounts", "create", "--email", "first@example.com", "--name", "First").exit_code == 0
+
+
+def test_subscriptions_imported_before_the_account_is_created_are_its_own(
+    database_url: str, tmp_path: Path
+) -> None:
+    subs = tmp_path / "subs.csv"
+    subs.write_text("email,service,type,tier\nlate@example.com,Probe.io,3,paid\n", encoding="utf-8")
+    imported = run("subscriptions", "import", str(subs))
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout == "subscriptions: 1 created, 0 updated, 0 unchanged; 1 waiting for an account with their e-mail\n"
+    assert run("accounts", "create", "--email", "Late@Example.com", "--name", "Late").exit_code == 0
+    assert ok_json("subscriptions", "list", "--email", "late@example.com") == [
+        {"service": "Probe.io", "type": 3, "tier": "paid"}
+    ]
+    filed = run("incidents", "create", "--email", "late@example.com", "--service", "probe.io",
+                "--summary", "Probe offline", "--description", "Since this morning.")
+    assert filed.exit_code == 0 and filed.stdout.startswith("INC-")

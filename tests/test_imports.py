@@ -309,7 +309,7 @@ def test_a_subscriptions_file_with_bad_rows_reports_every_one_and_imports_nothin
         "subs.csv",
         "email,service,type,tier\n"
         "alice@example.com,LinkSprinter.com,3,paid\n"
-        "carol@example.com,LinkSprinter.com,3,paid\n"
+        "carol@example.com,LinkSprinter.com,3,9\n"
         "alice@example.com,OneTouch AT.com,4,paid\n"
         "alice@example.com,Insights,1,gold\n"
         "not-an-email,Insights,1,free\n"
@@ -320,9 +320,44 @@ def test_a_subscriptions_file_with_bad_rows_reports_every_one_and_imports_nothin
             import_subscriptions(session, path)
     errors = dict(failed.value.errors)
     assert sorted(errors) == [3, 4, 5, 6, 7]
-    assert "no account uses the e-mail address carol@example.com" in errors[3]
+    assert "must be free or paid" in errors[3]
     assert "must be 1, 2 or 3" in errors[4]
     assert "must be free or paid" in errors[5]
     assert "not a valid e-mail" in errors[6]
     assert "duplicate of line 2" in errors[7]
     assert rows(session_factory, Subscription) == 0
+
+
+def test_subscriptions_for_an_e_mail_without_account_wait_for_the_account(
+    session_factory: SessionFactory, accounts: None, tmp_path: Path
+) -> None:
+    # Billing knows customers before they ever talk to the bot: nothing is refused.
+    path = write(
+        tmp_path,
+        "subs.csv",
+        "email,service,type,tier\n"
+        "alice@example.com,LinkSprinter.com,3,paid\n"
+        "Carol@Example.com,OneTouch AT.com,2,paid\n"
+        "carol@example.com,Insights,1,free\n",
+    )
+    with session_factory.begin() as session:
+        result = import_subscriptions(session, path)
+    assert counts(result) == (3, 0, 0)
+    assert result.details == {"waiting for an account with their e-mail": 2}
+    with session_factory.begin() as session:
+        again = import_subscriptions(session, path)
+    assert counts(again) == (0, 0, 3)  # re-importing changes nothing, pending rows included
+    with session_factory.begin() as session:
+        import_subscriptions(session, write(tmp_path, "paid.csv", "email,service,type,tier\ncarol@example.com,insights,1,paid\n"))
+    assert rows(session_factory, Subscription) == 1
+
+    with session_factory.begin() as session:
+        create_account(session, email="carol@example.com", name="Carol")
+    with session_factory() as session:
+        carol = get_account(session, "carol@example.com")
+        assert [(s.service, s.type, s.tier) for s in list_subscriptions(session, carol)] == [
+            ("insights", 1, "paid"),
+            ("OneTouch AT.com", 2, "paid"),
+        ]
+    with session_factory.begin() as session:
+        assert counts(import_subscriptions(session, path)) == (0, 1, 2)  # now on her account: Insights back to free

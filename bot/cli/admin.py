@@ -60,7 +60,8 @@ def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
 def _run_import(function: ImportFunction, path: Path, label: str) -> None:
     with _progress(path, label) as progress, runtime().session_factory.begin() as session:
         result = function(session, path, progress)
-    click.echo(f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    details = "".join(f"; {count} {what}" for what, count in result.details.items() if count)
+    click.echo(f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged{details}")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
