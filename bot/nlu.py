@@ -111,14 +111,17 @@ _VOCABULARY = frozenset().union(
     _REGISTER, _PRODUCT, _DEVICE, _ACTIVATE, _SERVICE, _INCIDENT, _REPORT, _STATUS, _MINE, _NEUTRAL
 )
 _FUZZY_VOCABULARY = sorted(word for word in _VOCABULARY if len(word) >= 4)
-_PROBLEM = _words("problem problems probleme problemes issue issues panne souci bug incident")
+_PROBLEM = _words(
+    "problem problems probleme problemes issue issues panne pannes souci bug incident outage failure"
+    " dysfonctionnement defaillance"
+)
 _POSSESSIVE = _words("my mes mon ma have own ai possede")
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
 
 _CANCEL = frozenset(
     {
         "cancel", "cancel that", "cancel it", "annuler", "annule", "annulez", "annulation", "stop",
-        "abort", "quit", "abandon", "abandonner", "laisse tomber", "laissez tomber", "forget it",
+        "abort", "quit", "exit", "abandon", "abandonner", "laisse tomber", "laissez tomber", "forget it",
         "never mind", "nevermind", "cancel please", "annuler svp", "annuler s il vous plait",
         "i want to cancel", "je veux annuler", "je souhaite annuler", "on annule", "cancel this",
     }
