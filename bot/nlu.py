@@ -116,6 +116,13 @@ _PROBLEM = _words(
     " dysfonctionnement defaillance"
 )
 _POSSESSIVE = _words("my mes mon ma have own ai possede")
+# Words of a problem or a doubt: "my product does not show up" asks for help, not a list.
+_NEGATION = _words(
+    "not never nothing cannot cant doesnt dont didnt isnt arent wont doesn don didn isn aren won"
+    " ne pas jamais rien aucun aucune"
+)
+# How-to questions that explain something even when they name the user's things.
+_EXPLAIN_START = ("how", "why", "when", "comment", "pourquoi", "quand", "combien", "how long", "how many")
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
 
 _CANCEL = frozenset(
@@ -341,7 +348,9 @@ def understand(text: str) -> Understanding:
         return Understanding(Intent.CHECK_INCIDENT)
     if len(toks) <= 2 and toks[-1] in _STATUS_ALONE:
         return Understanding(Intent.CHECK_INCIDENT)
-    listing = _listing(toks)
+    # "how long is my code valid", "my product does not show up": about things, not lists.
+    troubled = any(tok in _NEGATION for tok in toks) or _has(toks, _PROBLEM)
+    listing = None if troubled or _starts(bare, _EXPLAIN_START) else _listing(toks)
     if listing is not None and len(toks) <= 6 and _has(toks, _POSSESSIVE):
         return Understanding(listing)  # "quels sont mes produits ?", "what products do I have"
     if is_howto_question(text):
@@ -358,6 +367,8 @@ def understand(text: str) -> Understanding:
     product = _has(toks, _PRODUCT)
     if (product or _has(toks, _DEVICE)) and _has(toks, _REGISTER):
         return Understanding(Intent.REGISTER_PRODUCT)
+    if troubled:
+        return Understanding(Intent.QUESTION)
     if product and (_has(toks, _MINE) or len(toks) <= 2):
         return Understanding(Intent.LIST_PRODUCTS)
     if _has(toks, _SERVICE) and (_has(toks, _MINE) or len(toks) <= 2):

@@ -50,6 +50,12 @@ from bot.nlu import Intent, incident_number_in, language_hint, looks_like_questi
         ("report an outage", Intent.FILE_INCIDENT),
         ("signaler un dysfonctionnement", Intent.FILE_INCIDENT),
         ("exit", Intent.CANCEL),
+        # About the user's things, but a question or a problem: not a list.
+        ("how long is my code valid", Intent.QUESTION),
+        ("combien de temps mon code est valable", Intent.QUESTION),
+        ("my product doesn't show up when activating", Intent.QUESTION),
+        ("mon produit n'apparaît pas", Intent.QUESTION),
+        ("I cannot see my services", Intent.QUESTION),
         ("quels sont mes produits ?", Intent.LIST_PRODUCTS),
         ("what products do I have", Intent.LIST_PRODUCTS),
         ("can I see my incidents?", Intent.LIST_INCIDENTS),
