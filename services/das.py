@@ -359,9 +359,9 @@ def activate(
         with session.begin_nested():
             session.add(activated)
             _mark_used(found, account, now)
-            if product.site_id is None:
-                # The activation tells us where the product is installed.
-                product.site_id = site.id
+            # The service's address must be where the product is installed: the customer
+            # just said where that is, so the product's site follows (it may have moved).
+            product.site_id = site.id
     except IntegrityError:
         # Another transaction activated this code first: the unique code_id says so.
         _record_failure(session, account, "used", now)

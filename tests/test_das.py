@@ -159,6 +159,20 @@ def test_a_valid_code_activates_the_service(session_factory: SessionFactory, wor
         assert get_product(session, alice, SERIAL).site_id == world["alice_site"]
 
 
+def test_the_product_is_where_its_latest_service_was_activated(
+    session_factory: SessionFactory, world: dict[str, int]
+) -> None:
+    with session_factory.begin() as session:
+        alice = get_account(session, "alice@example.com")
+        lyon = add_site(session, alice, street="2 quai", postal_code="69002", city="Lyon", country="FR").id
+        get_product(session, alice, SERIAL).site_id = world["alice_site"]
+    activated = activate(session_factory, world, site_id=lyon)
+    assert activated.site_id == lyon
+    with session_factory() as session:
+        # Not left at the old site: the service and the product agree on where it is installed.
+        assert get_product(session, get_account(session, "alice@example.com"), SERIAL).site_id == lyon
+
+
 def test_the_terms_must_be_accepted(session_factory: SessionFactory, world: dict[str, int]) -> None:
     with pytest.raises(TermsNotAccepted):
         activate(session_factory, world, accept_terms=False)
