@@ -334,3 +334,12 @@ def test_a_site_id_is_taken_as_the_site_before_a_position(assistant: Assistant, 
     assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
     chat.say("back")
     assert chat.say("2").waiting_for == "confirm"  # a position that is no site id still picks
+
+
+def test_after_an_answer_a_request_is_not_taken_for_a_related_title(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("When does my DAS service start?")
+    assert out.waiting_for == "feedback"
+    titles = [label for _, label in choices_of(out)]
+    assert any("activate" in title.lower() and "service" in title.lower() for title in titles)
+    assert chat.say("activate my DAS contract").waiting_for == "terms"

@@ -103,7 +103,9 @@ def follow_up(
     text of a chosen choice to understand as a new message ("report an incident"); or None
     when the message is about something else."""
     choices = [Choice(c["value"], c["label"]) for c in state.get("choices", [])]
-    chosen = match_choice(text, choices)
+    # Not loose: after an answer, "activate a service" is a new request, not the related
+    # article whose title happens to hold those words.
+    chosen = match_choice(text, choices, loose=False)
     awaiting = state.get("awaiting") == FEEDBACK
     vote = parse_yes_no(text) if awaiting and chosen is None else None
     if chosen is not None and chosen.value in ("yes", "no"):

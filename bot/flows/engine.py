@@ -205,9 +205,9 @@ def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
 _FILLER = frozenset("the my a an this that le la les l mon ma mes un une du de des ce cet cette".split())
 
 
-def match_choice(text: str, choices: list[Choice]) -> Choice | None:
-    """The number, the value or the label of a choice (typos tolerated, words in any order,
-    "the"/"le" ignored); None if unclear."""
+def match_choice(text: str, choices: list[Choice], *, loose: bool = True) -> Choice | None:
+    """The number, the value or the label of a choice (typos tolerated, "the"/"le" ignored;
+    `loose`: some of a label's words in any order); None if unclear."""
     raw = text.strip()
     for choice in choices:
         if raw == choice.value:  # a site's id is a value before it is a position
@@ -232,7 +232,7 @@ def match_choice(text: str, choices: list[Choice]) -> Choice | None:
     containing = [c for c in choices if len(wanted) >= 3 and wanted in normalize(c.label)]
     if len(containing) == 1:
         return containing[0]
-    if sum(len(word) for word in words) < 3:
+    if not loose or sum(len(word) for word in words) < 3:
         return None
     # "nuclias pro" for "Nuclias Cloud Pro": every word the user wrote is in one label only.
     with_words = [c for c in choices if _has_words(words, normalize(f"{c.value} {c.label}").split())]
