@@ -22,6 +22,7 @@ directory with the index it describes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -40,8 +41,24 @@ from whoosh.index import EmptyIndexError, Index
 from kb.analysis import analyse, make_analyzer
 from kb.articles import LANGS, Article
 
-# Bump when the schema or the analysis changes: every existing index becomes stale.
+# Bump when the schema changes: every existing index becomes stale.
 INDEX_FORMAT = 7
+
+
+def _analysis_fingerprint() -> str:
+    """A hash of the code that decides which terms are indexed.
+
+    An edit to the analysis or the synonyms must rebuild indexes built with the old
+    terms, even when no article changed and nobody remembered to bump INDEX_FORMAT.
+    """
+    digest = hashlib.sha256(str(INDEX_FORMAT).encode())
+    here = Path(__file__).resolve().parent
+    for name in ("analysis.py", "synonyms.py", "index.py"):
+        digest.update((here / name).read_bytes())
+    return f"{INDEX_FORMAT}-{digest.hexdigest()[:12]}"
+
+
+FORMAT = _analysis_fingerprint()
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = "build.lock"
 STATS_FILE = "stats.json"
@@ -130,13 +147,13 @@ def load_stats(generation_dir: Path) -> dict[str, LanguageStats]:
 class Pointer:
     generation: str
     version: str
-    format: int
+    format: str  # FORMAT of the code that built it
 
 
 def read_pointer(index_dir: Path) -> Pointer | None:
     try:
         data = json.loads((index_dir / CURRENT_FILE).read_text(encoding="utf-8"))
-        return Pointer(str(data["generation"]), str(data["version"]), int(data["format"]))
+        return Pointer(str(data["generation"]), str(data["version"]), str(data["format"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -155,7 +172,7 @@ def is_current(index_dir: Path, version: str) -> bool:
     return (
         pointer is not None
         and pointer.version == version
-        and pointer.format == INDEX_FORMAT
+        and pointer.format == FORMAT
         and (index_dir / pointer.generation).is_dir()
     )
 
@@ -203,7 +220,7 @@ def build(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _write_pointer(index_dir, Pointer(generation, version, INDEX_FORMAT))
+    _write_pointer(index_dir, Pointer(generation, version, FORMAT))
     _prune(index_dir, keep={generation, _previous_generation(index_dir, generation)})
     return target
 

@@ -157,7 +157,9 @@ class KnowledgeBase:
 
         def strength(ranking: Ranking) -> tuple[float, int]:
             best = ranking.best
-            preferred = 1 if ranking.lang == first else 0
+            # A tie (same words in both languages: "gold", "das") goes to the language
+            # asked for, else the bot's default language, never to the first in LANGS.
+            preferred = 1 if ranking.lang == (first or self.default_lang) else 0
             return (confidence(best) if best else -1.0, preferred)
 
         return max(rankings, key=strength)

@@ -36,7 +36,7 @@ def test_built_when_missing_then_reused(articles: Path, tmp_path: Path) -> None:
 
     assert kb_index.ensure(index_dir, version, load) is True
     pointer = json.loads((index_dir / "CURRENT").read_text())
-    assert pointer["version"] == version and pointer["format"] == kb_index.INDEX_FORMAT
+    assert pointer["version"] == version and pointer["format"] == kb_index.FORMAT
     assert (index_dir / pointer["generation"]).is_dir()
     assert kb_index.ensure(index_dir, version, load) is False  # current: nothing to do
     assert _generations(index_dir) == [pointer["generation"]]
@@ -121,3 +121,21 @@ def test_processes_opening_a_stale_index_at_once_build_it_once(articles: Path, t
     results = {queue.get(timeout=5) for _ in workers}
     assert results == {(content_hash(articles), True, "payment-security")}
     assert len(_generations(index_dir)) == 1  # the lock made the others wait and reuse it
+
+
+def test_index_built_by_other_analysis_code_is_rebuilt(articles: Path, tmp_path: Path) -> None:
+    """Articles unchanged, analysis changed: the old terms must not be searched any more."""
+    index_dir = tmp_path / "index"
+    version = content_hash(articles)
+
+    def load() -> list:
+        return load_articles(articles).articles
+
+    kb_index.ensure(index_dir, version, load)
+    pointer_file = index_dir / "CURRENT"
+    pointer = json.loads(pointer_file.read_text())
+    pointer["format"] = f"{kb_index.INDEX_FORMAT}-builtbyoldcode"
+    pointer_file.write_text(json.dumps(pointer))
+    assert not kb_index.is_current(index_dir, version)
+    assert kb_index.ensure(index_dir, version, load) is True
+    assert json.loads(pointer_file.read_text())["format"] == kb_index.FORMAT

@@ -192,3 +192,16 @@ def test_english_analysis_stems_and_drops_stop_words() -> None:
     words = [w.surface for w in analyse("The services I activated doesn't show", "en")]
     assert words == ["services", "activated", "show"]
     assert analyse("services", "en")[0].terms == analyse("service", "en")[0].terms
+
+
+@pytest.mark.parametrize("default_lang", ["en", "fr"])
+def test_a_word_of_both_languages_is_answered_in_the_default_language(
+    articles: Path, tmp_path: Path, default_lang: str
+) -> None:
+    knowledge = KnowledgeBase.open(articles, tmp_path / "index", default_lang=default_lang)
+    try:
+        answer = knowledge.ask("DAS")
+    finally:
+        knowledge.close()
+    assert answer.lang == default_lang
+    assert answer.article is not None and answer.article.lang == default_lang
