@@ -317,7 +317,13 @@ def language_hint(text: str) -> str | None:
     return None
 
 
+# A command or a request fits in a few lines; beyond that a message is a question or a
+# description, and fuzzy matching every word of a pasted log would take seconds.
+UNDERSTOOD_CHARS = 500
+
+
 def understand(text: str) -> Understanding:
+    text = text[:UNDERSTOOD_CHARS]
     norm = normalize(text)
     bare = norm.replace("?", " ").strip()
     toks = bare.split()

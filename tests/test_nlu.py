@@ -204,3 +204,15 @@ def test_dates_with_of_and_de() -> None:
 @pytest.mark.parametrize("text", ["31/02/2026", "soon", "23 brumaire 2026", "2026-13-01", "12345"])
 def test_not_dates(text: str) -> None:
     assert parse_date(text, TODAY) is None
+
+
+def test_a_pasted_log_is_understood_quickly() -> None:
+    import random
+    import string
+    import time
+
+    rng = random.Random(1)
+    words = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 10))) for _ in range(8000)]
+    started = time.perf_counter()
+    assert understand(" ".join(words)).intent is Intent.QUESTION
+    assert time.perf_counter() - started < 1.0
