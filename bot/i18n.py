@@ -175,7 +175,15 @@ class Texts:
             return self.date(value)
         if isinstance(value, (list, tuple, set, frozenset)):
             return self.join([str(self._param("", v)) for v in value])
-        return str(value)
+        return shorten(str(value))
+
+
+ECHO_CHARS = 80
+
+
+def shorten(value: str, limit: int = ECHO_CHARS) -> str:
+    """What the user typed, echoed in a refusal: a pasted page is not repeated in full."""
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def mask_secret(value: str) -> str:

@@ -343,3 +343,15 @@ def test_after_an_answer_a_request_is_not_taken_for_a_related_title(assistant: A
     titles = [label for _, label in choices_of(out)]
     assert any("activate" in title.lower() and "service" in title.lower() for title in titles)
     assert chat.say("activate my DAS contract").waiting_for == "terms"
+
+
+def test_a_pasted_page_is_not_echoed_in_full(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("register a product")
+    out = chat.say("lorem ipsum " * 500)
+    assert out.waiting_for == "model"
+    assert len(out.replies[0].text) < 200 and "…" in out.replies[0].text
+    chat.say("cancel")
+    chat.say("report an incident")
+    out = chat.say("x" * 300)
+    assert "Your account has no subscription to " + "x" * 79 + "…" in text_of(out)

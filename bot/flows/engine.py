@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from bot.dates import parse_date
-from bot.i18n import Texts
+from bot.i18n import Texts, shorten
 from bot.nlu import normalize, parse_yes_no
 from bot.settings import Settings
 from services.errors import N_, Refusal
@@ -283,7 +283,7 @@ def error_text(ctx: FlowContext, err: Invalid | Refusal) -> str:
     if isinstance(err, Refusal):
         return ctx.texts.refusal(err)
     params = {
-        key: ctx.texts.date(value) if isinstance(value, dt.date) else value
+        key: ctx.texts.date(value) if isinstance(value, dt.date) else shorten(value) if isinstance(value, str) else value
         for key, value in err.params.items()
     }
     return ctx.texts.gettext(err.message).format(**params)
