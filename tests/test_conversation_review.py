@@ -355,3 +355,14 @@ def test_a_pasted_page_is_not_echoed_in_full(assistant: Assistant) -> None:
     chat.say("report an incident")
     out = chat.say("x" * 300)
     assert "Your account has no subscription to " + "x" * 79 + "…" in text_of(out)
+
+
+def test_a_long_description_is_filed_whole_and_shown_short(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    long_description = "The probe reboots. " * 1000
+    out = chat.says("report an incident", "Nuclias Cloud Pro", "Probe reboots", long_description)
+    assert out.waiting_for == "confirm" and len(text_of(out)) < 1000
+    chat.say("yes")
+    with session_factory() as session:
+        [incident] = incidents.list_incidents(session, account=accounts.get_account(session, "demo@example.com"))
+        assert incident.description == long_description.strip()

@@ -12,11 +12,13 @@ import sys
 from typing import Any
 
 from bot.flows.engine import CHOICE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
+from bot.i18n import shorten
 from services import incidents, sla, subscriptions
 from services.errors import N_, FreeTierNoIncidents
 from storage.models import Subscription
 
 SUMMARY_MAX = incidents.SUMMARY_MAX
+DESCRIPTION_SHOWN = 600
 
 _CHANNELS = {"phone": N_("phone"), "email": N_("e-mail"), "web": N_("web"), "self-service": N_("online self-service")}
 
@@ -91,7 +93,8 @@ def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
     return {
         "service": subscription.service,
         "summary": ctx.values["summary"],
-        "description": ctx.values["description"],
+        # The whole description is filed; the summary to check shows its beginning.
+        "description": shorten(ctx.values["description"], DESCRIPTION_SHOWN),
         "target": ctx.texts.duration(dt.timedelta(hours=hours)),
     }
 
