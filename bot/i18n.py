@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -132,14 +133,21 @@ class Texts:
     # --- Babel formatting ---------------------------------------------------------------
 
     def date(self, value: dt.date, style: str = "long") -> str:
-        return format_date(value, style, locale=self.locale)
+        return self._first_of_month(format_date(value, style, locale=self.locale), value.day)
 
     def datetime(self, value: dt.datetime) -> str:
         """A moment in the user's zone, with the zone spelled out: deadlines are unambiguous."""
         date_pattern = self.locale.date_formats["full"].pattern
         time_pattern = self.locale.time_formats["short"].pattern
         pattern = str(self.locale.datetime_formats["full"]).format(time_pattern, date_pattern)
-        return format_datetime(value, f"{pattern} (zzzz)", tzinfo=self.zone, locale=self.locale)
+        text = format_datetime(value, f"{pattern} (zzzz)", tzinfo=self.zone, locale=self.locale)
+        return self._first_of_month(text, value.astimezone(self.zone).day)
+
+    def _first_of_month(self, text: str, day: int) -> str:
+        """French writes the first of the month "1er novembre"; Babel writes "1 novembre"."""
+        if self.lang == "fr" and day == 1:
+            return re.sub(r"(?<!\d)1(?= \w)", "1er", text, count=1)
+        return text
 
     def duration(self, value: dt.timedelta) -> str:
         # threshold=2: "24 hours" stays in hours instead of becoming "1 day".

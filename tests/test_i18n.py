@@ -149,3 +149,12 @@ def test_codes_in_refusals_are_never_shown_whole() -> None:
 def test_catalog_sources_exist() -> None:
     for lang in ("fr", "en"):
         assert Path(LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def test_french_writes_the_first_of_the_month_1er() -> None:
+    fr = texts_for("fr", "Europe/Paris")
+    assert fr.date(dt.date(2026, 11, 1)) == "1er novembre 2026"
+    assert fr.date(dt.date(2026, 11, 11)) == "11 novembre 2026"
+    assert fr.date(dt.date(2026, 11, 21)) == "21 novembre 2026"
+    assert fr.datetime(dt.datetime(2026, 11, 1, 10, tzinfo=dt.timezone.utc)).startswith("dimanche 1er novembre 2026, 11:00")
+    assert texts_for("en").date(dt.date(2026, 11, 1)) == "November 1, 2026"
