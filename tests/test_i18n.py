@@ -133,7 +133,7 @@ def test_refusals_are_translated_with_their_parameters() -> None:
         "l’achat du service le 23 février 2026. Contactez votre fournisseur."
     )
     assert "May 24, 2026" in texts_for("en").refusal(expired)
-    assert "1 décembre 2026" in fr.refusal(PurchaseDateInFuture(date=dt.date(2026, 12, 1)))
+    assert "1er décembre 2026" in fr.refusal(PurchaseDateInFuture(date=dt.date(2026, 12, 1)))
     assert fr.refusal(FreeTierNoIncidents(service="Nuclias Cloud Basic")).startswith(
         "Nuclias Cloud Basic est un abonnement gratuit"
     )
