@@ -9,8 +9,8 @@ Rules (DESIGN.md "DAS service contracts and activation codes"):
   when the code came with a date, that date counts (a code past it is expired whatever
   the customer types, and a different typed date is refused as a mismatch);
 - the service starts on activation date + 2 days (logistics) and covers `duration_months`
-  calendar months: `ends_on` is the last day covered, included (starts 2026-03-03 for
-  12 months -> ends 2027-03-02);
+  calendar months: it ends `duration_months` after it starts, on `ends_on` (starts
+  2026-03-03 for 12 months -> ends 2027-03-03), as contracts are quoted "from … to …";
 - wrong codes are rate-limited per account: after `max_failures` failed attempts within
   the last hour, every attempt is refused until the oldest counted failure is an hour old.
 
@@ -146,9 +146,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def service_period(activated_on: dt.date, duration_months: int) -> tuple[dt.date, dt.date]:
-    """(starts_on, ends_on) of a service activated on `activated_on`; ends_on is included."""
+    """(starts_on, ends_on) of a service activated on `activated_on`: it ends on ends_on."""
     starts_on = activated_on + LOGISTICS_DELAY
-    return starts_on, add_months(starts_on, duration_months) - dt.timedelta(days=1)
+    return starts_on, add_months(starts_on, duration_months)
 
 
 def activation_deadline(service_purchase_date: dt.date) -> dt.date:
@@ -304,7 +304,7 @@ def _refuse_if_active(session: Session, product: RegisteredProduct, service: str
         .where(
             ActivatedService.product_id == product.id,
             func.upper(ActivatedService.service) == service.upper(),
-            ActivatedService.ends_on >= today,
+            ActivatedService.ends_on > today,
         )
         .order_by(ActivatedService.ends_on.desc())
     ).first()

@@ -121,10 +121,11 @@ def test_a_code_copied_from_an_e_mail_with_typographic_dashes_is_the_same_code(
 @pytest.mark.parametrize(
     ("activated_on", "months", "starts_on", "ends_on"),
     [
-        (dt.date(2026, 3, 1), 12, dt.date(2026, 3, 3), dt.date(2027, 3, 2)),
-        (dt.date(2026, 12, 30), 1, dt.date(2027, 1, 1), dt.date(2027, 1, 31)),
-        (dt.date(2026, 1, 29), 1, dt.date(2026, 1, 31), dt.date(2026, 2, 27)),  # no 31 Feb: ends the day before 28 Feb
-        (dt.date(2027, 12, 30), 2, dt.date(2028, 1, 1), dt.date(2028, 2, 29)),  # leap year
+        (dt.date(2026, 3, 1), 12, dt.date(2026, 3, 3), dt.date(2027, 3, 3)),
+        (dt.date(2026, 12, 30), 1, dt.date(2027, 1, 1), dt.date(2027, 2, 1)),
+        (dt.date(2026, 1, 29), 1, dt.date(2026, 1, 31), dt.date(2026, 2, 28)),  # no 31 Feb: the month's last day
+        (dt.date(2027, 12, 30), 2, dt.date(2028, 1, 1), dt.date(2028, 3, 1)),
+        (dt.date(2027, 12, 29), 2, dt.date(2027, 12, 31), dt.date(2028, 2, 29)),  # leap year
     ],
 )
 def test_a_service_starts_two_days_after_activation_and_covers_calendar_months(
@@ -143,7 +144,7 @@ def test_a_valid_code_activates_the_service(session_factory: SessionFactory, wor
     assert (activated.activated_on, activated.starts_on, activated.ends_on) == (
         dt.date(2026, 11, 23),
         dt.date(2026, 11, 25),
-        dt.date(2027, 11, 24),
+        dt.date(2027, 11, 25),
     )
     assert activated.terms_accepted_at == NOW
     with session_factory() as session:

@@ -62,18 +62,18 @@ def test_activation_in_english_with_every_wrong_code(assistant: Assistant, sessi
     assert out.waiting_for == "confirm"
     summary = text_of(out)
     assert "DAS-NBD" in summary and "****-****-A9XM" in summary and "November 25, 2026" in summary
-    assert _services(session_factory) == [("DAS-8x5", "RX1M240003418", dt.date(2026, 11, 25), dt.date(2027, 11, 24))]
+    assert _services(session_factory) == [("DAS-8x5", "RX1M240003418", dt.date(2026, 11, 25), dt.date(2027, 11, 25))]
 
     out = chat.say("yes")
     assert out.waiting_for is None
-    assert "starts on November 25, 2026" in text_of(out) and "until November 24, 2029" in text_of(out)
-    assert ("DAS-NBD", "QBQE160012345", dt.date(2026, 11, 25), dt.date(2029, 11, 24)) in _services(session_factory)
+    assert "starts on November 25, 2026" in text_of(out) and "until November 25, 2029" in text_of(out)
+    assert ("DAS-NBD", "QBQE160012345", dt.date(2026, 11, 25), dt.date(2029, 11, 25)) in _services(session_factory)
 
     out = chat.say("yes")  # a repeated confirm does nothing more
     assert out.waiting_for is None
     assert len(_services(session_factory)) == 2
     listing = text_of(chat.say("my services"))
-    assert "DAS-NBD" in listing and "November 24, 2029" in listing
+    assert "DAS-NBD" in listing and "November 25, 2029" in listing
 
 
 def test_activation_in_french_on_a_new_site(assistant: Assistant, session_factory: SessionFactory) -> None:

@@ -217,7 +217,7 @@ def das_activate(
     else:
         click.echo(
             f"{data['service']} activated on {data['serial']} ({data['model']}) with code {masked}: "
-            f"covered from {data['starts_on'].isoformat()} to {data['ends_on'].isoformat()} included"
+            f"covered from {data['starts_on'].isoformat()} to {data['ends_on'].isoformat()}"
         )
 
 

@@ -112,7 +112,7 @@ def prompt_code(ctx: FlowContext) -> dict[str, Any]:
     active = [
         {"service": s.service, "ends_on": ctx.texts.date(s.ends_on)}
         for s in das.services_on_product(ctx.session, ctx.account, product.serial)
-        if s.ends_on >= ctx.today
+        if s.ends_on > ctx.today
     ]
     return {"model": product.model, "serial": product.serial, "active": active}
 
