@@ -342,6 +342,10 @@ class _Turn:
         if slot.store not in OPEN_TEXT_SLOTS:
             chosen = slot.kind == CHOICE and match_choice(text, choices_for(flow, ctx, slot))
             sentence = slot.store in IDENTIFIER_SLOTS and is_sentence(text)
+            if sentence and command.intent is Intent.CHECK_INCIDENT and command.incident_number:
+                # "où en est INC-000001 ?" is about an incident, whatever a serial looks like.
+                replies = self._incident(ctx, command.incident_number)
+                return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
             if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
                 return self._from_step(flow, ctx, answer_slot(flow, ctx, history, found))
             # A request first, even phrased as a question ("where is INC-000042?"); then a

@@ -366,3 +366,13 @@ def test_a_long_description_is_filed_whole_and_shown_short(assistant: Assistant,
     with session_factory() as session:
         [incident] = incidents.list_incidents(session, account=accounts.get_account(session, "demo@example.com"))
         assert incident.description == long_description.strip()
+
+
+def test_an_incident_asked_about_at_the_serial_step_is_shown(assistant: Assistant, session_factory: SessionFactory) -> None:
+    number = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.says("enregistrer un produit", "DSR-1000AC")
+    out = chat.say(f"où en est {number} ?")
+    assert f"Incident {number} : Dashboard blank" in text_of(out)
+    assert out.waiting_for == "serial" and "n’est pas un numéro de série valide" not in text_of(out)
+    assert chat.say("VR1KA30000788").waiting_for == "purchase_date"
