@@ -284,7 +284,8 @@ class _Turn:
             # profile's language comes back with them anywhere; without a profile, only a
             # greeting outside a flow switches ("help" is everybody's word).
             hint = language_hint(text)
-            if hint is not None and (hint == profile or (profile is None and step is None and intent is Intent.GREETING)):
+            greeting_anywhere = profile is None and step is None and intent is Intent.GREETING
+            if hint is not None and (hint == profile or greeting_anywhere):
                 detected = hint
         if current is None:
             hint = language_hint(text) if step is None else None

@@ -101,7 +101,9 @@ _REPORT = _words(
     "report file open create submit raise log signaler signale ouvrir creer declarer soumettre"
     " new nouveau nouvel"
 )
-_STATUS = _words("status statut etat where ou suivi suivre progress avancement track follow news nouvelles check")
+_STATUS = _words(
+    "status statut etat where ou suivi suivre progress avancement track follow news nouvelles check"
+)
 # Alone, or nearly ("status?", "check status"), these ask about the user's incident.
 _STATUS_ALONE = frozenset({"status", "statut", "etat", "suivi"})
 _MINE = _words("my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes")
@@ -122,7 +124,9 @@ _NEGATION = _words(
     " ne pas jamais rien aucun aucune"
 )
 # How-to questions that explain something even when they name the user's things.
-_EXPLAIN_START = ("how", "why", "when", "comment", "pourquoi", "quand", "combien", "how long", "how many")
+_EXPLAIN_START = (
+    "how", "why", "when", "comment", "pourquoi", "quand", "combien", "how long", "how many",
+)
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
 
 _CANCEL = frozenset(

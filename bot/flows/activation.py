@@ -41,7 +41,10 @@ from storage.models import ActivationCode, RegisteredProduct
 MIN_CODE_LENGTH = 4
 
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
-__all__ = ["prompt_site_country", "validate_site_country", "validate_street", "validate_postal_code", "validate_city"]
+__all__ = [
+    "prompt_site_country", "validate_site_country", "validate_street", "validate_postal_code",
+    "validate_city",
+]
 
 
 def on_start(ctx: FlowContext) -> list[Reply] | None:
@@ -120,7 +123,12 @@ def prompt_code(ctx: FlowContext) -> dict[str, Any]:
 def validate_code(ctx: FlowContext, value: str) -> str:
     if len(das.normalize_code(value)) < MIN_CODE_LENGTH:
         # "oui", "ok", "2": an answer to another question, not a guess to count.
-        raise Invalid(N_("That does not look like an activation code. Copy it from your supplier's e-mail, e.g. ABCD-1234-EFGH."))
+        raise Invalid(
+            N_(
+                "That does not look like an activation code. Copy it from your supplier's "
+                "e-mail, e.g. ABCD-1234-EFGH."
+            )
+        )
     try:
         _check(ctx, value, None)
     except ServicePurchaseDateRequired:
@@ -130,7 +138,8 @@ def validate_code(ctx: FlowContext, value: str) -> str:
 
 def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
     """The service purchase date the supplier gave with the code, when it is known."""
-    found = ctx.session.scalars(select(ActivationCode).where(ActivationCode.code == ctx.values["code"])).first()
+    query = select(ActivationCode).where(ActivationCode.code == ctx.values["code"])
+    found = ctx.session.scalars(query).first()
     return found.purchase_date if found is not None else None
 
 

@@ -202,7 +202,9 @@ def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
 
 
 # Words around a choice that do not pick it: "the DXS", "le DNS-340L", "my Nuclias".
-_FILLER = frozenset("the my a an this that le la les l mon ma mes un une du de des ce cet cette".split())
+_FILLER = frozenset(
+    "the my a an this that le la les l mon ma mes un une du de des ce cet cette".split()
+)
 
 
 def match_choice(text: str, choices: list[Choice], *, loose: bool = True) -> Choice | None:
@@ -235,12 +237,17 @@ def match_choice(text: str, choices: list[Choice], *, loose: bool = True) -> Cho
     if not loose or sum(len(word) for word in words) < 3:
         return None
     # "nuclias pro" for "Nuclias Cloud Pro": every word the user wrote is in one label only.
-    with_words = [c for c in choices if _has_words(words, normalize(f"{c.value} {c.label}").split())]
+    with_words = [
+        c for c in choices if _has_words(words, normalize(f"{c.value} {c.label}").split())
+    ]
     return with_words[0] if len(with_words) == 1 else None
 
 
 def _has_words(words: list[str], label: list[str]) -> bool:
-    return all(word in label or (len(word) >= 3 and any(tok.startswith(word) for tok in label)) for word in words)
+    return all(
+        word in label or (len(word) >= 3 and any(tok.startswith(word) for tok in label))
+        for word in words
+    )
 
 
 def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
@@ -283,10 +290,16 @@ def error_text(ctx: FlowContext, err: Invalid | Refusal) -> str:
     if isinstance(err, Refusal):
         return ctx.texts.refusal(err)
     params = {
-        key: ctx.texts.date(value) if isinstance(value, dt.date) else shorten(value) if isinstance(value, str) else value
-        for key, value in err.params.items()
+        key: _shown(ctx, value) for key, value in err.params.items()
     }
     return ctx.texts.gettext(err.message).format(**params)
+
+
+def _shown(ctx: FlowContext, value: Any) -> Any:
+    """A parameter of an answer's refusal, as the user reads it."""
+    if isinstance(value, dt.date):
+        return ctx.texts.date(value)
+    return shorten(value) if isinstance(value, str) else value
 
 
 def begin(flow: Flow, ctx: FlowContext) -> Step:

@@ -34,7 +34,8 @@ def on_start(ctx: FlowContext) -> list[Reply] | None:
     if not held:
         return [Reply(ctx.texts.render("flows/file_incident/no_subscription.j2"))]
     if all(s.tier != "paid" for s in held):
-        return [Reply(_all_free(ctx, [s.service for s in held])), Reply(ctx.texts.render("flows/file_incident/self_help.j2"))]
+        self_help = ctx.texts.render("flows/file_incident/self_help.j2")
+        return [Reply(_all_free(ctx, [s.service for s in held])), Reply(self_help)]
     return None
 
 

@@ -59,7 +59,8 @@ def prompt_serial(ctx: FlowContext) -> dict[str, Any]:
 
 # What is printed before the serial on a label, copied with it: "S/N: QBQE160012345".
 _SERIAL_LABEL = re.compile(
-    r"^\s*(?:s\s*/\s*n|(?:sn|serial(?:\s+number)?|n°\s*de\s*s[ée]rie|num[ée]ro\s+de\s+s[ée]rie)(?=[\s:#.]))\s*[:#.]?\s*",
+    r"^\s*(?:s\s*/\s*n|(?:sn|serial(?:\s+number)?|n°\s*de\s*s[ée]rie|num[ée]ro\s+de\s+s[ée]rie)"
+    r"(?=[\s:#.]))\s*[:#.]?\s*",
     re.IGNORECASE,
 )
 
