@@ -376,3 +376,12 @@ def test_an_incident_asked_about_at_the_serial_step_is_shown(assistant: Assistan
     assert f"Incident {number} : Dashboard blank" in text_of(out)
     assert out.waiting_for == "serial" and "n’est pas un numéro de série valide" not in text_of(out)
     assert chat.say("VR1KA30000788").waiting_for == "purchase_date"
+
+
+@pytest.mark.parametrize("ask", ["read more", "lire la suite", "en savoir plus", "l'article complet"])
+def test_asking_for_the_rest_of_an_answer(assistant: Assistant, ask: str) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    short = chat.say("How long is my activation code valid?")
+    out = chat.say(ask)
+    assert out.waiting_for == "feedback"
+    assert len(text_of(out)) > len(text_of(short)) and "Read the whole article" not in str(choices_of(out))

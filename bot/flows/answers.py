@@ -14,10 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.engine import Choice, FlowContext, Reply, match_choice
-from bot.nlu import parse_yes_no
+from bot.nlu import normalize, parse_yes_no
 from services import questions
 from services.errors import N_
 
+# Ways of asking for the rest of the article, besides its choice's label.
+_READ_MORE = frozenset(
+    {
+        "more", "read more", "tell me more", "more details", "details", "full article",
+        "whole article", "the whole article", "the full article", "show the article",
+        "plus", "la suite", "lire la suite", "en savoir plus", "plus de details",
+        "article complet", "l article complet", "tout l article", "lire l article", "lire tout",
+    }
+)
 KB_FLOW = "kb"
 FEEDBACK = "feedback"
 READ = "read"
@@ -106,6 +115,8 @@ def follow_up(
     # Not loose: after an answer, "activate a service" is a new request, not the related
     # article whose title happens to hold those words.
     chosen = match_choice(text, choices, loose=False)
+    if chosen is None and normalize(text) in _READ_MORE:
+        chosen = next((c for c in choices if c.value == READ), None)
     awaiting = state.get("awaiting") == FEEDBACK
     vote = parse_yes_no(text) if awaiting and chosen is None else None
     if chosen is not None and chosen.value in ("yes", "no"):
