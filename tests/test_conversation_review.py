@@ -15,7 +15,7 @@ from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, incidents, sites, sla, subscriptions
 from storage.db import SessionFactory
-from storage.models import QuestionLog
+from storage.models import ArticleFeedback, QuestionLog
 from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
@@ -385,3 +385,15 @@ def test_asking_for_the_rest_of_an_answer(assistant: Assistant, ask: str) -> Non
     out = chat.say(ask)
     assert out.waiting_for == "feedback"
     assert len(text_of(out)) > len(text_of(short)) and "Read the whole article" not in str(choices_of(out))
+
+
+@pytest.mark.parametrize(
+    ("said", "helpful"),
+    [("ça m'a aidé", True), ("very helpful", True), ("pas utile", False), ("it didn't help", False)],
+)
+def test_feedback_in_words(assistant: Assistant, session_factory: SessionFactory, said: str, helpful: bool) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("How long is my activation code valid?")
+    chat.say(said)
+    with session_factory() as session:
+        assert session.scalars(select(ArticleFeedback.helpful)).all() == [helpful]

@@ -105,6 +105,26 @@ def answer(ctx: FlowContext, question: str, *, in_flow: bool) -> tuple[list[Repl
     return [Reply(text, choices)], state
 
 
+_HELPED = frozenset(
+    {"it helped", "helpful", "very helpful", "useful", "thanks it helped", "utile", "tres utile",
+     "ca m a aide", "cela m a aide", "ca aide", "merci ca m a aide"}
+)
+_NOT_HELPED = frozenset(
+    {"not helpful", "unhelpful", "useless", "it did not help", "it didn t help", "not useful",
+     "pas utile", "inutile", "ca ne m a pas aide", "cela ne m a pas aide", "ca n aide pas"}
+)
+
+
+def _vote(text: str) -> bool | None:
+    """Yes or no to "was this helpful?", in the words people use for it."""
+    said = normalize(text).replace("?", "").strip()
+    if said in _NOT_HELPED:
+        return False
+    if said in _HELPED:
+        return True
+    return parse_yes_no(text)
+
+
 def follow_up(
     ctx: FlowContext, state: dict[str, Any], text: str
 ) -> tuple[list[Reply], dict[str, Any] | None] | str | None:
@@ -118,7 +138,7 @@ def follow_up(
     if chosen is None and normalize(text) in _READ_MORE:
         chosen = next((c for c in choices if c.value == READ), None)
     awaiting = state.get("awaiting") == FEEDBACK
-    vote = parse_yes_no(text) if awaiting and chosen is None else None
+    vote = _vote(text) if awaiting and chosen is None else None
     if chosen is not None and chosen.value in ("yes", "no"):
         vote = chosen.value == "yes"
     if vote is not None:
