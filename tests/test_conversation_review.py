@@ -397,3 +397,12 @@ def test_feedback_in_words(assistant: Assistant, session_factory: SessionFactory
     chat.say(said)
     with session_factory() as session:
         assert session.scalars(select(ArticleFeedback.helpful)).all() == [helpful]
+
+
+def test_a_masked_code_is_not_looked_up(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate a service", "yes", "RX1M240003418")
+    for _ in range(6):
+        out = chat.say("****-****-K8NC")
+        assert "That code is masked" in text_of(out) and out.waiting_for == "code"
+    assert "Too many wrong" not in text_of(chat.say("AAAA-BBBB-CCCC"))  # none of them counted

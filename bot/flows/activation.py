@@ -121,6 +121,11 @@ def prompt_code(ctx: FlowContext) -> dict[str, Any]:
 
 
 def validate_code(ctx: FlowContext, value: str) -> str:
+    if any(star in value for star in "*•"):
+        # A code as the bot or the admin CLI shows it once used: no look-up, no failure.
+        raise Invalid(
+            N_("That code is masked. Type the whole code, as it appears in your supplier's e-mail.")
+        )
     if len(das.normalize_code(value)) < MIN_CODE_LENGTH:
         # "oui", "ok", "2": an answer to another question, not a guess to count.
         raise Invalid(
