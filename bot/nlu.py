@@ -264,6 +264,13 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if first in {"no", "non", "nope"}:
         return False
+    # "I accept the terms", "je refuse les conditions": a yes or no phrase, then more words.
+    if any(norm.startswith(phrase + " ") for phrase in _NO if " " in phrase):
+        return False
+    if any(norm.startswith(phrase + " ") for phrase in _YES if " " in phrase) and not any(
+        tok in _NEGATION for tok in norm.split()
+    ):
+        return True
     if _fuzzy_phrase(norm, _YES - {"o", "y", "go", "ok"}):
         return True
     if _fuzzy_phrase(norm, _NO - {"n", "no"}):

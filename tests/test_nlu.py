@@ -216,3 +216,18 @@ def test_a_pasted_log_is_understood_quickly() -> None:
     started = time.perf_counter()
     assert understand(" ".join(words)).intent is Intent.QUESTION
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("I accept the terms", True),
+        ("j'accepte les conditions générales", True),
+        ("I agree to the terms", True),
+        ("je refuse les conditions", False),
+        ("je n'accepte pas les conditions", False),
+        ("i accept but not today", None),
+    ],
+)
+def test_yes_or_no_phrase_followed_by_more_words(text: str, answer: bool | None) -> None:
+    assert parse_yes_no(text) is answer
