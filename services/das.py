@@ -11,8 +11,10 @@ Rules (DESIGN.md "DAS service contracts and activation codes"):
 - the service starts on activation date + 2 days (logistics) and covers `duration_months`
   calendar months: it ends `duration_months` after it starts, on `ends_on` (starts
   2026-03-03 for 12 months -> ends 2027-03-03), as contracts are quoted "from … to …";
-- wrong codes are rate-limited per account: after `max_failures` failed attempts within
-  the last hour, every attempt is refused until the oldest counted failure is an hour old.
+- guessing is rate-limited per account: after `max_failures` codes that do not exist
+  within the last hour, every attempt is refused until the oldest counted failure is an
+  hour old. Codes that exist but do not fit (used, another model, expired) are not
+  guesses and do not count, so trying them never locks a customer out of the right one.
 
 Exactly once: `activated_services.code_id` is unique and activation locks the product and
 the code rows (SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions begin IMMEDIATE,
@@ -259,10 +261,8 @@ def _validate(
         _record_failure(session, account, "unknown", now)
         raise CodeUnknown(code=mask_code(code))
     if found.used_at is not None:
-        _record_failure(session, account, "used", now)
         raise CodeAlreadyUsed(code=mask_code(found.code))
     if product.model.upper() not in {model.upper() for model in found.models}:
-        _record_failure(session, account, "wrong_model", now)
         raise CodeWrongModel(models=list(found.models), model=product.model)
     if found.service.upper() not in {s.upper() for s in applicable_services(session, product.model)}:
         raise ServiceNotForModel(service=found.service, model=product.model)
@@ -279,7 +279,6 @@ def _validate(
 def _refuse_if_expired(session: Session, account: Account, purchase_date: dt.date, now: dt.datetime) -> None:
     deadline = activation_deadline(purchase_date)
     if now.date() > deadline:
-        _record_failure(session, account, "expired", now)
         raise CodeExpired(deadline=deadline, purchase_date=purchase_date)
 
 
@@ -364,7 +363,6 @@ def activate(
             product.site_id = site.id
     except IntegrityError:
         # Another transaction activated this code first: the unique code_id says so.
-        _record_failure(session, account, "used", now)
         raise CodeAlreadyUsed(code=mask_code(found.code)) from None
     return activated
 

@@ -295,8 +295,10 @@ def test_check_code_validates_without_activating(session_factory: SessionFactory
         assert code.service == "DAS-NBD"
         with pytest.raises(CodeWrongModel):
             das.check_code(session, alice, product, "WRONG-MODEL-01", None, now=NOW)
+        with pytest.raises(CodeUnknown):
+            das.check_code(session, alice, product, "NOPE-0077", None, now=NOW)
     assert count(session_factory, ActivatedService) == 0
-    assert count(session_factory, CodeAttempt) == 1  # the wrong model, written once at commit
+    assert count(session_factory, CodeAttempt) == 1  # the unknown code, written once at commit
 
 
 # --- nothing half-written --------------------------------------------------------------
@@ -355,9 +357,15 @@ def test_wrong_codes_are_rate_limited_and_the_refusal_says_when_to_retry(
     session_factory: SessionFactory, world: dict[str, int]
 ) -> None:
     first = NOW
-    wrong_codes = ["NOPE-1", "AB12-CD34-7F3B", "WRONG-MODEL-01", "LATE-0091", "NOPE-2"]
+    # Codes that exist but do not fit (another model, past 90 days) are not guesses: a
+    # customer trying them is not locked out of the code that does fit.
+    for code in ["WRONG-MODEL-01", "LATE-0091"]:
+        with pytest.raises((CodeWrongModel, CodeExpired)):
+            activate(session_factory, world, code=code, now=first)
+    assert count(session_factory, CodeAttempt) == 0
+    wrong_codes = ["NOPE-1", "AB12-CD34-7F3B", "NOPE-3", "NOPE-4", "NOPE-2"]
     for minute, code in enumerate(wrong_codes):
-        with pytest.raises((CodeUnknown, CodeWrongModel, CodeExpired)):
+        with pytest.raises(CodeUnknown):
             activate(session_factory, world, code=code, now=first + dt.timedelta(minutes=10 * minute))
     # Recorded although every refused activation was rolled back.
     assert count(session_factory, CodeAttempt) == 5
