@@ -242,7 +242,7 @@ class ImportFailed(Refusal):
     """The whole file was refused; `errors` holds (line number, message) for every bad row."""
 
     code = "import_failed"
-    message = N_("{count} bad rows; nothing was imported.")
+    message = N_("The file has errors ({count}); nothing was imported.")
 
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         self.errors = errors
