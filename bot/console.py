@@ -17,38 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from bot.conversation import Assistant, Outcome, apology
 from bot.flows.engine import ChatUser, Choice
 from bot.i18n import texts_for
 from services.errors import N_
-from storage.db import alembic_config
 
 log = logging.getLogger(__name__)
 
 WORKSPACE = "console"
 THREAD = "console"
-
-
-class DatabaseNotReady(Exception):
-    """The database is missing tables or lags behind the code's migrations."""
-
-
-def check_schema(engine: Engine, url: str) -> None:
-    """Refuse to talk on a database that `helpdesk db upgrade` has not brought up to date."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
-        raise DatabaseNotReady(
-            f"the database is not migrated (at {current or 'nothing'}, code needs {head}): "
-            "run `helpdesk db upgrade` first"
-        )
 
 
 def console_user(

@@ -77,3 +77,22 @@ def downgrade(url: str, revision: str = "base") -> None:
     from alembic import command
 
     command.downgrade(alembic_config(url), revision)
+
+
+class DatabaseNotReady(Exception):
+    """The database is missing tables or lags behind the code's migrations."""
+
+
+def check_schema(engine: Engine, url: str) -> None:
+    """Refuse to work on a database that `helpdesk db upgrade` has not brought up to date."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise DatabaseNotReady(
+            f"the database is not migrated (at {current or 'nothing'}, code needs {head}): "
+            "run `helpdesk db upgrade` first"
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import bot.cli.admin as admin
+import bot.cli.common as common
 from bot.cli import cli
 
 CATALOG = """model,name,serial_pattern,das_services
@@ -106,15 +109,26 @@ def test_an_import_with_bad_rows_lists_them_exits_1_and_imports_nothing(
 def test_the_progress_bar_on_a_terminal_does_not_change_the_import(
     database_url: str, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with admin._progress(files["catalog"], "catalog") as progress:
-        assert progress is None  # tests are not a terminal
-    monkeypatch.setattr(admin, "_on_terminal", lambda: True)
-    with admin._progress(files["catalog"], "catalog") as progress:
-        assert progress is not None
-        progress(2)
+    with common.progress_bar("catalog") as bar:
+        assert bar is None  # tests are not a terminal
+    monkeypatch.setattr(common, "on_terminal", lambda: True)
+    monkeypatch.setattr(admin, "on_terminal", lambda: True)
+    advanced: list[int] = []
+    real_bar = common.progress_bar
+
+    @contextlib.contextmanager
+    def spying_bar(label: str, total: int | None = None) -> Iterator[common.ProgressBar | None]:
+        assert total == 2  # the file's rows, counted for the bar
+        with real_bar(label, total) as bar:
+            assert bar is not None
+            monkeypatch.setattr(bar, "advance", lambda count: advanced.append(count))
+            yield bar
+
+    monkeypatch.setattr(admin, "progress_bar", spying_bar)
     result = run("catalog", "import", str(files["catalog"]))
     assert result.exit_code == 0
     assert result.stdout == "catalog: 2 created, 0 updated, 0 unchanged\n"
+    assert sum(advanced) == 2
 
 
 def test_register_list_activate_and_list_services(customer: int) -> None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.cli.common import ISO_DATE, echo_json, refusals_exit_1, runtime
+from bot.cli.common import ISO_DATE, echo_json, on_terminal, progress_bar, refusals_exit_1, runtime
 from services import catalog, das, products, sites, subscriptions
 from services.accounts import create_account, get_account
 from services.csvimport import ImportResult
@@ -29,11 +27,6 @@ ImportFunction = Callable[..., ImportResult]
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _on_terminal() -> bool:
-    # A bar only for a person watching: never in pipes, logs, CI or tests.
-    return sys.stdout.isatty() and sys.stderr.isatty()
-
-
 def _count_rows(path: Path) -> int | None:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
@@ -42,24 +35,10 @@ def _count_rows(path: Path) -> int | None:
         return None  # the import itself reports what is wrong with the file
 
 
-@contextmanager
-def _progress(path: Path, label: str) -> Iterator[Callable[[int], None] | None]:
-    if not _on_terminal():
-        yield None
-        return
-    # Imported here: only a person at a terminal sees the bar, and rich is slow to import.
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=_count_rows(path))
-        yield lambda rows: bar.advance(task, rows)
-
-
 def _run_import(function: ImportFunction, path: Path, label: str) -> None:
-    with _progress(path, label) as progress, runtime().session_factory.begin() as session:
-        result = function(session, path, progress)
+    total = _count_rows(path) if on_terminal() else None
+    with progress_bar(label, total) as bar, runtime().session_factory.begin() as session:
+        result = function(session, path, bar.advance if bar else None)
     details = "".join(f"; {count} {what}" for what, count in result.details.items() if count)
     click.echo(f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged{details}")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -60,6 +61,39 @@ def _schema_missing() -> bool:
         return not inspect(runtime().engine).has_table("accounts")
     except (OperationalError, ProgrammingError):
         return False  # unreachable: the original error says more than we could
+
+
+class ProgressBar:
+    """A rich progress bar on stderr, fed either by increments or by (done, total)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+
+    def advance(self, count: int) -> None:
+        self._bar.advance(self._task, count)
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int | None = None) -> Iterator[ProgressBar | None]:
+    """A bar only for a person watching a terminal; None in pipes, logs, CI and tests."""
+    if not on_terminal():
+        yield None
+        return
+    # Imported here: rich is slow to import, and only a person at a terminal sees the bar.
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield ProgressBar(bar, bar.add_task(label, total=total))
 
 
 def _default(value: Any) -> Any:

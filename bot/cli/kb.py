@@ -7,14 +7,11 @@ index in HELPDESK_INDEX_DIR (default $HELPDESK_DATA_DIR/index).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli.common import echo_json, runtime
+from bot.cli.common import echo_json, progress_bar, runtime
 from kb import KnowledgeBase
 from kb.articles import LANGS, SLUG_RE, scaffold
 from kb.evaluate import EvalFileError, evaluate, read_cases
@@ -23,26 +20,10 @@ from kb.lint import lint
 LANG_CHOICE = click.Choice(list(LANGS))
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal; nothing when output is piped (scripts, CI)."""
-    if not sys.stdout.isatty():
-        yield None
-        return
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 def open_kb(*, force: bool = False) -> KnowledgeBase:
     settings = runtime().settings
-    with _progress("Indexing articles") as progress:
+    with progress_bar("Indexing articles") as bar:
+        progress = bar.update if bar else None
         kb = KnowledgeBase(settings.articles_dir, settings.index_dir, default_lang=settings.default_lang)
         kb.reload(force=force, progress=progress)  # builds when missing, stale or forced
     return kb
