@@ -4,7 +4,8 @@
     └── Refusal                       a domain rule said no; carries a message key + params
         ├── NotFound family           AccountNotFound, SiteNotFound, ModelNotFound,
         │                             ProductNotFound, SubscriptionNotFound, IncidentNotFound
-        ├── accounts / sites          InvalidEmail, InvalidCountry, MissingField, AccountExists
+        ├── accounts / sites          InvalidEmail, InvalidCountry, InvalidPostalCode, MissingField,
+        │                             AccountExists
         ├── product registration      InvalidSerial, SerialTaken, PurchaseDateInFuture,
         │                             ProductAlreadyRegistered
         ├── DAS activation            TermsNotAccepted, CodeUnknown, CodeAlreadyUsed,
@@ -104,6 +105,11 @@ class InvalidEmail(Refusal):
 class InvalidCountry(Refusal):
     code = "invalid_country"
     message = N_("{country} is not a country code; use two letters, e.g. FR, US or CA.")
+
+
+class InvalidPostalCode(Refusal):
+    code = "invalid_postal_code"
+    message = N_("{postal_code} is not a postal code; give the site's postal code, e.g. 69002, H2X 1Y4 or SW1A 1AA.")
 
 
 class MissingField(Refusal):

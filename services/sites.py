@@ -7,14 +7,28 @@ products on several sites keeps one site address per site.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.accounts import required, validate_country
 from services.clock import utcnow
-from services.errors import SiteNotFound
+from services.errors import InvalidPostalCode, SiteNotFound
 from storage.models import Account, SiteAddress
+
+
+# Postal codes differ by country, but every one is a short run of letters and digits with
+# at least one digit (69002, H2X 1Y4, SW1A 1AA, 1010-123): a sentence typed at that
+# question is not one.
+_POSTAL_CODE = re.compile(r"^(?=.*[0-9])[A-Z0-9][A-Z0-9 -]{1,11}$")
+
+
+def validate_postal_code(postal_code: str) -> str:
+    normalized = " ".join(required(postal_code, "postal code").upper().split())
+    if not _POSTAL_CODE.match(normalized):
+        raise InvalidPostalCode(postal_code=postal_code.strip()[:40])
+    return normalized
 
 
 def add_site(
@@ -30,7 +44,7 @@ def add_site(
     site = SiteAddress(
         account_id=account.id,
         street=required(street, "street", 300),
-        postal_code=required(postal_code, "postal code", 20),
+        postal_code=validate_postal_code(postal_code),
         city=required(city, "city", 120),
         country=validate_country(required(country, "country")),
         created_at=now or utcnow(),

@@ -15,6 +15,7 @@ from services.errors import (
     AccountExists,
     AccountNotFound,
     FieldTooLong,
+    InvalidPostalCode,
     InvalidCountry,
     InvalidEmail,
     MissingField,
@@ -92,7 +93,9 @@ def test_an_account_has_several_sites_and_sees_only_its_own(session_factory: Ses
         ("city", {"city": ""}, MissingField),
         ("country", {"country": "FRA"}, InvalidCountry),
         ("street", {"street": "x" * 301}, FieldTooLong),
-        ("postal code", {"postal_code": "7" * 21}, FieldTooLong),
+        ("postal code", {"postal_code": "7" * 21}, InvalidPostalCode),
+        ("postal code", {"postal_code": "my products"}, InvalidPostalCode),
+        ("postal code", {"postal_code": "??"}, InvalidPostalCode),
         ("city", {"city": "x" * 121}, FieldTooLong),
     ],
 )
@@ -105,6 +108,16 @@ def test_a_site_needs_every_part_of_its_address(
         with pytest.raises(error):
             add_site(session, account, **address)
         assert list_sites(session, account) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("69002", "69002"), (" h2x  1y4 ", "H2X 1Y4"), ("sw1a 1aa", "SW1A 1AA"), ("1010-123", "1010-123")]
+)
+def test_postal_codes_of_every_shape_are_kept_tidy(session_factory: SessionFactory, typed: str, stored: str) -> None:
+    with session_factory() as session:
+        account = create_account(session, email="a@example.com", name="A")
+        site = add_site(session, account, street="1 rue", postal_code=typed, city="X", country="FR")
+        assert site.postal_code == stored
 
 
 def test_an_account_created_meanwhile_by_another_process_is_a_refusal(

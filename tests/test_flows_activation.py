@@ -92,6 +92,8 @@ def test_activation_in_french_on_a_new_site(assistant: Assistant, session_factor
     assert choices_of(out)[-1] == ("new", "Créer une nouvelle adresse de site")
     assert chat.say("Créer une nouvelle adresse de site").waiting_for == "street"
     assert chat.say("5 avenue des Champs").waiting_for == "postal_code"
+    out = chat.say("je ne sais pas")
+    assert "« je ne sais pas » n’est pas un code postal" in text_of(out) and out.waiting_for == "postal_code"
     assert chat.say("33000").waiting_for == "city"
     assert chat.say("Bordeaux").waiting_for == "country"
     out = chat.say("France")

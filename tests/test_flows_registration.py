@@ -62,6 +62,8 @@ def test_new_customer_registers_a_product_in_english(assistant: Assistant, sessi
 
     assert chat.say("Create a new site address").waiting_for == "street"
     assert chat.say("221B Baker Street").waiting_for == "postal_code"
+    out = chat.say("near the station")
+    assert "near the station is not a postal code" in text_of(out) and out.waiting_for == "postal_code"
     assert chat.say("NW1 6XE").waiting_for == "city"
     out = chat.say("London")
     assert out.waiting_for == "country" and "United Kingdom" in text_of(out)

@@ -142,7 +142,7 @@ def validate_street(ctx: FlowContext, value: str) -> str:
 
 
 def validate_postal_code(ctx: FlowContext, value: str) -> str:
-    return _limited(value, _column_limit(SiteAddress, "postal_code"))
+    return sites.validate_postal_code(value)
 
 
 def validate_city(ctx: FlowContext, value: str) -> str:
