@@ -48,7 +48,7 @@ def register_product(
         raise PurchaseDateInFuture(date=purchase_date)
     if site_id is not None:
         get_site(session, account, site_id)
-    _refuse_if_registered(session, account, normalized)
+    check_serial_available(session, account, normalized)
 
     product = RegisteredProduct(
         account_id=account.id,
@@ -65,18 +65,23 @@ def register_product(
     except IntegrityError:
         # Another transaction registered the same serial between our check and our
         # insert (PostgreSQL waits for it to commit before reporting the violation).
-        _refuse_if_registered(session, account, normalized)
+        check_serial_available(session, account, normalized)
         raise SerialTaken(serial=normalized) from None
     return product
 
 
-def _refuse_if_registered(session: Session, account: Account, serial: str) -> None:
+def check_serial_available(session: Session, account: Account | None, serial: str) -> None:
+    """Refuse a normalised serial that is registered already, without saying by whom.
+
+    The conversation asks this at the serial step, before anything is written; `account`
+    is None for a customer whose account will only be created at confirmation.
+    """
     holder = session.scalars(
         select(RegisteredProduct.account_id).where(RegisteredProduct.serial == serial)
     ).first()
     if holder is None:
         return
-    if holder == account.id:
+    if account is not None and holder == account.id:
         raise ProductAlreadyRegistered(serial=serial)
     raise SerialTaken(serial=serial)
 

@@ -169,7 +169,7 @@ def test_losing_a_race_on_the_unique_serial_is_a_refusal_not_a_crash(
     """The check passes, then the insert hits the unique constraint: SerialTaken, and the
     caller's transaction stays usable (the insert ran in a savepoint)."""
     register(session_factory, "alice@example.com", serial="AB12CD34EF56G")
-    real_check = products_module._refuse_if_registered
+    real_check = products_module.check_serial_available
     calls: list[str] = []
 
     def check_that_misses_the_first_time(session, account, serial):  # type: ignore[no-untyped-def]
@@ -177,7 +177,7 @@ def test_losing_a_race_on_the_unique_serial_is_a_refusal_not_a_crash(
         if len(calls) > 1:
             real_check(session, account, serial)
 
-    monkeypatch.setattr(products_module, "_refuse_if_registered", check_that_misses_the_first_time)
+    monkeypatch.setattr(products_module, "check_serial_available", check_that_misses_the_first_time)
     with session_factory.begin() as session:
         bob = get_account(session, "bob@example.com")
         with pytest.raises(SerialTaken):

@@ -28,14 +28,7 @@ from bot.flows.common import (
 )
 from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Reply, Slot
 from services import catalog, products
-from services.errors import (
-    N_,
-    InvalidSerial,
-    ProductAlreadyRegistered,
-    ProductNotFound,
-    PurchaseDateInFuture,
-    SerialTaken,
-)
+from services.errors import N_, InvalidSerial, PurchaseDateInFuture
 
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = [
@@ -72,15 +65,7 @@ def validate_serial(ctx: FlowContext, value: str) -> str:
     serial = next((c for c in candidates if c and catalog.serial_matches(model, c)), "")
     if not serial:
         raise InvalidSerial(serial=value, model=model.model)
-    if products.serial_registered(ctx.session, serial):
-        if ctx.account is not None:
-            try:
-                products.get_product(ctx.session, ctx.account, serial)
-            except ProductNotFound:
-                pass
-            else:
-                raise ProductAlreadyRegistered(serial=serial)
-        raise SerialTaken(serial=serial)
+    products.check_serial_available(ctx.session, ctx.account, serial)
     return serial
 
 
