@@ -43,6 +43,12 @@ chat: install
 test: install-test
 	$(BIN)/python -m pytest
 
+# The quality gates CI runs: lint, formatting, types.
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 bench: install
 	$(BIN)/python bench/kb_bench.py
 

@@ -38,10 +38,24 @@ from kb import KnowledgeBase  # noqa: E402
 from kb.articles import Article, load_articles  # noqa: E402
 
 HOSTILE = [
-    "", "AND (", '"', "*", "a*", "~", "!!!", "lang:fr AND title:das^3", "das~2 OR activ*",
-    "\x00\x01\x1b[31m", "😀🔥💥" * 300, "das contrat activer service " * 400, "a" * 10_000,
-    "qu'est-ce-que " * 700, "?" * 10_000, "activattion contratt servise suport incidant " * 50,
-    " ".join(f"word{i}" for i in range(2000)), "é" * 10_000,
+    "",
+    "AND (",
+    '"',
+    "*",
+    "a*",
+    "~",
+    "!!!",
+    "lang:fr AND title:das^3",
+    "das~2 OR activ*",
+    "\x00\x01\x1b[31m",
+    "😀🔥💥" * 300,
+    "das contrat activer service " * 400,
+    "a" * 10_000,
+    "qu'est-ce-que " * 700,
+    "?" * 10_000,
+    "activattion contratt servise suport incidant " * 50,
+    " ".join(f"word{i}" for i in range(2000)),
+    "é" * 10_000,
 ]
 QUESTIONS_PER_KB = 600
 
@@ -87,7 +101,9 @@ def perturbed_questions(articles: list[Article], count: int, seed: int) -> list[
     return questions
 
 
-def latencies(func: Callable[[str], object], questions: list[str]) -> tuple[list[float], list[float]]:
+def latencies(
+    func: Callable[[str], object], questions: list[str]
+) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds per call. CPU time is what the call costs even when
     other processes compete for the cores (a loaded CI machine inflates wall time)."""
     for question in questions[:50]:  # warm-up: caches, lazily loaded models
@@ -149,10 +165,19 @@ def measure(name: str, articles_dir: Path, questions: list[str]) -> dict[str, ob
 
 def shipped_questions(articles: list[Article]) -> list[str]:
     questions: list[str] = []
-    for path in (REPO / "tests" / "fixtures" / "kb_hard.jsonl", REPO.parent / "shared" / "eval" / "kb_dev.jsonl"):
+    for path in (
+        REPO / "tests" / "fixtures" / "kb_hard.jsonl",
+        REPO.parent / "shared" / "eval" / "kb_dev.jsonl",
+    ):
         if path.is_file():
-            questions += [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return questions + perturbed_questions(articles, max(0, QUESTIONS_PER_KB - len(questions)), seed=7)
+            questions += [
+                json.loads(line)["q"]
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+    return questions + perturbed_questions(
+        articles, max(0, QUESTIONS_PER_KB - len(questions)), seed=7
+    )
 
 
 # --- generated KB ---------------------------------------------------------------------------
@@ -163,7 +188,7 @@ def _vocabulary(articles: list[Article], lang: str) -> list[str]:
     for article in articles:
         if article.lang == lang:
             text = " ".join([article.title, *article.questions, article.body])
-            words += [w for w in re.findall(r"[^\W\d_]{3,}", text.lower())]
+            words += list(re.findall(r"[^\W\d_]{3,}", text.lower()))
     return words or ["service", "support", "incident", "contract", "activation", "product"]
 
 
@@ -179,7 +204,9 @@ def generate_kb(target: Path, count: int, source: list[Article], seed: int = 42)
     slugs = [f"topic-{i:05d}" for i in range(count // 2)]
     for slug in slugs:
         for lang in ("fr", "en"):
-            questions = "\n".join(f"  - {sentence(lang, 5, 10)} ?" for _ in range(rng.randint(3, 6)))
+            questions = "\n".join(
+                f"  - {sentence(lang, 5, 10)} ?" for _ in range(rng.randint(3, 6))
+            )
             tags = ", ".join(json.dumps(rng.choice(vocab[lang])) for _ in range(3))
             related = ", ".join(rng.sample(slugs, 2))
             paragraphs = [
@@ -195,7 +222,9 @@ def generate_kb(target: Path, count: int, source: list[Article], seed: int = 42)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=10_000, help="size of the generated KB")
     parser.add_argument("--skip-shipped", action="store_true")
     parser.add_argument("--skip-generated", action="store_true")
@@ -226,7 +255,9 @@ def main() -> None:
 
     print()
     print("wall clock (cpu time) per ask, milliseconds; load average printed per KB")
-    print(f"{'kb':<18}{'articles':>9}{'build s':>9}{'index MB':>10}{'p50':>14}{'p95':>14}{'p99':>14}{'hostile worst':>16}{'load':>6}")
+    print(
+        f"{'kb':<18}{'articles':>9}{'build s':>9}{'index MB':>10}{'p50':>14}{'p95':>14}{'p99':>14}{'hostile worst':>16}{'load':>6}"
+    )
     for r in results:
         print(
             f"{r['kb']:<18}{r['articles']:>9}{r['build_s']:>9}{r['index_mb']:>10}"

@@ -11,6 +11,7 @@ Two modes over one `Assistant`:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -72,10 +73,8 @@ def _history(path: Path) -> Callable[[], None]:
         import readline
     except ImportError:  # not on every platform; the console works without it
         return lambda: None
-    try:
+    with contextlib.suppress(OSError):
         readline.read_history_file(path)
-    except OSError:
-        pass
     readline.set_history_length(1000)
 
     def save() -> None:
@@ -99,7 +98,9 @@ def _show(console: Console, outcome: Outcome) -> list[Choice]:
     return offered
 
 
-def run_interactive(assistant: Assistant, user: ChatUser, history: Path, console: Console | None = None) -> None:
+def run_interactive(
+    assistant: Assistant, user: ChatUser, history: Path, console: Console | None = None
+) -> None:
     console = console or Console(highlight=False)
     save_history = _history(history)
     try:

@@ -154,7 +154,9 @@ class Assistant:
 
 
 class _Turn:
-    def __init__(self, assistant: Assistant, session: Session, user: ChatUser, now: dt.datetime) -> None:
+    def __init__(
+        self, assistant: Assistant, session: Session, user: ChatUser, now: dt.datetime
+    ) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
         self.session = session
@@ -206,7 +208,9 @@ class _Turn:
             # The profile e-mail is the chat platform's, verified: link the account it names.
             account = accounts.find_account(self.session, user.email)
             if account is not None:
-                accounts.link_slack_user(self.session, user.workspace_id, user.user_id, account, now=self.now)
+                accounts.link_slack_user(
+                    self.session, user.workspace_id, user.user_id, account, now=self.now
+                )
         return account
 
     # --- the turn -----------------------------------------------------------------------
@@ -306,14 +310,22 @@ class _Turn:
 
     # --- results ------------------------------------------------------------------------
 
-    def _from_step(self, flow: Flow, ctx: FlowContext, step: Step, before: list[Reply] | None = None) -> _Result:
+    def _from_step(
+        self, flow: Flow, ctx: FlowContext, step: Step, before: list[Reply] | None = None
+    ) -> _Result:
         replies = [*(before or []), *step.replies]
         if step.done:
             return _Result(replies)
         slots = {"values": step.values, "run_id": ctx.run_id}
         return _Result(replies, flow.name, slots, step.history, step.waiting_for)
 
-    def _start(self, name: str, ctx: FlowContext, values: dict[str, Any] | None = None, before: list[Reply] | None = None) -> _Result:
+    def _start(
+        self,
+        name: str,
+        ctx: FlowContext,
+        values: dict[str, Any] | None = None,
+        before: list[Reply] | None = None,
+    ) -> _Result:
         flow = FLOWS[name]
         ctx.values = dict(values or {})
         ctx.run_id = uuid.uuid4().hex
@@ -361,26 +373,40 @@ class _Turn:
                 return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
         return self._from_step(flow, ctx, answer_slot(flow, ctx, history, text))
 
-    def _aside(self, flow: Flow, ctx: FlowContext, history: list[str], command: Understanding) -> _Result | None:
+    def _aside(
+        self, flow: Flow, ctx: FlowContext, history: list[str], command: Understanding
+    ) -> _Result | None:
         """Another request in the middle of a flow: look-ups are answered and the flow goes
         on; a different flow replaces this one (the user is told nothing was saved)."""
         if command.intent in LIST_INTENTS:
             replies = LIST_INTENTS[command.intent](ctx)
             return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
         pending = flow.pending(ctx)
-        if command.intent is Intent.CHECK_INCIDENT and pending is not None and pending.store in IDENTIFIER_SLOTS:
+        if (
+            command.intent is Intent.CHECK_INCIDENT
+            and pending is not None
+            and pending.store in IDENTIFIER_SLOTS
+        ):
             return None  # "INC12345678" typed for a serial is a serial
-        if command.intent is Intent.CHECK_INCIDENT and command.incident_number and flow.name != "check_incident":
+        if (
+            command.intent is Intent.CHECK_INCIDENT
+            and command.incident_number
+            and flow.name != "check_incident"
+        ):
             replies = self._incident(ctx, command.incident_number)
             return self._from_step(flow, ctx, reask(flow, ctx, history, replies))
         target = FLOW_INTENTS.get(command.intent)
         if target is not None and target != flow.name:
             dropped = Reply(
-                ctx._(N_("I have set aside your current request ({request}); nothing was saved for it.")).format(
-                    request=ctx._(flow.title)
-                )
+                ctx._(
+                    N_(
+                        "I have set aside your current request ({request}); nothing was saved for it."
+                    )
+                ).format(request=ctx._(flow.title))
             )
-            values = {"incident_number": str(command.incident_number)} if command.incident_number else {}
+            values = (
+                {"incident_number": str(command.incident_number)} if command.incident_number else {}
+            )
             return self._start(target, ctx, values, [dropped])
         return None
 
@@ -409,16 +435,25 @@ class _Turn:
         command = understand(text)
         intent = command.intent
         if intent is Intent.CANCEL:
-            return _Result([Reply(ctx._(N_("There is nothing to cancel.")))] + self._menu(ctx, intro=False))
+            return _Result(
+                [Reply(ctx._(N_("There is nothing to cancel."))), *self._menu(ctx, intro=False)]
+            )
         if intent is Intent.BACK:
-            return _Result([Reply(ctx._(N_("There is no previous question to go back to.")))] + self._menu(ctx, intro=False))
+            return _Result(
+                [
+                    Reply(ctx._(N_("There is no previous question to go back to."))),
+                    *self._menu(ctx, intro=False),
+                ]
+            )
         if intent in (Intent.HELP, Intent.GREETING):
             return _Result(self._menu(ctx, intro=True))
         if intent is Intent.THANKS:
             return _Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
         if intent is Intent.SWITCH_LANGUAGE and command.lang:
             ctx.texts = texts_for(command.lang, ctx.texts.tz)
-            return _Result([Reply(ctx.texts.render("language_switched.j2"))] + self._menu(ctx, intro=False))
+            return _Result(
+                [Reply(ctx.texts.render("language_switched.j2")), *self._menu(ctx, intro=False)]
+            )
         if intent in LIST_INTENTS:
             return _Result(LIST_INTENTS[intent](ctx))
         if intent is Intent.REOPEN_INCIDENT and command.incident_number:
@@ -431,7 +466,9 @@ class _Turn:
             return _Result(self._menu(ctx, intro=False))
         if not text.strip().endswith("?") and len(tokens(text)) < 2:
             # One word that is no command is too little to search the KB with.
-            return _Result([Reply(ctx._(N_("Sorry, I did not understand.")))] + self._menu(ctx, intro=False))
+            return _Result(
+                [Reply(ctx._(N_("Sorry, I did not understand."))), *self._menu(ctx, intro=False)]
+            )
         replies, state = answers.answer(ctx, text, in_flow=False)
         return self._kb_result(replies, state)
 
@@ -451,10 +488,20 @@ class _Turn:
             if ctx.account is None:
                 raise IncidentNotFound(number=formatted)
             with ctx.session.begin_nested():
-                incident = incidents.reopen(ctx.session, formatted, actor=ctx.account.email, account=ctx.account, now=ctx.now)
+                incident = incidents.reopen(
+                    ctx.session,
+                    formatted,
+                    actor=ctx.account.email,
+                    account=ctx.account,
+                    now=ctx.now,
+                )
         except Refusal as err:
             return [Reply(refusal_text(ctx, err))]
-        said = Reply(ctx._(N_("I have reopened {number}; the support team will look at it again.")).format(number=incident.number))
+        said = Reply(
+            ctx._(N_("I have reopened {number}; the support team will look at it again.")).format(
+                number=incident.number
+            )
+        )
         return [said, incident_reply(ctx, incident)]
 
     def _menu(self, ctx: FlowContext, *, intro: bool) -> list[Reply]:
@@ -484,7 +531,9 @@ def clean_text(text: str) -> str:
 def apology(user: ChatUser, lang: str | None = None) -> Outcome:
     """What a channel's one error handler answers when handling a message failed (a bug)."""
     texts = texts_for(lang or user.locale)
-    sorry = texts.gettext(N_("Sorry, something went wrong on my side. Please try again in a moment."))
+    sorry = texts.gettext(
+        N_("Sorry, something went wrong on my side. Please try again in a moment.")
+    )
     return Outcome([Reply(sorry)], None, texts.lang)
 
 

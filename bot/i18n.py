@@ -43,7 +43,7 @@ _SECRET_PARAMS = frozenset({"code"})
 
 
 def normalize_lang(value: str | None) -> str | None:
-    """"fr", "fr-FR", "fr_CA", "FR" → "fr"; anything we do not speak → None."""
+    """ "fr", "fr-FR", "fr_CA", "FR" → "fr"; anything we do not speak → None."""
     if not value:
         return None
     short = value.strip().replace("_", "-").split("-")[0].lower()
@@ -203,4 +203,4 @@ def mask_secret(value: str) -> str:
 
 
 def texts_for(lang: str | None, tz: str | None = None) -> Texts:
-    return Texts(normalize_lang(lang) or DEFAULT_LANG, tz if valid_timezone(tz) else "UTC")
+    return Texts(normalize_lang(lang) or DEFAULT_LANG, tz if tz and valid_timezone(tz) else "UTC")

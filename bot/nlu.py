@@ -17,12 +17,12 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from functools import lru_cache
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
+from functools import lru_cache
 
 
-class Intent(str, Enum):
+class Intent(StrEnum):
     CANCEL = "cancel"
     BACK = "back"
     HELP = "help"
@@ -106,7 +106,9 @@ _STATUS = _words(
 )
 # Alone, or nearly ("status?", "check status"), these ask about the user's incident.
 _STATUS_ALONE = frozenset({"status", "statut", "etat", "suivi"})
-_MINE = _words("my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes")
+_MINE = _words(
+    "my mine mes mon ma list show see display view voir afficher lister liste consulter all tous toutes"
+)
 # Words close to a keyword that mean something else: "my registered products" is a list.
 _NEUTRAL = _words("registered enregistres enregistrees activated active actives activees")
 _VOCABULARY = frozenset().union(
@@ -125,79 +127,268 @@ _NEGATION = _words(
 )
 # How-to questions that explain something even when they name the user's things.
 _EXPLAIN_START = (
-    "how", "why", "when", "comment", "pourquoi", "quand", "combien", "how long", "how many",
+    "how",
+    "why",
+    "when",
+    "comment",
+    "pourquoi",
+    "quand",
+    "combien",
+    "how long",
+    "how many",
 )
 _CONTACT_SUPPORT = ("contact support", "contacter le support", "joindre le support", "need support")
 
 _CANCEL = frozenset(
     {
-        "cancel", "cancel that", "cancel it", "annuler", "annule", "annulez", "annulation", "stop",
-        "abort", "quit", "exit", "abandon", "abandonner", "laisse tomber", "laissez tomber", "forget it",
-        "never mind", "nevermind", "cancel please", "annuler svp", "annuler s il vous plait",
-        "i want to cancel", "je veux annuler", "je souhaite annuler", "on annule", "cancel this",
+        "cancel",
+        "cancel that",
+        "cancel it",
+        "annuler",
+        "annule",
+        "annulez",
+        "annulation",
+        "stop",
+        "abort",
+        "quit",
+        "exit",
+        "abandon",
+        "abandonner",
+        "laisse tomber",
+        "laissez tomber",
+        "forget it",
+        "never mind",
+        "nevermind",
+        "cancel please",
+        "annuler svp",
+        "annuler s il vous plait",
+        "i want to cancel",
+        "je veux annuler",
+        "je souhaite annuler",
+        "on annule",
+        "cancel this",
     }
 )
 # What may follow "cancel" in a cancel command: "cancel my subscription" is not one.
-_CANCEL_TAIL = _words("that it this please all everything ca cela tout svp stp la demande request the s il vous plait")
+_CANCEL_TAIL = _words(
+    "that it this please all everything ca cela tout svp stp la demande request the s il vous plait"
+)
 _BACK = frozenset(
     {
-        "back", "go back", "retour", "revenir", "precedent", "previous", "etape precedente",
-        "previous step", "retour en arriere", "return", "revenir en arriere", "step back",
+        "back",
+        "go back",
+        "retour",
+        "revenir",
+        "precedent",
+        "previous",
+        "etape precedente",
+        "previous step",
+        "retour en arriere",
+        "return",
+        "revenir en arriere",
+        "step back",
     }
 )
 _HELP = frozenset(
     {
-        "help", "aide", "aidez moi", "help me", "menu", "?", "what can you do", "que sais tu faire",
-        "que pouvez vous faire", "options", "commands", "commandes", "au secours", "help please",
-        "aide svp", "aide moi", "que peux tu faire", "que pouvez vous faire pour moi",
+        "help",
+        "aide",
+        "aidez moi",
+        "help me",
+        "menu",
+        "?",
+        "what can you do",
+        "que sais tu faire",
+        "que pouvez vous faire",
+        "options",
+        "commands",
+        "commandes",
+        "au secours",
+        "help please",
+        "aide svp",
+        "aide moi",
+        "que peux tu faire",
+        "que pouvez vous faire pour moi",
     }
 )
 _GREETING = frozenset(
     {
-        "hello", "hi", "hey", "bonjour", "salut", "bonsoir", "coucou", "good morning",
-        "good afternoon", "good evening", "hello there", "hi there", "yo",
+        "hello",
+        "hi",
+        "hey",
+        "bonjour",
+        "salut",
+        "bonsoir",
+        "coucou",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "hello there",
+        "hi there",
+        "yo",
     }
 )
 _THANKS = frozenset(
     {
-        "thanks", "thank you", "thank you very much", "thanks a lot", "thx", "merci",
-        "merci beaucoup", "merci bien", "super merci", "great thanks", "parfait merci",
+        "thanks",
+        "thank you",
+        "thank you very much",
+        "thanks a lot",
+        "thx",
+        "merci",
+        "merci beaucoup",
+        "merci bien",
+        "super merci",
+        "great thanks",
+        "parfait merci",
     }
 )
 _REOPEN = _words("reopen rouvrir reouvrir reouverture reopening")
 _YES = frozenset(
     {
-        "yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure", "oui", "o", "ouais", "d accord",
-        "dac", "confirm", "confirmer", "je confirme", "i confirm", "correct", "c est bon",
-        "c est correct", "absolutely", "vas y", "allez y", "go", "go ahead", "valider", "accept",
-        "accepte", "j accepte", "i accept", "agree", "i agree", "yes please", "oui merci",
-        "oui svp", "bien sur", "of course", "exactement", "tout a fait", "parfait", "confirmed",
-        "confirme", "true", "1 yes",
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "yup",
+        "ok",
+        "okay",
+        "sure",
+        "oui",
+        "o",
+        "ouais",
+        "d accord",
+        "dac",
+        "confirm",
+        "confirmer",
+        "je confirme",
+        "i confirm",
+        "correct",
+        "c est bon",
+        "c est correct",
+        "absolutely",
+        "vas y",
+        "allez y",
+        "go",
+        "go ahead",
+        "valider",
+        "accept",
+        "accepte",
+        "j accepte",
+        "i accept",
+        "agree",
+        "i agree",
+        "yes please",
+        "oui merci",
+        "oui svp",
+        "bien sur",
+        "of course",
+        "exactement",
+        "tout a fait",
+        "parfait",
+        "confirmed",
+        "confirme",
+        "true",
+        "1 yes",
     }
 )
 _NO = frozenset(
     {
-        "no", "n", "non", "nope", "nah", "pas d accord", "refuse", "je refuse", "decline",
-        "i decline", "no thanks", "non merci", "not really", "pas vraiment", "false", "nein",
-        "i do not agree", "je n accepte pas",
+        "no",
+        "n",
+        "non",
+        "nope",
+        "nah",
+        "pas d accord",
+        "refuse",
+        "je refuse",
+        "decline",
+        "i decline",
+        "no thanks",
+        "non merci",
+        "not really",
+        "pas vraiment",
+        "false",
+        "nein",
+        "i do not agree",
+        "je n accepte pas",
     }
 )
 _LANGUAGE_WORDS = {
-    "english": "en", "anglais": "en", "angl": "en",
-    "french": "fr", "francais": "fr", "franca": "fr", "francophone": "fr",
+    "english": "en",
+    "anglais": "en",
+    "angl": "en",
+    "french": "fr",
+    "francais": "fr",
+    "franca": "fr",
+    "francophone": "fr",
 }
 _HOWTO_START = (
-    "how", "what", "why", "when", "which", "who", "where", "is", "are", "does", "do", "should",
-    "can i", "may i", "could i", "am i", "will", "comment", "pourquoi", "quand", "quel", "quels",
-    "quelle", "quelles", "qu", "que", "quoi", "combien", "est ce", "dois", "doit", "faut",
-    "puis je", "peut on", "peux je", "ou", "a quoi", "y a t il", "est il", "qui",
+    "how",
+    "what",
+    "why",
+    "when",
+    "which",
+    "who",
+    "where",
+    "is",
+    "are",
+    "does",
+    "do",
+    "should",
+    "can i",
+    "may i",
+    "could i",
+    "am i",
+    "will",
+    "comment",
+    "pourquoi",
+    "quand",
+    "quel",
+    "quels",
+    "quelle",
+    "quelles",
+    "qu",
+    "que",
+    "quoi",
+    "combien",
+    "est ce",
+    "dois",
+    "doit",
+    "faut",
+    "puis je",
+    "peut on",
+    "peux je",
+    "ou",
+    "a quoi",
+    "y a t il",
+    "est il",
+    "qui",
 )
 _HOWTO_ANYWHERE = (
-    "how to", "how do", "how can", "how does", "comment faire", "comment on", "comment je",
-    "comment puis", "comment activer", "comment enregistrer", "comment signaler",
+    "how to",
+    "how do",
+    "how can",
+    "how does",
+    "comment faire",
+    "comment on",
+    "comment je",
+    "comment puis",
+    "comment activer",
+    "comment enregistrer",
+    "comment signaler",
 )
 # "Can you register my product" is a request, not a how-to question.
-_REQUEST_START = ("can you", "could you", "would you", "please", "pouvez vous", "peux tu", "pourriez vous", "merci de")
+_REQUEST_START = (
+    "can you",
+    "could you",
+    "would you",
+    "please",
+    "pouvez vous",
+    "peux tu",
+    "pourriez vous",
+    "merci de",
+)
 
 _INCIDENT_NUMBER = re.compile(r"\binc\s*-?\s*(\d{1,9})\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"(?:^|\s)(?:n|no|num|numero|number|#)?\s*(\d{1,9})(?:\s|$)")
@@ -213,7 +404,9 @@ def _fuzzy_phrase(norm: str, phrases: frozenset[str]) -> bool:
         return True
     if len(norm) < 4 or len(norm.split()) > 4:
         return False
-    return bool(difflib.get_close_matches(norm, [p for p in phrases if len(p) >= 4], n=1, cutoff=0.82))
+    return bool(
+        difflib.get_close_matches(norm, [p for p in phrases if len(p) >= 4], n=1, cutoff=0.82)
+    )
 
 
 def is_howto_question(text: str) -> bool:
@@ -244,7 +437,9 @@ def identifier_in(text: str) -> str | None:
     """The one serial- or code-like word of a sentence ("my code is NBD3-7KQ2-A9XM"): letters
     and digits (dashes allowed), with at least one digit; None when there is not exactly one."""
     words = [word.strip(".,;:!?\"'«»()[]") for word in text.split()]
-    found = [w for w in words if len(w) >= 4 and _IDENTIFIER.match(w) and any(ch.isdigit() for ch in w)]
+    found = [
+        w for w in words if len(w) >= 4 and _IDENTIFIER.match(w) and any(ch.isdigit() for ch in w)
+    ]
     return found[0] if len(found) == 1 else None
 
 
@@ -292,16 +487,18 @@ def incident_number_in(text: str) -> int | None:
 
 
 def requested_language(text: str) -> str | None:
-    """"in English please", "en français", "parlez-moi en anglais" → the language asked for."""
+    """ "in English please", "en français", "parlez-moi en anglais" → the language asked for."""
     toks = tokens(text)
     if not toks or len(toks) > 6:
         return None
     asked = {lang for tok in toks for word, lang in _LANGUAGE_WORDS.items() if tok == word}
     if not asked:
         asked = {
-            lang for tok in toks if len(tok) >= 6
-            for word, lang in _LANGUAGE_WORDS.items() if len(word) >= 6
-            and difflib.SequenceMatcher(None, tok, word).ratio() >= 0.85
+            lang
+            for tok in toks
+            if len(tok) >= 6
+            for word, lang in _LANGUAGE_WORDS.items()
+            if len(word) >= 6 and difflib.SequenceMatcher(None, tok, word).ratio() >= 0.85
         }
     return asked.pop() if len(asked) == 1 else None
 
@@ -341,7 +538,9 @@ def understand(text: str) -> Understanding:
     if not toks:
         return Understanding(Intent.HELP)
     cancel_word = toks[0] in {"cancel", "annuler", "annule"}
-    if _fuzzy_phrase(bare, _CANCEL) or (cancel_word and all(tok in _CANCEL_TAIL for tok in toks[1:])):
+    if _fuzzy_phrase(bare, _CANCEL) or (
+        cancel_word and all(tok in _CANCEL_TAIL for tok in toks[1:])
+    ):
         return Understanding(Intent.CANCEL)
     if _fuzzy_phrase(bare, _BACK):
         return Understanding(Intent.BACK)

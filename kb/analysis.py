@@ -54,38 +54,150 @@ def _folded_set(words: set[str]) -> frozenset[str]:
 # Chat words that carry no topic: greetings, politeness, modal verbs. Without them
 # "bonjour, svp comment activer DAS merci" is as precise as "comment activer DAS".
 _FRENCH_EXTRA = {
-    "les", "bonjour", "bonsoir", "salut", "coucou", "merci", "svp", "stp", "cordialement", "hello",
-    "ça", "cela", "ceci", "cet", "cette", "voici", "voilà", "ici", "là", "très", "aussi",
-    "alors", "donc", "bien", "oui", "non", "si", "y", "chez", "peux", "peut", "pouvez",
-    "pourriez", "puis", "dois", "doit", "devez", "faut", "veux", "voudrais", "aimerais",
-    "savoir", "faire", "fait", "est-ce", "svp", "please", "aider", "aidez", "besoin",
+    "les",
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "coucou",
+    "merci",
+    "svp",
+    "stp",
+    "cordialement",
+    "hello",
+    "ça",
+    "cela",
+    "ceci",
+    "cet",
+    "cette",
+    "voici",
+    "voilà",
+    "ici",
+    "là",
+    "très",
+    "aussi",
+    "alors",
+    "donc",
+    "bien",
+    "oui",
+    "non",
+    "si",
+    "y",
+    "chez",
+    "peux",
+    "peut",
+    "pouvez",
+    "pourriez",
+    "puis",
+    "dois",
+    "doit",
+    "devez",
+    "faut",
+    "veux",
+    "voudrais",
+    "aimerais",
+    "savoir",
+    "faire",
+    "fait",
+    "est-ce",
+    "please",
+    "aider",
+    "aidez",
+    "besoin",
 }
 _ENGLISH_EXTRA = {
-    "hi", "hello", "hey", "please", "pls", "plz", "thanks", "thank", "thx", "regards",
-    "cheers", "would", "could", "can", "cannot", "might", "must", "shall", "may", "also",
-    "get", "got", "want", "wanna", "need", "tell", "know", "let", "us", "im", "ive", "id",
-    "ok", "okay", "yes", "hmm", "anyone", "someone", "somebody", "something",
+    "hi",
+    "hello",
+    "hey",
+    "please",
+    "pls",
+    "plz",
+    "thanks",
+    "thank",
+    "thx",
+    "regards",
+    "cheers",
+    "would",
+    "could",
+    "can",
+    "cannot",
+    "might",
+    "must",
+    "shall",
+    "may",
+    "also",
+    "get",
+    "got",
+    "want",
+    "wanna",
+    "need",
+    "tell",
+    "know",
+    "let",
+    "us",
+    "im",
+    "ive",
+    "id",
+    "ok",
+    "okay",
+    "yes",
+    "hmm",
+    "anyone",
+    "someone",
+    "somebody",
+    "something",
 }
 # Negative contractions typed without their apostrophe ("i cant log in", "it doesnt work").
 # With it, "can't" → "can" and "doesn't" → "does" are stop words already; without it they
 # must not become content words, or the one article quoting "why cant i..." matches them.
 _ENGLISH_BARE_CONTRACTIONS = {
-    "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "wouldnt",
-    "couldnt", "shouldnt", "hasnt", "havent", "hadnt", "youre", "thats", "theres",
+    "cant",
+    "dont",
+    "doesnt",
+    "didnt",
+    "isnt",
+    "arent",
+    "wasnt",
+    "werent",
+    "wont",
+    "wouldnt",
+    "couldnt",
+    "shouldnt",
+    "hasnt",
+    "havent",
+    "hadnt",
+    "youre",
+    "thats",
+    "theres",
 }
 # ...and question words glued to their "is": "whats gold" asks what gold is.
 _ENGLISH_BARE_QUESTIONS = {
-    "whats": "what", "hows": "how", "whos": "who", "wheres": "where", "whens": "when",
+    "whats": "what",
+    "hows": "how",
+    "whos": "who",
+    "wheres": "where",
+    "whens": "when",
 }
 # Question words are NOT stop words: they carry the intent ("who can submit" vs "how to
 # submit", "why online"). Common ones ("how", "comment") get a low IDF anyway. "où" stays
 # a stop word: folded, it is "ou" (or), and customers type it without the accent.
 _QUESTION_WORDS = {
-    "fr": {"qui", "quoi", "quand", "pourquoi", "comment", "combien", "quel", "quelle", "quels", "quelles"},
+    "fr": {
+        "qui",
+        "quoi",
+        "quand",
+        "pourquoi",
+        "comment",
+        "combien",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+    },
     "en": {"who", "what", "when", "where", "why", "which", "how"},
 }
 STOP_WORDS: dict[str, frozenset[str]] = {
-    "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS) - _QUESTION_WORDS["fr"],
+    "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS)
+    - _QUESTION_WORDS["fr"],
     "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA | _ENGLISH_BARE_CONTRACTIONS)
     - _QUESTION_WORDS["en"],
 }
@@ -145,7 +257,7 @@ def strip_clitics(word: str, lang: str) -> str:
 
 
 def _is_lone_letter(word: str) -> bool:
-    """"h" of "24h", "j" of "7j/7": noise; a lone digit ("type 2") is kept."""
+    """ "h" of "24h", "j" of "7j/7": noise; a lone digit ("type 2") is kept."""
     return len(word) == 1 and not word.isdigit()
 
 
@@ -193,7 +305,7 @@ def _synonym_markers(lang: str) -> dict[str, str]:
 def _with_marker(terms: tuple[str, ...], lang: str) -> tuple[str, ...]:
     markers = _synonym_markers(lang)
     found = [markers[t] for t in terms if t in markers]
-    return terms + (found[0],) if found else terms
+    return (*terms, found[0]) if found else terms
 
 
 @lru_cache(maxsize=200_000)
@@ -205,9 +317,15 @@ def token_words(token: str, lang: str) -> tuple[WordTerms, ...]:
     for raw in parts:
         word = _content(raw, lang)
         if word is not None:
-            result.append(WordTerms(surface=fold(word), terms=_with_marker(variants(word, lang), lang)))
+            result.append(
+                WordTerms(surface=fold(word), terms=_with_marker(variants(word, lang), lang))
+            )
     if joined is not None and (word := _content(joined, lang)) is not None:
-        result.append(WordTerms(surface=fold(word), terms=_with_marker(variants(word, lang), lang), joined=True))
+        result.append(
+            WordTerms(
+                surface=fold(word), terms=_with_marker(variants(word, lang), lang), joined=True
+            )
+        )
     return tuple(result)
 
 
@@ -238,7 +356,7 @@ class _ContentFilter(Filter):
                     yield token
 
 
-class _Tokenizer(RegexTokenizer):  # type: ignore[misc]
+class _Tokenizer(RegexTokenizer):
     """Words of a language's text, after its phrasal verbs are joined (normalise_phrases)."""
 
     def __init__(self, lang: str) -> None:

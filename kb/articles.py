@@ -174,26 +174,54 @@ def parse_article(path: Path) -> tuple[Article | None, list[Problem]]:
     for name in ("slug", "lang", "title"):
         value = meta.get(name)
         if value is not None and not (isinstance(value, str) and value.strip()):
-            problems.append(Problem(path, lines.get(name, 1), f"field '{name}' must be a non-empty text"))
+            problems.append(
+                Problem(path, lines.get(name, 1), f"field '{name}' must be a non-empty text")
+            )
     for name in LIST_FIELDS:
         value = meta.get(name)
         if value is not None and not _is_str_list(value):
-            problems.append(Problem(path, lines.get(name, 1), f"field '{name}' must be a list of texts"))
+            problems.append(
+                Problem(path, lines.get(name, 1), f"field '{name}' must be a list of texts")
+            )
     if isinstance(meta.get("questions"), list) and not meta["questions"]:
-        problems.append(Problem(path, lines.get("questions", 1), "field 'questions' must not be empty"))
+        problems.append(
+            Problem(path, lines.get("questions", 1), "field 'questions' must not be empty")
+        )
 
     slug, lang = meta.get("slug"), meta.get("lang")
     match = FILE_RE.match(path.name)
     if isinstance(slug, str) and slug.strip():
         if not SLUG_RE.match(slug):
-            problems.append(Problem(path, lines.get("slug", 1), f"slug '{slug}' must be lower-case words joined by '-'"))
+            problems.append(
+                Problem(
+                    path,
+                    lines.get("slug", 1),
+                    f"slug '{slug}' must be lower-case words joined by '-'",
+                )
+            )
         elif match is None or match["slug"] != slug:
-            problems.append(Problem(path, lines.get("slug", 1), f"slug '{slug}' does not match the file name {path.name}"))
+            problems.append(
+                Problem(
+                    path,
+                    lines.get("slug", 1),
+                    f"slug '{slug}' does not match the file name {path.name}",
+                )
+            )
     if isinstance(lang, str) and lang.strip():
         if lang not in LANGS:
-            problems.append(Problem(path, lines.get("lang", 1), f"lang '{lang}' must be one of: {', '.join(LANGS)}"))
+            problems.append(
+                Problem(
+                    path, lines.get("lang", 1), f"lang '{lang}' must be one of: {', '.join(LANGS)}"
+                )
+            )
         elif match is None or match["lang"] != lang:
-            problems.append(Problem(path, lines.get("lang", 1), f"lang '{lang}' does not match the file name {path.name}"))
+            problems.append(
+                Problem(
+                    path,
+                    lines.get("lang", 1),
+                    f"lang '{lang}' does not match the file name {path.name}",
+                )
+            )
     if match is None:
         problems.append(Problem(path, 1, "file name must be <slug>.<lang>.md"))
 
@@ -230,7 +258,11 @@ def load_articles(articles_dir: Path) -> LoadResult:
         key = (article.slug, article.lang)
         if key in seen:
             result.problems.append(
-                Problem(path, 1, f"duplicate article {article.slug} ({article.lang}): also in {seen[key].name}")
+                Problem(
+                    path,
+                    1,
+                    f"duplicate article {article.slug} ({article.lang}): also in {seen[key].name}",
+                )
             )
             continue
         seen[key] = path

@@ -74,8 +74,12 @@ def read_cases(path: Path) -> list[EvalCase]:
             data = json.loads(line)
             question, lang, slug = data["q"], data["lang"], data.get("slug")
         except (ValueError, KeyError, TypeError) as err:
-            raise EvalFileError(f"line {number}: expected {{\"q\", \"lang\", \"slug\"}}: {err}") from err
-        if not isinstance(question, str) or lang not in ("fr", "en") or not (slug is None or isinstance(slug, str)):
+            raise EvalFileError(f'line {number}: expected {{"q", "lang", "slug"}}: {err}') from err
+        if (
+            not isinstance(question, str)
+            or lang not in ("fr", "en")
+            or not (slug is None or isinstance(slug, str))
+        ):
             raise EvalFileError(f"line {number}: q must be a text, lang fr|en, slug a text or null")
         cases.append(EvalCase(question, lang, slug, number))
     return cases
@@ -85,7 +89,9 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase]) -> EvalReport:
     report = EvalReport()
     for case in cases:
         answer = kb.ask(case.question)
-        shown = ([answer.article.slug] if answer.article else []) + [ref.slug for ref in answer.alternatives]
+        shown = ([answer.article.slug] if answer.article else []) + [
+            ref.slug for ref in answer.alternatives
+        ]
         ranked = [ref.slug for ref, _score in kb.search(case.question, limit=3)]
         report.total += 1
         problems: list[str] = []

@@ -88,7 +88,7 @@ def make_schema() -> Schema:
         # Positions only where phrases matter (short, precise texts): a leaner index.
         fields[field_name("strong", lang)] = TEXT(analyzer=analyzer, phrase=True)
         fields[field_name("body", lang)] = TEXT(analyzer=analyzer, phrase=False)
-    return Schema(**fields)  # type: ignore[arg-type]
+    return Schema(**fields)
 
 
 @dataclass
@@ -109,7 +109,11 @@ class LanguageStats:
 
     def add(self, terms: set[str], strong_terms: set[str], words: set[str]) -> None:
         self.docs += 1
-        for counts, items in ((self.df, terms), (self.strong_df, strong_terms), (self.vocabulary, words)):
+        for counts, items in (
+            (self.df, terms),
+            (self.strong_df, strong_terms),
+            (self.vocabulary, words),
+        ):
             for item in items:
                 counts[item] = counts.get(item, 0) + 1
 
@@ -122,7 +126,11 @@ def document(article: Article, stats: dict[str, LanguageStats] | None = None) ->
     strong_terms = {t for w in strong_words for t in w.terms}
     all_terms = strong_terms | {t for w in body_words for t in w.terms}
     if stats is not None:
-        vocabulary = {w.surface for w in (*strong_words, *body_words) if len(w.surface) >= 3 and w.surface.isalpha()}
+        vocabulary = {
+            w.surface
+            for w in (*strong_words, *body_words)
+            if len(w.surface) >= 3 and w.surface.isalpha()
+        }
         stats.setdefault(lang, LanguageStats()).add(all_terms, strong_terms, vocabulary)
     return {
         "key": f"{article.slug}.{lang}",
@@ -139,7 +147,8 @@ def document(article: Article, stats: dict[str, LanguageStats] | None = None) ->
 def load_stats(generation_dir: Path) -> dict[str, LanguageStats]:
     data = json.loads((generation_dir / STATS_FILE).read_text(encoding="utf-8"))
     return {
-        lang: LanguageStats(int(d["docs"]), d["df"], d["strong_df"], d["vocabulary"]) for lang, d in data.items()
+        lang: LanguageStats(int(d["docs"]), d["df"], d["strong_df"], d["vocabulary"])
+        for lang, d in data.items()
     }
 
 
@@ -161,7 +170,9 @@ def read_pointer(index_dir: Path) -> Pointer | None:
 def _write_pointer(index_dir: Path, pointer: Pointer) -> None:
     tmp = index_dir / f".{CURRENT_FILE}.{uuid.uuid4().hex}"
     tmp.write_text(
-        json.dumps({"generation": pointer.generation, "version": pointer.version, "format": pointer.format}),
+        json.dumps(
+            {"generation": pointer.generation, "version": pointer.version, "format": pointer.format}
+        ),
         encoding="utf-8",
     )
     os.replace(tmp, index_dir / CURRENT_FILE)
@@ -177,7 +188,9 @@ def is_current(index_dir: Path, version: str) -> bool:
     )
 
 
-def _write(ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None) -> dict[str, LanguageStats]:
+def _write(
+    ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None
+) -> dict[str, LanguageStats]:
     if procs > 1:
         # One segment per process, not merged: merging would index everything twice.
         writer = ix.writer(procs=procs, limitmb=256, multisegment=True)
@@ -214,7 +227,8 @@ def build(
         stats = _write(ix, articles, procs, progress)
         ix.close()
         (staging / STATS_FILE).write_text(
-            json.dumps({lang: vars(value) for lang, value in stats.items()}, ensure_ascii=False), encoding="utf-8"
+            json.dumps({lang: vars(value) for lang, value in stats.items()}, ensure_ascii=False),
+            encoding="utf-8",
         )
         os.rename(staging, target)
     except BaseException:

@@ -25,8 +25,8 @@ from whoosh.searching import Searcher
 
 from kb import index as kb_index
 from kb.answer import Answer, confidence, confident
-from kb.index import LanguageStats
 from kb.articles import LANGS, Article, ArticleRef, content_hash, load_articles
+from kb.index import LanguageStats
 from kb.lang import detect_language
 from kb.search import Hit, LanguageSearch, Ranking
 
@@ -73,7 +73,9 @@ class KnowledgeBase:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def reload(self, *, force: bool = False, progress: Callable[[int, int], None] | None = None) -> bool:
+    def reload(
+        self, *, force: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> bool:
         """(Re)build if the articles changed, then switch to the published index."""
         version = content_hash(self.articles_dir)
         articles = {(a.slug, a.lang): a for a in load_articles(self.articles_dir).articles}
@@ -87,7 +89,10 @@ class KnowledgeBase:
             articles=articles,
             ix=ix,
             searcher=searcher,
-            by_lang={lang: LanguageSearch(searcher, lang, stats.get(lang, LanguageStats())) for lang in LANGS},
+            by_lang={
+                lang: LanguageSearch(searcher, lang, stats.get(lang, LanguageStats()))
+                for lang in LANGS
+            },
         )
         with self._lock:
             old, self._state = self._state, state
@@ -164,7 +169,9 @@ class KnowledgeBase:
 
         return max(rankings, key=strength)
 
-    def search(self, query: str, lang: str | None = None, limit: int = 10) -> list[tuple[ArticleRef, float]]:
+    def search(
+        self, query: str, lang: str | None = None, limit: int = 10
+    ) -> list[tuple[ArticleRef, float]]:
         """Ranked articles for an editor's query, in `lang`'s fields (detected if None)."""
         search_lang = detect_language(query) or lang
         ranking = self._best_ranking(query, search_lang)

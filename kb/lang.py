@@ -30,29 +30,200 @@ FRENCH_LETTERS = re.compile(r"[éèêëàâîïôûùüçœæÉÈÊËÀÂÎÏÔ�
 # customers often type without accents.
 FRENCH_WORDS = frozenset(
     {
-        "le", "la", "les", "de", "des", "du", "un", "une", "est", "et", "je", "j'ai", "tu", "il",
-        "elle", "nous", "vous", "ils", "mon", "ma", "mes", "ton", "ta", "tes", "votre", "vos",
-        "notre", "nos", "leur", "ce", "cette", "ces", "qui", "que", "quoi", "quel", "quelle",
-        "quels", "quelles", "comment", "pourquoi", "quand", "où", "combien", "avec", "pour",
-        "dans", "sur", "pas", "ne", "sont", "suis", "avez", "avons", "ai", "peux",
-        "pouvez", "puis", "dois", "faut", "faire", "mais", "ou", "aussi", "très", "bonjour",
-        "merci", "svp", "stp", "salut", "c'est", "qu'est", "n'est", "d'un", "d'une", "l'on",
-        "au", "aux", "chez", "sans", "sous", "depuis", "encore", "jour", "jours", "mot",
-        "passe", "être", "avoir", "été", "ça", "oui", "non", "lorsque", "parce", "donc",
-        "alors", "voudrais", "veux", "aide", "besoin", "acheter", "où", "enregistrer",
+        "le",
+        "la",
+        "les",
+        "de",
+        "des",
+        "du",
+        "un",
+        "une",
+        "est",
+        "et",
+        "je",
+        "j'ai",
+        "tu",
+        "il",
+        "elle",
+        "nous",
+        "vous",
+        "ils",
+        "mon",
+        "ma",
+        "mes",
+        "ton",
+        "ta",
+        "tes",
+        "votre",
+        "vos",
+        "notre",
+        "nos",
+        "leur",
+        "ce",
+        "cette",
+        "ces",
+        "qui",
+        "que",
+        "quoi",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "comment",
+        "pourquoi",
+        "quand",
+        "où",
+        "combien",
+        "avec",
+        "pour",
+        "dans",
+        "sur",
+        "pas",
+        "ne",
+        "sont",
+        "suis",
+        "avez",
+        "avons",
+        "ai",
+        "peux",
+        "pouvez",
+        "puis",
+        "dois",
+        "faut",
+        "faire",
+        "mais",
+        "ou",
+        "aussi",
+        "très",
+        "bonjour",
+        "merci",
+        "svp",
+        "stp",
+        "salut",
+        "c'est",
+        "qu'est",
+        "n'est",
+        "d'un",
+        "d'une",
+        "l'on",
+        "au",
+        "aux",
+        "chez",
+        "sans",
+        "sous",
+        "depuis",
+        "encore",
+        "jour",
+        "jours",
+        "mot",
+        "passe",
+        "être",
+        "avoir",
+        "été",
+        "ça",
+        "oui",
+        "non",
+        "lorsque",
+        "parce",
+        "donc",
+        "alors",
+        "voudrais",
+        "veux",
+        "aide",
+        "besoin",
+        "acheter",
+        "enregistrer",
     }
     | {fold(w) for w in ("très", "où", "être", "été", "ça")}
 )
 ENGLISH_WORDS = frozenset(
     {
-        "the", "is", "are", "was", "were", "do", "does", "did", "how", "what", "what's",
-        "why", "when", "where", "which", "who", "my", "your", "i", "i'm", "you", "we", "they",
-        "it", "it's", "this", "that", "these", "those", "can", "could", "would", "should",
-        "will", "to", "of", "for", "with", "in", "on", "at", "from", "by", "and", "or",
-        "not", "don't", "doesn't", "can't", "have", "has", "had", "be", "been", "get", "there",
-        "if", "please", "thanks", "thank", "hello", "hi", "any", "after", "before",
-        "much", "many", "need", "want", "see", "find", "buy", "register", "yes", "no", "our",
-        "into", "about", "than", "then", "up", "out", "all", "some", "day", "days",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "how",
+        "what",
+        "what's",
+        "why",
+        "when",
+        "where",
+        "which",
+        "who",
+        "my",
+        "your",
+        "i",
+        "i'm",
+        "you",
+        "we",
+        "they",
+        "it",
+        "it's",
+        "this",
+        "that",
+        "these",
+        "those",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "to",
+        "of",
+        "for",
+        "with",
+        "in",
+        "on",
+        "at",
+        "from",
+        "by",
+        "and",
+        "or",
+        "not",
+        "don't",
+        "doesn't",
+        "can't",
+        "have",
+        "has",
+        "had",
+        "be",
+        "been",
+        "get",
+        "there",
+        "if",
+        "please",
+        "thanks",
+        "thank",
+        "hello",
+        "hi",
+        "any",
+        "after",
+        "before",
+        "much",
+        "many",
+        "need",
+        "want",
+        "see",
+        "find",
+        "buy",
+        "register",
+        "yes",
+        "no",
+        "our",
+        "into",
+        "about",
+        "than",
+        "then",
+        "up",
+        "out",
+        "all",
+        "some",
+        "day",
+        "days",
     }
 )
 # "a", "an", "on", "me", "plus", "long", "son"... exist in both languages (il a / a car; on peut /
@@ -74,16 +245,22 @@ def _lingua() -> LanguageDetector:
         if _detector is None:
             from lingua import Language, LanguageDetectorBuilder
 
-            _detector = LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH).build()
+            _detector = LanguageDetectorBuilder.from_languages(
+                Language.FRENCH, Language.ENGLISH
+            ).build()
         return _detector
 
 
 def _alpha_words(text: str) -> list[str]:
-    return [w for w in words(text) if any(ch.isalpha() for ch in w) and not any(ch.isdigit() for ch in w)]
+    return [
+        w
+        for w in words(text)
+        if any(ch.isalpha() for ch in w) and not any(ch.isdigit() for ch in w)
+    ]
 
 
 def detect_language(text: str) -> str | None:
-    """"fr", "en", or None when the text is too short or ambiguous to be sure."""
+    """ "fr", "en", or None when the text is too short or ambiguous to be sure."""
     return _detect(text[:MAX_CHARS])  # the cache never holds more than MAX_CHARS a text
 
 
@@ -94,7 +271,11 @@ def _detect(text: str) -> str | None:
         return None
     fr = sum(1 for w in tokens if w in FRENCH_WORDS or fold(w) in FRENCH_WORDS)
     fr += len({w for w in tokens if FRENCH_LETTERS.search(w)})
-    fr += sum(1 for w in tokens if "'" in w and w.split("'")[0] in {"l", "d", "j", "qu", "n", "c", "s", "m"})
+    fr += sum(
+        1
+        for w in tokens
+        if "'" in w and w.split("'")[0] in {"l", "d", "j", "qu", "n", "c", "s", "m"}
+    )
     en = sum(1 for w in tokens if w in ENGLISH_WORDS)
     if fr >= MIN_EVIDENCE and fr >= 2 * en + 1:
         return "fr"
@@ -115,7 +296,9 @@ def _detect(text: str) -> str | None:
         return None
     from lingua import Language
 
-    values = {c.language: c.value for c in _lingua().compute_language_confidence_values(" ".join(tokens))}
+    values = {
+        c.language: c.value for c in _lingua().compute_language_confidence_values(" ".join(tokens))
+    }
     if values.get(Language.FRENCH, 0.0) >= MODEL_CONFIDENCE:
         return "fr"
     if values.get(Language.ENGLISH, 0.0) >= MODEL_CONFIDENCE:

@@ -45,11 +45,19 @@ def lint(articles_dir: Path) -> LintReport:
         missing = [lang for lang in LANGS if article.slug not in by_lang.get(lang, set())]
         for lang in missing:
             problems.append(
-                Problem(article.path, 1, f"missing translation: no '{lang}' article for slug '{article.slug}'")
+                Problem(
+                    article.path,
+                    1,
+                    f"missing translation: no '{lang}' article for slug '{article.slug}'",
+                )
             )
         for slug in article.related:
             if slug not in all_slugs:
                 problems.append(
-                    Problem(article.path, _related_line(article, slug), f"unknown related slug '{slug}'")
+                    Problem(
+                        article.path, _related_line(article, slug), f"unknown related slug '{slug}'"
+                    )
                 )
-    return LintReport(problems=sorted(problems), articles=len(loaded.articles), slugs=len(all_slugs))
+    return LintReport(
+        problems=sorted(problems), articles=len(loaded.articles), slugs=len(all_slugs)
+    )

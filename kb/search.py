@@ -30,6 +30,7 @@ it. These feed the ranking and the answer decision (kb.answer).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -182,10 +183,14 @@ class LanguageSearch:
                 corrections += 1
                 fixed, edits = self._correct(word.surface) or (None, 0)
             if fixed is not None:
-                terms = next((w.terms for w in token_words(fixed, self.lang)), variants(fixed, self.lang))
+                terms = next(
+                    (w.terms for w in token_words(fixed, self.lang)), variants(fixed, self.lang)
+                )
                 df = self._df(terms)
                 if df:
-                    result.append(QueryWord(fixed, terms, _idf(self.doc_count, df), df, word.surface, edits))
+                    result.append(
+                        QueryWord(fixed, terms, _idf(self.doc_count, df), df, word.surface, edits)
+                    )
                     continue
             result.append(QueryWord(word.surface, word.terms, self.unknown_weight, 0))
         return result
@@ -223,16 +228,20 @@ class LanguageSearch:
 
     def build_query(self, plan: list[tuple[QueryWord, str, str]]) -> Query | None:
         clauses: list[Query] = [
-            Term(field_name(part, self.lang), term, boost=FIELD_BOOSTS[part]) for _word, part, term in plan
+            Term(field_name(part, self.lang), term, boost=FIELD_BOOSTS[part])
+            for _word, part, term in plan
         ]
         # Proximity: the most informative pairs of neighbouring words, as sloppy phrases in
         # title/questions/tags. Phrase matching reads positions, so pairs are few and never
         # made of words present in many articles.
         words = list(dict.fromkeys(word for word, _part, _term in plan))
         pairs = []
-        for first, second in zip(words, words[1:]):
+        for first, second in itertools.pairwise(words):
             a, b = first.terms[0], second.terms[0]
-            if 0 < self._postings(a, "strong") <= PHRASE_MAX_DF and 0 < self._postings(b, "strong") <= PHRASE_MAX_DF:
+            if (
+                0 < self._postings(a, "strong") <= PHRASE_MAX_DF
+                and 0 < self._postings(b, "strong") <= PHRASE_MAX_DF
+            ):
                 pairs.append((first.weight + second.weight, a, b))
         strong = field_name("strong", self.lang)
         for _weight, a, b in sorted(pairs, reverse=True)[:MAX_PHRASES]:
@@ -252,8 +261,12 @@ class LanguageSearch:
             fields = hit.fields()
             terms = set(fields["terms"].split())
             strong = set(fields["strong_terms"].split())
-            coverage = sum(w.credit for w in words if w.known and not terms.isdisjoint(w.terms)) / total
-            strong_coverage = sum(w.credit for w in words if w.known and not strong.isdisjoint(w.terms)) / total
+            coverage = (
+                sum(w.credit for w in words if w.known and not terms.isdisjoint(w.terms)) / total
+            )
+            strong_coverage = (
+                sum(w.credit for w in words if w.known and not strong.isdisjoint(w.terms)) / total
+            )
             hits.append(
                 Hit(
                     slug=fields["slug"],

@@ -31,7 +31,9 @@ def normalize_email(email: str) -> str:
 
 def validate_email(email: str) -> str:
     normalized = normalize_email(email)
-    if len(normalized) > 254 or not _EMAIL.match(normalized):  # 254: the longest address SMTP allows
+    if len(normalized) > 254 or not _EMAIL.match(
+        normalized
+    ):  # 254: the longest address SMTP allows
         raise InvalidEmail(email=email.strip())
     return normalized
 
@@ -96,9 +98,13 @@ def create_account(
 
 def _claim_pending_subscriptions(session: Session, account: Account) -> None:
     """Subscriptions imported for this e-mail before the account existed become its own."""
-    pending = session.scalars(select(PendingSubscription).where(PendingSubscription.email == account.email)).all()
+    pending = session.scalars(
+        select(PendingSubscription).where(PendingSubscription.email == account.email)
+    ).all()
     for row in pending:
-        session.add(Subscription(account_id=account.id, service=row.service, type=row.type, tier=row.tier))
+        session.add(
+            Subscription(account_id=account.id, service=row.service, type=row.type, tier=row.tier)
+        )
         session.delete(row)
     session.flush()
 
@@ -112,15 +118,24 @@ def account_for_slack_user(session: Session, workspace_id: str, user_id: str) ->
 
 
 def link_slack_user(
-    session: Session, workspace_id: str, user_id: str, account: Account, now: dt.datetime | None = None
+    session: Session,
+    workspace_id: str,
+    user_id: str,
+    account: Account,
+    now: dt.datetime | None = None,
 ) -> SlackLink:
     """Link a Slack user to `account`; a user has exactly one account per workspace."""
     link = session.scalars(
-        select(SlackLink).where(SlackLink.workspace_id == workspace_id, SlackLink.slack_user_id == user_id)
+        select(SlackLink).where(
+            SlackLink.workspace_id == workspace_id, SlackLink.slack_user_id == user_id
+        )
     ).first()
     if link is None:
         link = SlackLink(
-            workspace_id=workspace_id, slack_user_id=user_id, account_id=account.id, created_at=now or utcnow()
+            workspace_id=workspace_id,
+            slack_user_id=user_id,
+            account_id=account.id,
+            created_at=now or utcnow(),
         )
         session.add(link)
     else:

@@ -7,6 +7,7 @@ model's name, pattern and services, and importing the same file twice changes no
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -53,10 +54,9 @@ def _pattern_forms(pattern: str) -> tuple[re.Pattern[str], ...]:
     forms = [re.compile(pattern, re.IGNORECASE)]
     stripped = _strip_separators(pattern)
     if stripped != pattern:
-        try:
+        # An unusual pattern the stripping broke: the pattern as written still applies.
+        with contextlib.suppress(re.error):
             forms.append(re.compile(stripped, re.IGNORECASE))
-        except re.error:
-            pass  # an unusual pattern the stripping broke: the pattern as written still applies
     return tuple(forms)
 
 
@@ -110,7 +110,9 @@ def get_model(session: Session, model: str) -> ProductModel:
 def list_models(session: Session) -> list[ProductModel]:
     return list(
         session.scalars(
-            select(ProductModel).options(selectinload(ProductModel.das_services)).order_by(ProductModel.model)
+            select(ProductModel)
+            .options(selectinload(ProductModel.das_services))
+            .order_by(ProductModel.model)
         )
     )
 
@@ -156,7 +158,9 @@ def _parse_entry(row: Row) -> CatalogEntry:
     elif len(name) > 200:
         problems.append("name is longer than 200 characters")
     services = parse_services(row.get("das_services"))
-    problems += [f"DAS service {s!r} is longer than 100 characters" for s in services if len(s) > 100]
+    problems += [
+        f"DAS service {s!r} is longer than 100 characters" for s in services if len(s) > 100
+    ]
     if not pattern:
         problems.append("serial_pattern is empty")
     elif len(pattern) > 200:
@@ -171,9 +175,13 @@ def _parse_entry(row: Row) -> CatalogEntry:
     return CatalogEntry(model, name, pattern, services)
 
 
-def import_catalog(session: Session, path: Path | str, progress: Progress | None = None) -> ImportResult:
+def import_catalog(
+    session: Session, path: Path | str, progress: Progress | None = None
+) -> ImportResult:
     """Validate the whole file, then create or update every model in the caller's transaction."""
-    entries = parse_all(read_rows(path, CATALOG_COLUMNS), _parse_entry, key=lambda e: e.model.upper())
+    entries = parse_all(
+        read_rows(path, CATALOG_COLUMNS), _parse_entry, key=lambda e: e.model.upper()
+    )
     existing = {m.model.upper(): m for m in list_models(session)}
     result = ImportResult()
     for parsed in entries:

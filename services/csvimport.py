@@ -53,13 +53,17 @@ def read_rows(path: Path | str, columns: Sequence[str]) -> list[Row]:
             header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
             missing = [c for c in columns if c not in header]
             if missing:
-                raise ImportFailed([(1, f"missing column(s): {', '.join(missing)}; expected {','.join(columns)}")])
+                raise ImportFailed(
+                    [(1, f"missing column(s): {', '.join(missing)}; expected {','.join(columns)}")]
+                )
             reader.fieldnames = header
             rows = []
             for values in reader:
                 if not any((v or "").strip() for k, v in values.items() if k is not None):
                     continue  # blank line
-                rows.append(Row(line=reader.line_num, values={k: v or "" for k, v in values.items() if k}))
+                rows.append(
+                    Row(line=reader.line_num, values={k: v or "" for k, v in values.items() if k})
+                )
             return rows
     except FileNotFoundError:
         raise ImportFailed([(0, f"file not found: {path}")]) from None
@@ -82,7 +86,9 @@ def _delimiter(header_line: str, columns: Sequence[str]) -> str:
     return ","
 
 
-def parse_all(rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T], object] | None = None) -> list[Parsed[T]]:
+def parse_all(
+    rows: Iterable[Row], parse: Callable[[Row], T], key: Callable[[T], object] | None = None
+) -> list[Parsed[T]]:
     """Parse every row; collect every Refusal/ValueError with its line, then fail or return.
 
     With `key`, two rows of the file that share a key are an error too.

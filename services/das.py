@@ -60,7 +60,14 @@ from services.errors import (
 )
 from services.products import get_product
 from services.sites import get_site
-from storage.models import Account, ActivatedService, ActivationCode, CodeAttempt, ProductModel, RegisteredProduct
+from storage.models import (
+    Account,
+    ActivatedService,
+    ActivationCode,
+    CodeAttempt,
+    ProductModel,
+    RegisteredProduct,
+)
 
 CODE_COLUMNS = ("code", "service", "models", "purchase_date", "duration_months")
 ACTIVATION_WINDOW = dt.timedelta(days=90)
@@ -113,7 +120,9 @@ def mask_codes_in_text(session: Session, text: str) -> str:
     for first in range(len(words)):
         joined = ""
         for last in range(first, min(first + _MAX_CODE_PARTS, len(words))):
-            if last > first and not _CODE_NOISE.fullmatch(text[words[last - 1].end() : words[last].start()]):
+            if last > first and not _CODE_NOISE.fullmatch(
+                text[words[last - 1].end() : words[last].start()]
+            ):
                 break
             joined += words[last].group().upper()
             if len(joined) > _MAX_CODE_LENGTH:
@@ -124,7 +133,9 @@ def mask_codes_in_text(session: Session, text: str) -> str:
         return text
     known: set[str] = set()
     for chunk in _chunks(sorted(spans), IMPORT_CHUNK):
-        known.update(session.scalars(select(ActivationCode.code).where(ActivationCode.code.in_(chunk))))
+        known.update(
+            session.scalars(select(ActivationCode.code).where(ActivationCode.code.in_(chunk)))
+        )
     # Longest match first at each position; overlapping shorter matches are dropped.
     found = sorted(((start, -end, code) for code in known for start, end in spans[code]))
     masked: list[str] = []
@@ -200,11 +211,15 @@ def _recent_failures(session: Session, account: Account, now: dt.datetime) -> li
     return sorted([*stored, *pending])
 
 
-def _refuse_if_rate_limited(session: Session, account: Account, now: dt.datetime, max_failures: int) -> None:
+def _refuse_if_rate_limited(
+    session: Session, account: Account, now: dt.datetime, max_failures: int
+) -> None:
     failures = _recent_failures(session, account, now)
     if len(failures) >= max_failures:
         # Attempts become possible again when fewer than max_failures remain in the window.
-        raise TooManyCodeAttempts(retry_at=_next_minute(failures[len(failures) - max_failures] + RATE_WINDOW))
+        raise TooManyCodeAttempts(
+            retry_at=_next_minute(failures[len(failures) - max_failures] + RATE_WINDOW)
+        )
 
 
 def _next_minute(instant: dt.datetime) -> dt.datetime:
@@ -233,7 +248,13 @@ def check_code(
     attempts (unknown, used, wrong model, expired) for the rate limit.
     """
     found, _ = _validate(
-        session, account, product, code, service_purchase_date, now=now or utcnow(), max_failures=max_failures
+        session,
+        account,
+        product,
+        code,
+        service_purchase_date,
+        now=now or utcnow(),
+        max_failures=max_failures,
     )
     return found
 
@@ -264,7 +285,9 @@ def _validate(
         raise CodeAlreadyUsed(code=mask_code(found.code))
     if product.model.upper() not in {model.upper() for model in found.models}:
         raise CodeWrongModel(models=list(found.models), model=product.model)
-    if found.service.upper() not in {s.upper() for s in applicable_services(session, product.model)}:
+    if found.service.upper() not in {
+        s.upper() for s in applicable_services(session, product.model)
+    }:
         raise ServiceNotForModel(service=found.service, model=product.model)
     if found.purchase_date is not None:
         # The date recorded with the code decides first: a code past its 90 days is
@@ -276,7 +299,9 @@ def _validate(
     return found, purchase_date
 
 
-def _refuse_if_expired(session: Session, account: Account, purchase_date: dt.date, now: dt.datetime) -> None:
+def _refuse_if_expired(
+    session: Session, account: Account, purchase_date: dt.date, now: dt.datetime
+) -> None:
     deadline = activation_deadline(purchase_date)
     if now.date() > deadline:
         raise CodeExpired(deadline=deadline, purchase_date=purchase_date)
@@ -296,7 +321,9 @@ def _service_purchase_date(code: ActivationCode, given: dt.date | None, today: d
     return given
 
 
-def _refuse_if_active(session: Session, product: RegisteredProduct, service: str, today: dt.date) -> None:
+def _refuse_if_active(
+    session: Session, product: RegisteredProduct, service: str, today: dt.date
+) -> None:
     """A service still running (or about to start) on the product is not activated twice."""
     active = session.scalars(
         select(ActivatedService)
@@ -308,7 +335,9 @@ def _refuse_if_active(session: Session, product: RegisteredProduct, service: str
         .order_by(ActivatedService.ends_on.desc())
     ).first()
     if active is not None:
-        raise ServiceAlreadyActive(service=active.service, serial=product.serial, ends_on=active.ends_on)
+        raise ServiceAlreadyActive(
+            service=active.service, serial=product.serial, ends_on=active.ends_on
+        )
 
 
 def activate(
@@ -335,10 +364,19 @@ def activate(
     # Lock the product row too (PostgreSQL; SQLite serialises writers anyway): two codes
     # for the same service activated on one product at once must not both pass the
     # "already active" check.
-    session.execute(select(RegisteredProduct.id).where(RegisteredProduct.id == product.id).with_for_update())
+    session.execute(
+        select(RegisteredProduct.id).where(RegisteredProduct.id == product.id).with_for_update()
+    )
     site = get_site(session, account, site_id)
     found, purchase_date = _validate(
-        session, account, product, code, service_purchase_date, now=now, max_failures=max_failures, lock=True
+        session,
+        account,
+        product,
+        code,
+        service_purchase_date,
+        now=now,
+        max_failures=max_failures,
+        lock=True,
     )
     starts_on, ends_on = service_period(now.date(), found.duration_months)
     activated = ActivatedService(
@@ -486,7 +524,9 @@ def import_codes(
     # Rows that parse are also checked against the stored codes before anything is
     # refused, so that one report lists every bad row of the file.
     entries, errors = parse_rows(
-        read_rows(path, CODE_COLUMNS), lambda row: _parse_code_row(row, catalogue, now.date()), key=lambda e: e.code
+        read_rows(path, CODE_COLUMNS),
+        lambda row: _parse_code_row(row, catalogue, now.date()),
+        key=lambda e: e.code,
     )
 
     creates: list[CodeEntry] = []
@@ -531,7 +571,7 @@ def import_codes(
 
 def _plan(
     parsed: Parsed[CodeEntry],
-    stored: SqlRow[Any] | None,
+    stored: SqlRow[Any] | Any,
     creates: list[CodeEntry],
     updates: list[dict[str, Any]],
     errors: list[tuple[int, str]],
@@ -552,7 +592,10 @@ def _plan(
         result.unchanged += 1
     elif stored.used_at is not None:
         errors.append(
-            (parsed.row.line, f"code {mask_code(entry.code)} was already used; it can no longer be changed")
+            (
+                parsed.row.line,
+                f"code {mask_code(entry.code)} was already used; it can no longer be changed",
+            )
         )
     else:
         updates.append({"id": stored.id, **entry.values()})

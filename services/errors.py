@@ -71,17 +71,23 @@ class AccountNotFound(Refusal):
 
 class SiteNotFound(Refusal):
     code = "site_not_found"
-    message = N_("Site address {site_id} is not one of this account's sites. Pick one of your sites or create a new one.")
+    message = N_(
+        "Site address {site_id} is not one of this account's sites. Pick one of your sites or create a new one."
+    )
 
 
 class ModelNotFound(Refusal):
     code = "model_not_found"
-    message = N_("{model} is not in the product catalogue. Check the model name on the product's label.")
+    message = N_(
+        "{model} is not in the product catalogue. Check the model name on the product's label."
+    )
 
 
 class ProductNotFound(Refusal):
     code = "product_not_found"
-    message = N_("No product with serial number {serial} is registered on your account. Check the serial number, or register the product first.")
+    message = N_(
+        "No product with serial number {serial} is registered on your account. Check the serial number, or register the product first."
+    )
 
 
 class SubscriptionNotFound(Refusal):
@@ -91,7 +97,9 @@ class SubscriptionNotFound(Refusal):
 
 class IncidentNotFound(Refusal):
     code = "incident_not_found"
-    message = N_("There is no incident {number} on your account. Check the number (it looks like INC-000123).")
+    message = N_(
+        "There is no incident {number} on your account. Check the number (it looks like INC-000123)."
+    )
 
 
 # --- accounts and sites ----------------------------------------------------------------
@@ -109,7 +117,9 @@ class InvalidCountry(Refusal):
 
 class InvalidPostalCode(Refusal):
     code = "invalid_postal_code"
-    message = N_("{postal_code} is not a postal code; give the site's postal code, e.g. 69002, H2X 1Y4 or SW1A 1AA.")
+    message = N_(
+        "{postal_code} is not a postal code; give the site's postal code, e.g. 69002, H2X 1Y4 or SW1A 1AA."
+    )
 
 
 class MissingField(Refusal):
@@ -127,12 +137,16 @@ class AccountExists(Refusal):
 
 class InvalidSerial(Refusal):
     code = "invalid_serial"
-    message = N_("{serial} is not a valid serial number for {model}. Copy it from the label under the product (after \"S/N\"); spaces and dashes do not matter.")
+    message = N_(
+        '{serial} is not a valid serial number for {model}. Copy it from the label under the product (after "S/N"); spaces and dashes do not matter.'
+    )
 
 
 class SerialTaken(Refusal):
     code = "serial_taken"
-    message = N_("Serial number {serial} is already registered to another account. If this product is yours, contact support with your proof of purchase.")
+    message = N_(
+        "Serial number {serial} is already registered to another account. If this product is yours, contact support with your proof of purchase."
+    )
 
 
 class ProductAlreadyRegistered(Refusal):
@@ -150,37 +164,51 @@ class PurchaseDateInFuture(Refusal):
 
 class TermsNotAccepted(Refusal):
     code = "terms_not_accepted"
-    message = N_("The D-Link Assist terms and conditions must be accepted before a service can be activated.")
+    message = N_(
+        "The D-Link Assist terms and conditions must be accepted before a service can be activated."
+    )
 
 
 class CodeUnknown(Refusal):
     code = "code_unknown"
-    message = N_("Activation code {code} does not exist. Check it against the e-mail from your supplier.")
+    message = N_(
+        "Activation code {code} does not exist. Check it against the e-mail from your supplier."
+    )
 
 
 class CodeAlreadyUsed(Refusal):
     code = "code_already_used"
-    message = N_("Activation code {code} has already been used. Each code activates one service once; contact your supplier if you did not use it.")
+    message = N_(
+        "Activation code {code} has already been used. Each code activates one service once; contact your supplier if you did not use it."
+    )
 
 
 class CodeWrongModel(Refusal):
     code = "code_wrong_model"
-    message = N_("This code is for {models} models, not {model}. Pick a product of the right model, or ask your supplier for the right code.")
+    message = N_(
+        "This code is for {models} models, not {model}. Pick a product of the right model, or ask your supplier for the right code."
+    )
 
 
 class CodeExpired(Refusal):
     code = "code_expired"
-    message = N_("This code has expired: it had to be used by {deadline}, 90 days after the service purchase on {purchase_date}. Contact your supplier.")
+    message = N_(
+        "This code has expired: it had to be used by {deadline}, 90 days after the service purchase on {purchase_date}. Contact your supplier."
+    )
 
 
 class ServicePurchaseDateInFuture(Refusal):
     code = "service_purchase_date_in_future"
-    message = N_("The service purchase date {date} is in the future. Give the date on your invoice for the service.")
+    message = N_(
+        "The service purchase date {date} is in the future. Give the date on your invoice for the service."
+    )
 
 
 class ServicePurchaseDateMismatch(Refusal):
     code = "service_purchase_date_mismatch"
-    message = N_("The service purchase date {date} does not match the one recorded for this code. Check the date on your invoice for the service.")
+    message = N_(
+        "The service purchase date {date} does not match the one recorded for this code. Check the date on your invoice for the service."
+    )
 
 
 class ServiceAlreadyActive(Refusal):
@@ -195,7 +223,9 @@ class ServicePurchaseDateRequired(Refusal):
 
 class ServiceNotForModel(Refusal):
     code = "service_not_for_model"
-    message = N_("{service} does not apply to {model} according to the product catalogue. Contact your supplier.")
+    message = N_(
+        "{service} does not apply to {model} according to the product catalogue. Contact your supplier."
+    )
 
 
 class TooManyCodeAttempts(Refusal):
@@ -208,7 +238,9 @@ class TooManyCodeAttempts(Refusal):
 
 class FreeTierNoIncidents(Refusal):
     code = "free_tier_no_incidents"
-    message = N_("{service} is a free subscription: free subscribers get self-help (knowledge base, forums, documentation, white papers, best-practice guides) but cannot file incidents. A paid subscription includes premium support.")
+    message = N_(
+        "{service} is a free subscription: free subscribers get self-help (knowledge base, forums, documentation, white papers, best-practice guides) but cannot file incidents. A paid subscription includes premium support."
+    )
 
 
 class InvalidTransition(Refusal):
@@ -218,7 +250,9 @@ class InvalidTransition(Refusal):
 
 class FreeTierNoResponseTarget(Refusal):
     code = "free_tier_no_response_target"
-    message = N_("Free subscribers (type {type}, free tier) cannot file incidents, so there is no first-response deadline: free subscriptions come with online self-service, 24/7.")
+    message = N_(
+        "Free subscribers (type {type}, free tier) cannot file incidents, so there is no first-response deadline: free subscriptions come with online self-service, 24/7."
+    )
 
 
 class UnknownStatus(Refusal):
@@ -228,7 +262,9 @@ class UnknownStatus(Refusal):
 
 class OnlyReopenAllowed(Refusal):
     code = "only_reopen_allowed"
-    message = N_("Incident {number} is {status}. You can reopen an incident once it is resolved; other status changes are made by the support team.")
+    message = N_(
+        "Incident {number} is {status}. You can reopen an incident once it is resolved; other status changes are made by the support team."
+    )
 
 
 class IncidentClosed(Refusal):

@@ -77,7 +77,7 @@ def format_number(incident_id: int) -> str:
 
 
 def parse_number(text: str) -> str | None:
-    """"INC-000123", "inc-123", "123" → "INC-000123"; None when it is not a number at all."""
+    """ "INC-000123", "inc-123", "123" → "INC-000123"; None when it is not a number at all."""
     match = _NUMBER.match(text.strip())
     if match is None or int(match.group(1)) == 0:
         return None
@@ -182,7 +182,7 @@ def create_incident(
     return incident
 
 
-def _query() -> Select[tuple[Incident]]:
+def _query() -> Select[Incident]:
     return select(Incident).options(selectinload(Incident.events), selectinload(Incident.account))
 
 
@@ -280,7 +280,14 @@ def change_status(
     return incident
 
 
-def acknowledge(session: Session, number: str, *, actor: str, note: str | None = None, now: dt.datetime | None = None) -> Incident:
+def acknowledge(
+    session: Session,
+    number: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> Incident:
     """Staff take notice of a new incident (this is its first response)."""
     return change_status(session, number, ACKNOWLEDGED, actor=actor, note=note, now=now)
 
@@ -295,10 +302,14 @@ def reopen(
     now: dt.datetime | None = None,
 ) -> Incident:
     """Reopen a resolved incident (a customer with `account`, or staff)."""
-    return change_status(session, number, REOPENED_STATUS, actor=actor, note=note, account=account, now=now)
+    return change_status(
+        session, number, REOPENED_STATUS, actor=actor, note=note, account=account, now=now
+    )
 
 
-def reply(session: Session, number: str, *, actor: str, note: str, now: dt.datetime | None = None) -> Incident:
+def reply(
+    session: Session, number: str, *, actor: str, note: str, now: dt.datetime | None = None
+) -> Incident:
     """A staff reply to the customer. The first one is the first response and moves a new
     incident to "acknowledged" (one event records both)."""
     now = now or utcnow()
@@ -311,7 +322,15 @@ def reply(session: Session, number: str, *, actor: str, note: str, now: dt.datet
     _mark_first_response(incident, now)
     if current == NEW:
         incident.status = ACKNOWLEDGED
-        _event(incident, at=now, actor=actor, kind=REPLY, from_status=NEW, to_status=ACKNOWLEDGED, note=note)
+        _event(
+            incident,
+            at=now,
+            actor=actor,
+            kind=REPLY,
+            from_status=NEW,
+            to_status=ACKNOWLEDGED,
+            note=note,
+        )
     else:
         _event(incident, at=now, actor=actor, kind=REPLY, note=note)
     session.flush()
@@ -340,7 +359,9 @@ def add_comment(
     return incident
 
 
-def assign(session: Session, number: str, *, assignee: str, actor: str, now: dt.datetime | None = None) -> Incident:
+def assign(
+    session: Session, number: str, *, assignee: str, actor: str, now: dt.datetime | None = None
+) -> Incident:
     """Give an incident to a staff member (staff "take" one by assigning it to themselves)."""
     now = now or utcnow()
     assignee = required(assignee, "assignee")
@@ -354,7 +375,7 @@ def assign(session: Session, number: str, *, assignee: str, actor: str, now: dt.
     return incident
 
 
-def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[tuple[Incident]]:
+def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[Incident]:
     return (
         _query()
         .where(
@@ -366,7 +387,9 @@ def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[tuple[Inci
     )
 
 
-def due_soon(session: Session, *, within: dt.timedelta, now: dt.datetime | None = None) -> list[Incident]:
+def due_soon(
+    session: Session, *, within: dt.timedelta, now: dt.datetime | None = None
+) -> list[Incident]:
     """Unanswered open incidents whose first-response deadline is within `within` of now,
     or already past, most urgent first."""
     return list(session.scalars(_due_soon_query(within, now or utcnow())))

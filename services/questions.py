@@ -8,7 +8,9 @@ the articles voted unhelpful.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -78,7 +80,9 @@ def unanswered_questions(
     query = select(QuestionLog).where(QuestionLog.answered.is_(False))
     if since is not None:
         query = query.where(QuestionLog.at >= since)
-    return list(session.scalars(query.order_by(QuestionLog.at.desc(), QuestionLog.id.desc()).limit(limit)))
+    return list(
+        session.scalars(query.order_by(QuestionLog.at.desc(), QuestionLog.id.desc()).limit(limit))
+    )
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def feedback_tally(session: Session) -> list[FeedbackTally]:
     """Votes per article and language, the most voted unhelpful first."""
     unhelpful = func.sum(case((ArticleFeedback.helpful.is_(False), 1), else_=0))
     helpful = func.sum(case((ArticleFeedback.helpful.is_(True), 1), else_=0))
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(ArticleFeedback.slug, ArticleFeedback.lang, helpful, unhelpful)
         .group_by(ArticleFeedback.slug, ArticleFeedback.lang)
         .order_by(unhelpful.desc(), ArticleFeedback.slug, ArticleFeedback.lang)

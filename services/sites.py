@@ -17,7 +17,6 @@ from services.clock import utcnow
 from services.errors import InvalidPostalCode, SiteNotFound
 from storage.models import Account, SiteAddress
 
-
 # Postal codes differ by country, but every one is a short run of letters and digits with
 # at least one digit (69002, H2X 1Y4, SW1A 1AA, 1010-123): a sentence typed at that
 # question is not one.
@@ -56,7 +55,9 @@ def add_site(
 
 def list_sites(session: Session, account: Account) -> list[SiteAddress]:
     return list(
-        session.scalars(select(SiteAddress).where(SiteAddress.account_id == account.id).order_by(SiteAddress.id))
+        session.scalars(
+            select(SiteAddress).where(SiteAddress.account_id == account.id).order_by(SiteAddress.id)
+        )
     )
 
 

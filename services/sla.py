@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from services.errors import FreeTierNoResponseTarget, N_
+from services.errors import N_, FreeTierNoResponseTarget
 
 DEFAULT_SUPPORT_TZ = "America/New_York"
 
@@ -96,7 +96,7 @@ class SupportCalendar:
         zoneinfo resolves a local midnight skipped by a DST jump (fold=0) with the offset
         in force before the jump, which is exactly the instant of the jump: the day's start.
         """
-        return dt.datetime.combine(day, dt.time(0), tzinfo=self.zone).astimezone(dt.timezone.utc)
+        return dt.datetime.combine(day, dt.time(0), tzinfo=self.zone).astimezone(dt.UTC)
 
     def local_date(self, instant: dt.datetime) -> dt.date:
         return instant.astimezone(self.zone).date()
@@ -105,7 +105,7 @@ class SupportCalendar:
         """`start` plus `hours` of elapsed time, not counting holidays. Returns UTC."""
         if start.tzinfo is None:
             raise ValueError("start must be an aware datetime")
-        current = start.astimezone(dt.timezone.utc)
+        current = start.astimezone(dt.UTC)
         remaining = dt.timedelta(hours=hours)
         while True:
             day = self.local_date(current)

@@ -35,7 +35,9 @@ T = TypeVar("T")
 def list_subscriptions(session: Session, account: Account) -> list[Subscription]:
     return list(
         session.scalars(
-            select(Subscription).where(Subscription.account_id == account.id).order_by(func.lower(Subscription.service), Subscription.service)
+            select(Subscription)
+            .where(Subscription.account_id == account.id)
+            .order_by(func.lower(Subscription.service), Subscription.service)
         )
     )
 
@@ -45,7 +47,8 @@ def get_subscription(session: Session, account: Account, service: str) -> Subscr
     wanted = (service or "").strip()
     found = session.scalars(
         select(Subscription).where(
-            Subscription.account_id == account.id, func.upper(Subscription.service) == wanted.upper()
+            Subscription.account_id == account.id,
+            func.upper(Subscription.service) == wanted.upper(),
         )
     ).first()
     if found is None:
@@ -95,12 +98,15 @@ def _accounts_by_email(session: Session, rows: list[Row]) -> dict[str, Account]:
     accounts: dict[str, Account] = {}
     for chunk in _chunks(emails, IMPORT_CHUNK):
         accounts.update(
-            (account.email, account) for account in session.scalars(select(Account).where(Account.email.in_(chunk)))
+            (account.email, account)
+            for account in session.scalars(select(Account).where(Account.email.in_(chunk)))
         )
     return accounts
 
 
-def import_subscriptions(session: Session, path: Path | str, progress: Progress | None = None) -> ImportResult:
+def import_subscriptions(
+    session: Session, path: Path | str, progress: Progress | None = None
+) -> ImportResult:
     """Validate the whole file, then upsert every row: on the account of its e-mail, or as
     a pending subscription when no account uses that e-mail yet."""
     rows = read_rows(path, SUBSCRIPTION_COLUMNS)
@@ -113,11 +119,15 @@ def import_subscriptions(session: Session, path: Path | str, progress: Progress 
         emails = {p.value.email for p in chunk if p.value.email not in accounts}
         stored: dict[tuple[object, str], Subscription | PendingSubscription] = {
             (sub.account_id, sub.service.upper()): sub
-            for sub in session.scalars(select(Subscription).where(Subscription.account_id.in_(account_ids)))
+            for sub in session.scalars(
+                select(Subscription).where(Subscription.account_id.in_(account_ids))
+            )
         }
         stored.update(
             ((pending.email, pending.service.upper()), pending)
-            for pending in session.scalars(select(PendingSubscription).where(PendingSubscription.email.in_(emails)))
+            for pending in session.scalars(
+                select(PendingSubscription).where(PendingSubscription.email.in_(emails))
+            )
         )
         for parsed in chunk:
             entry = parsed.value
@@ -126,13 +136,24 @@ def import_subscriptions(session: Session, path: Path | str, progress: Progress 
             current = stored.get((owner, entry.service.upper()))
             if current is None:
                 if account is not None:
-                    current = Subscription(account_id=account.id, service=entry.service, type=entry.type, tier=entry.tier)
+                    current = Subscription(
+                        account_id=account.id,
+                        service=entry.service,
+                        type=entry.type,
+                        tier=entry.tier,
+                    )
                 else:
-                    current = PendingSubscription(email=entry.email, service=entry.service, type=entry.type, tier=entry.tier)
+                    current = PendingSubscription(
+                        email=entry.email, service=entry.service, type=entry.type, tier=entry.tier
+                    )
                 session.add(current)
                 stored[(owner, entry.service.upper())] = current
                 result.created += 1
-            elif (current.service, current.type, current.tier) != (entry.service, entry.type, entry.tier):
+            elif (current.service, current.type, current.tier) != (
+                entry.service,
+                entry.type,
+                entry.tier,
+            ):
                 current.service, current.type, current.tier = entry.service, entry.type, entry.tier
                 result.updated += 1
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -35,7 +35,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # "read then write" atomicity between processes; take control of BEGIN ourselves
     # (see SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" recipe).
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -44,7 +44,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: two processes racing for the same
         # activation code serialise here instead of failing with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")

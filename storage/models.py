@@ -15,11 +15,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    Index,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -36,14 +36,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -62,7 +62,9 @@ class Account(Base):
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    sites: Mapped[list[SiteAddress]] = relationship(back_populates="account", order_by="SiteAddress.id")
+    sites: Mapped[list[SiteAddress]] = relationship(
+        back_populates="account", order_by="SiteAddress.id"
+    )
     slack_links: Mapped[list[SlackLink]] = relationship(back_populates="account")
 
 
@@ -87,7 +89,9 @@ class SiteAddress(Base):
     __tablename__ = "site_addresses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     street: Mapped[str] = mapped_column(String(300))
     postal_code: Mapped[str] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(120))
@@ -104,10 +108,14 @@ class ProductModel(Base):
 
     model: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    serial_pattern: Mapped[str] = mapped_column(String(200))  # regex, full match on the normalised serial
+    serial_pattern: Mapped[str] = mapped_column(
+        String(200)
+    )  # regex, full match on the normalised serial
 
     das_services: Mapped[list[ModelDasService]] = relationship(
-        back_populates="product_model", cascade="all, delete-orphan", order_by="ModelDasService.service"
+        back_populates="product_model",
+        cascade="all, delete-orphan",
+        order_by="ModelDasService.service",
     )
 
 
@@ -130,11 +138,15 @@ class RegisteredProduct(Base):
     __tablename__ = "registered_products"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     model: Mapped[str] = mapped_column(ForeignKey("product_models.model"))
     serial: Mapped[str] = mapped_column(String(64), unique=True)  # normalised
     purchase_date: Mapped[dt.date] = mapped_column(Date)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("site_addresses.id", ondelete="SET NULL"))
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site_addresses.id", ondelete="SET NULL")
+    )
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     product_model: Mapped[ProductModel] = relationship()
@@ -154,7 +166,9 @@ class ActivationCode(Base):
     duration_months: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    used_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
 
 
 class ActivatedService(Base):
@@ -163,8 +177,12 @@ class ActivatedService(Base):
     __tablename__ = "activated_services"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("registered_products.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_products.id", ondelete="CASCADE")
+    )
     code_id: Mapped[int] = mapped_column(ForeignKey("activation_codes.id"), unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site_addresses.id"))
     service: Mapped[str] = mapped_column(String(100))
@@ -199,7 +217,9 @@ class Subscription(Base):
     __table_args__ = (UniqueConstraint("account_id", "service"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     service: Mapped[str] = mapped_column(String(100))
     type: Mapped[int] = mapped_column(Integer)
     tier: Mapped[str] = mapped_column(String(8))  # "free" | "paid"
@@ -230,7 +250,9 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(16), unique=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
     subscription_type: Mapped[int] = mapped_column(Integer)  # copied: the SLA is fixed at filing
     summary: Mapped[str] = mapped_column(String(200))
@@ -259,10 +281,14 @@ class IncidentEvent(Base):
     __tablename__ = "incident_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(254))
-    kind: Mapped[str] = mapped_column(String(32))  # created, status_changed, reply, comment, assigned
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # created, status_changed, reply, comment, assigned
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str | None] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)
@@ -301,7 +327,7 @@ class Conversation(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
 
 class QuestionLog(Base):
@@ -321,7 +347,7 @@ class QuestionLog(Base):
 
 
 class ArticleFeedback(Base):
-    """"Was this helpful?" votes on KB answers."""
+    """ "Was this helpful?" votes on KB answers."""
 
     __tablename__ = "article_feedback"
 
@@ -329,7 +355,9 @@ class ArticleFeedback(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     workspace_id: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[str | None] = mapped_column(String(64))
-    question_id: Mapped[int | None] = mapped_column(ForeignKey("question_log.id", ondelete="SET NULL"))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_log.id", ondelete="SET NULL")
+    )
     slug: Mapped[str] = mapped_column(String(100), index=True)
     lang: Mapped[str] = mapped_column(String(5))
     helpful: Mapped[bool] = mapped_column(Boolean)

@@ -67,7 +67,9 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "helpdesk.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)

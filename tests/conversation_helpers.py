@@ -19,7 +19,7 @@ from kb.knowledge import KnowledgeBase
 from services import demo
 from storage.db import SessionFactory
 
-NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.timezone.utc)  # a Monday
+NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)  # a Monday
 ARTICLES = REPO_ROOT / "kb" / "articles"
 DEMO_EMAIL = demo.DEMO_EMAIL
 
@@ -33,9 +33,9 @@ def shared_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     return _kb
 
 
-def seed_demo(session_factory: SessionFactory, today: dt.date = NOW.date()) -> None:
+def seed_demo(session_factory: SessionFactory, today: dt.date | None = None) -> None:
     with session_factory.begin() as session:
-        demo.seed(session, today=today)
+        demo.seed(session, today=today or NOW.date())
 
 
 def user(
@@ -80,5 +80,7 @@ def choices_of(outcome: Outcome) -> list[tuple[str, str]]:
     return [(c.value, c.label) for reply in outcome.replies for c in reply.choices]
 
 
-def make_assistant(session_factory: SessionFactory, settings: Settings, kb: KnowledgeBase | None) -> Assistant:
+def make_assistant(
+    session_factory: SessionFactory, settings: Settings, kb: KnowledgeBase | None
+) -> Assistant:
     return Assistant(session_factory, settings, kb)

@@ -33,12 +33,22 @@ def ok_json(*args: str) -> Any:
         ("1", "2026-11-25T23:00:00-05:00", "2026-11-28T23:00:00-05:00"),  # the reference example
         ("3", "2026-11-25T23:00:00-05:00", "2026-11-28T23:00:00-05:00"),
         ("2", "2026-11-25T23:00:00-05:00", "2026-11-28T01:00:00-05:00"),
-        ("2", "2026-12-24T15:00:00Z", "2026-12-26T07:00:00+00:00"),  # 10:00 in New York, on Christmas Eve
+        (
+            "2",
+            "2026-12-24T15:00:00Z",
+            "2026-12-26T07:00:00+00:00",
+        ),  # 10:00 in New York, on Christmas Eve
         ("1", "2026-03-18T10:00:00+01:00", "2026-03-19T10:00:00+01:00"),
-        ("2", "2026-03-08T01:30:00-05:00", "2026-03-08T03:30:00-05:00"),  # across the DST jump: same offset out
+        (
+            "2",
+            "2026-03-08T01:30:00-05:00",
+            "2026-03-08T03:30:00-05:00",
+        ),  # across the DST jump: same offset out
     ],
 )
-def test_sla_due_prints_the_deadline_in_the_offset_it_was_given(type_: str, at: str, due: str) -> None:
+def test_sla_due_prints_the_deadline_in_the_offset_it_was_given(
+    type_: str, at: str, due: str
+) -> None:
     result = run("sla", "due", "--type", type_, "--tier", "paid", "--at", at)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == due + "\n"
@@ -50,8 +60,17 @@ def test_sla_due_takes_the_tier_in_any_case_and_a_z_suffix() -> None:
 
 
 def test_sla_due_uses_the_configured_support_zone() -> None:
-    result = run("sla", "due", "--type", "1", "--tier", "paid", "--at", "2026-11-26T03:00:00+01:00",
-                 env={"HELPDESK_SUPPORT_TZ": "Europe/Paris"})
+    result = run(
+        "sla",
+        "due",
+        "--type",
+        "1",
+        "--tier",
+        "paid",
+        "--at",
+        "2026-11-26T03:00:00+01:00",
+        env={"HELPDESK_SUPPORT_TZ": "Europe/Paris"},
+    )
     assert result.stdout == "2026-11-29T00:00:00+01:00\n"
 
 
@@ -88,8 +107,16 @@ def test_sla_holidays_lists_the_year() -> None:
 def test_demo_seed_lists_the_demo_and_is_idempotent(database_url: str) -> None:
     first = run("demo", "seed")
     assert first.exit_code == 0, first.stderr
-    for expected in ("demo@example.com", "DGS-1210-28", "QBQE160012345", "NBD3-7KQ2-A9XM", "past 90 days",
-                     "already used", "for another model", "****-****-K8NC"):
+    for expected in (
+        "demo@example.com",
+        "DGS-1210-28",
+        "QBQE160012345",
+        "NBD3-7KQ2-A9XM",
+        "past 90 days",
+        "already used",
+        "for another model",
+        "****-****-K8NC",
+    ):
         assert expected in first.stdout
     assert normalize_code(USED_CODE) not in normalize_code(first.stdout)
     second = run("demo", "seed")
@@ -110,8 +137,19 @@ def seeded(database_url: str) -> str:
 
 
 def create(service: str = "OneTouch AT.com", *extra: str) -> Result:
-    return run("incidents", "create", "--email", "demo@example.com", "--service", service,
-               "--summary", "Port 3 flapping", "--description", "Port 3 goes up and down every minute.", *extra)
+    return run(
+        "incidents",
+        "create",
+        "--email",
+        "demo@example.com",
+        "--service",
+        service,
+        "--summary",
+        "Port 3 flapping",
+        "--description",
+        "Port 3 goes up and down every minute.",
+        *extra,
+    )
 
 
 def test_create_prints_the_number(seeded: str) -> None:
@@ -129,8 +167,18 @@ def test_create_refusals_exit_1(seeded: str) -> None:
     unknown = create("Gold Everything")
     assert unknown.exit_code == 1
     assert "no subscription to Gold Everything" in unknown.stderr
-    nobody = run("incidents", "create", "--email", "nobody@example.com", "--service", "x", "--summary", "s",
-                 "--description", "d")
+    nobody = run(
+        "incidents",
+        "create",
+        "--email",
+        "nobody@example.com",
+        "--service",
+        "x",
+        "--summary",
+        "s",
+        "--description",
+        "d",
+    )
     assert nobody.exit_code == 1
     assert run("incidents", "create", "--email", "demo@example.com").exit_code == 2
 
@@ -153,18 +201,40 @@ def test_show_gives_the_incident_and_its_audit_trail(seeded: str) -> None:
     due = shown["first_response_due"]
     assert created.endswith("+00:00") and due.endswith("+00:00")
     # Type 2: two hours, more if the filing is near a holiday; never less.
-    assert dt.datetime.fromisoformat(due) - dt.datetime.fromisoformat(created) >= dt.timedelta(hours=2)
+    assert dt.datetime.fromisoformat(due) - dt.datetime.fromisoformat(created) >= dt.timedelta(
+        hours=2
+    )
     assert shown["events"] == [
-        {"at": created, "actor": "demo@example.com", "kind": "created", "from_status": None, "to_status": "new",
-         "note": None}
+        {
+            "at": created,
+            "actor": "demo@example.com",
+            "kind": "created",
+            "from_status": None,
+            "to_status": "new",
+            "note": None,
+        }
     ]
 
 
 def test_a_code_pasted_into_an_incident_is_masked_in_every_output(seeded: str) -> None:
-    number = run("incidents", "create", "--email", "demo@example.com", "--service", "OneTouch AT.com",
-                 "--summary", "Code nbd3 7kq2 a9xm refused", "--description", "I typed NBD3-7KQ2-A9XM twice.").stdout.strip()
-    outputs = [run("incidents", "show", number).stdout, run("incidents", "show", number, "--json").stdout,
-               run("incidents", "list").stdout, run("incidents", "list", "--json").stdout]
+    number = run(
+        "incidents",
+        "create",
+        "--email",
+        "demo@example.com",
+        "--service",
+        "OneTouch AT.com",
+        "--summary",
+        "Code nbd3 7kq2 a9xm refused",
+        "--description",
+        "I typed NBD3-7KQ2-A9XM twice.",
+    ).stdout.strip()
+    outputs = [
+        run("incidents", "show", number).stdout,
+        run("incidents", "show", number, "--json").stdout,
+        run("incidents", "list").stdout,
+        run("incidents", "list", "--json").stdout,
+    ]
     for output in outputs:
         assert "NBD37KQ2A9XM" not in normalize_code(output)
     assert "****-****-A9XM" in outputs[0]
@@ -183,19 +253,32 @@ def test_show_unknown_or_other_customers_incident_exits_1(seeded: str) -> None:
 def test_staff_move_an_incident_through_its_life_cycle(seeded: str) -> None:
     number = create().stdout.strip()
     assert run("incidents", "assign", number, "--to", "sam", "--actor", "lee").exit_code == 0
-    replied = ok_json("incidents", "reply", number, "--actor", "sam", "--note", "Which firmware?", "--json")
+    replied = ok_json(
+        "incidents", "reply", number, "--actor", "sam", "--note", "Which firmware?", "--json"
+    )
     assert replied["status"] == "acknowledged"
     assert replied["first_response_at"] is not None
     assert replied["assignee"] == "sam"
     for status in ("in_progress", "waiting_on_customer", "in_progress", "resolved"):
-        result = run("incidents", "status", number, status, "--actor", "sam", "--note", f"now {status}")
+        result = run(
+            "incidents", "status", number, status, "--actor", "sam", "--note", f"now {status}"
+        )
         assert result.exit_code == 0, result.stderr
         assert result.stdout == f"{number}: {status}\n"
     bad = run("incidents", "status", number, "acknowledged", "--actor", "sam")
     assert bad.exit_code == 1
     assert "cannot become acknowledged" in bad.stderr
     assert run("incidents", "status", number, "done", "--actor", "sam").exit_code == 2
-    reopened = ok_json("incidents", "reopen", number, "--email", "demo@example.com", "--note", "Back again", "--json")
+    reopened = ok_json(
+        "incidents",
+        "reopen",
+        number,
+        "--email",
+        "demo@example.com",
+        "--note",
+        "Back again",
+        "--json",
+    )
     assert reopened["status"] == "in_progress"
     events = ok_json("incidents", "show", number, "--json")["events"]
     assert [(e["kind"], e["actor"], e["from_status"], e["to_status"]) for e in events] == [
@@ -217,11 +300,23 @@ def test_list_filters_by_customer_and_status(seeded: str) -> None:
     run("incidents", "status", second, "acknowledged", "--actor", "sam")
     listed = ok_json("incidents", "list", "--json")
     assert [i["number"] for i in listed] == [first, second]
-    assert {"number", "status", "email", "service", "subscription_type", "summary", "created_at",
-            "first_response_due"} <= set(listed[0])
+    assert {
+        "number",
+        "status",
+        "email",
+        "service",
+        "subscription_type",
+        "summary",
+        "created_at",
+        "first_response_due",
+    } <= set(listed[0])
     assert listed[1]["service"] == "LinkSprinter.com"
-    assert [i["number"] for i in ok_json("incidents", "list", "--status", "new", "--json")] == [first]
-    assert [i["number"] for i in ok_json("incidents", "list", "--email", "demo@example.com", "--json")] == [first, second]
+    assert [i["number"] for i in ok_json("incidents", "list", "--status", "new", "--json")] == [
+        first
+    ]
+    assert [
+        i["number"] for i in ok_json("incidents", "list", "--email", "demo@example.com", "--json")
+    ] == [first, second]
     run("accounts", "create", "--email", "eve@example.com", "--name", "Eve")
     assert ok_json("incidents", "list", "--email", "eve@example.com", "--json") == []
     assert run("incidents", "list", "--email", "nobody@example.com", "--json").exit_code == 1
@@ -235,17 +330,28 @@ def test_status_filters_accept_statuses_as_people_write_them(seeded: str) -> Non
     second = create("LinkSprinter.com").stdout.strip()
     assert run("incidents", "status", second, "In progress", "--actor", "sam").exit_code == 0
     for spelling in ("in_progress", "in progress", "In-Progress", "IN_PROGRESS"):
-        assert [i["number"] for i in ok_json("incidents", "list", "--status", spelling, "--json")] == [second]
-    assert [i["number"] for i in ok_json("incidents", "list", "--status", "NEW", "--json")] == [first]
-    assert run("incidents", "status", second, "waiting on customer", "--actor", "sam").exit_code == 0
+        assert [
+            i["number"] for i in ok_json("incidents", "list", "--status", spelling, "--json")
+        ] == [second]
+    assert [i["number"] for i in ok_json("incidents", "list", "--status", "NEW", "--json")] == [
+        first
+    ]
+    assert (
+        run("incidents", "status", second, "waiting on customer", "--actor", "sam").exit_code == 0
+    )
     assert ok_json("incidents", "show", second, "--json")["status"] == "waiting_on_customer"
-    assert ok_json("incidents", "list", "--status", "Waiting-on-customer", "--json")[0]["number"] == second
+    assert (
+        ok_json("incidents", "list", "--status", "Waiting-on-customer", "--json")[0]["number"]
+        == second
+    )
     assert run("incidents", "list", "--status", "in progres", "--json").exit_code == 2
 
 
 def test_due_soon_lists_unanswered_incidents(seeded: str) -> None:
     number = create().stdout.strip()  # type 2: due within two hours (or after a holiday)
     week = str(7 * 24 * 60)
-    assert [i["number"] for i in ok_json("incidents", "due-soon", "--within", week, "--json")] == [number]
+    assert [i["number"] for i in ok_json("incidents", "due-soon", "--within", week, "--json")] == [
+        number
+    ]
     run("incidents", "reply", number, "--actor", "sam", "--note", "On it")
     assert ok_json("incidents", "due-soon", "--within", week, "--json") == []

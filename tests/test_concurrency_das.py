@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 PROCESSES = 4
 SERIAL = "RACE123456789"
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 def _contender(
@@ -56,7 +56,9 @@ def _contender(
         engine.dispose()
 
 
-def _race(url: str, task: str, contenders: dict[str, dict[str, Any]], email: str | None = None) -> dict[str, str]:
+def _race(
+    url: str, task: str, contenders: dict[str, dict[str, Any]], email: str | None = None
+) -> dict[str, str]:
     """Run every contender at once; {label: "ok" or the refusal's code}.
 
     The label is the contender's e-mail, unless `email` says they all act for one account.
@@ -65,7 +67,9 @@ def _race(url: str, task: str, contenders: dict[str, dict[str, Any]], email: str
     barrier = context.Barrier(len(contenders))
     results = context.Queue()
     processes = [
-        context.Process(target=_contender, args=(url, task, label, email or label, args, barrier, results))
+        context.Process(
+            target=_contender, args=(url, task, label, email or label, args, barrier, results)
+        )
         for label, args in contenders.items()
     ]
     for process in processes:
@@ -88,13 +92,17 @@ def _race(url: str, task: str, contenders: dict[str, dict[str, Any]], email: str
 
 def _accounts(session_factory: SessionFactory, tmp_path: Path) -> list[str]:
     catalog = tmp_path / "catalog.csv"
-    catalog.write_text("model,name,serial_pattern,das_services\nDGS-1100-08,Switch,[A-Z0-9]{13},DAS-NBD\n")
+    catalog.write_text(
+        "model,name,serial_pattern,das_services\nDGS-1100-08,Switch,[A-Z0-9]{13},DAS-NBD\n"
+    )
     emails = [f"customer{n}@example.com" for n in range(PROCESSES)]
     with session_factory.begin() as session:
         import_catalog(session, catalog)
         for email in emails:
             account = create_account(session, email=email, name=email)
-            add_site(session, account, street="1 rue", postal_code="75001", city="Paris", country="FR")
+            add_site(
+                session, account, street="1 rue", postal_code="75001", city="Paris", country="FR"
+            )
     return emails
 
 
@@ -103,14 +111,22 @@ def test_two_processes_cannot_activate_one_code_twice(
 ) -> None:
     emails = _accounts(session_factory, tmp_path)
     codes = tmp_path / "codes.csv"
-    codes.write_text("code,service,models,purchase_date,duration_months\nRACE-0001,DAS-NBD,DGS-1100-08,2026-11-01,12\n")
+    codes.write_text(
+        "code,service,models,purchase_date,duration_months\nRACE-0001,DAS-NBD,DGS-1100-08,2026-11-01,12\n"
+    )
     contenders: dict[str, dict[str, Any]] = {}
     with session_factory.begin() as session:
         das.import_codes(session, codes, now=NOW)
         for n, email in enumerate(emails):
             account = get_account(session, email)
             serial = f"RACE{n:09d}"
-            register_product(session, account, model="DGS-1100-08", serial=serial, purchase_date=dt.date(2026, 1, 1))
+            register_product(
+                session,
+                account,
+                model="DGS-1100-08",
+                serial=serial,
+                purchase_date=dt.date(2026, 1, 1),
+            )
             contenders[email] = {
                 "serial": serial,
                 "code": "race-0001",
@@ -137,7 +153,7 @@ def test_two_accounts_cannot_register_one_serial(
     emails = _accounts(session_factory, tmp_path)
     args = {"model": "DGS-1100-08", "serial": SERIAL.lower(), "purchase_date": dt.date(2026, 1, 1)}
 
-    outcomes = _race(database_url, "register", {email: args for email in emails})
+    outcomes = _race(database_url, "register", dict.fromkeys(emails, args))
 
     assert Counter(outcomes.values()) == {"ok": 1, "serial_taken": PROCESSES - 1}
     (winner,) = [email for email, outcome in outcomes.items() if outcome == "ok"]
@@ -158,7 +174,9 @@ def test_one_service_is_not_activated_twice_on_one_product_by_two_codes_at_once(
     with session_factory.begin() as session:
         das.import_codes(session, codes, now=NOW)
         account = get_account(session, email)
-        register_product(session, account, model="DGS-1100-08", serial=SERIAL, purchase_date=dt.date(2026, 1, 1))
+        register_product(
+            session, account, model="DGS-1100-08", serial=SERIAL, purchase_date=dt.date(2026, 1, 1)
+        )
         site_id = account.sites[0].id
     contenders = {
         f"TWIN-000{n}": {
@@ -176,5 +194,9 @@ def test_one_service_is_not_activated_twice_on_one_product_by_two_codes_at_once(
     assert Counter(outcomes.values()) == {"ok": 1, "service_already_active": PROCESSES - 1}
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(ActivatedService)) == 1
-        used = session.scalars(select(ActivationCode.code).where(ActivationCode.used_at.is_not(None))).all()
-        assert used == [das.normalize_code(label) for label, outcome in outcomes.items() if outcome == "ok"]
+        used = session.scalars(
+            select(ActivationCode.code).where(ActivationCode.used_at.is_not(None))
+        ).all()
+        assert used == [
+            das.normalize_code(label) for label, outcome in outcomes.items() if outcome == "ok"
+        ]

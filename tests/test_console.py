@@ -22,7 +22,11 @@ from tests.conversation_helpers import seed_demo, shared_kb
 
 
 @pytest.fixture
-def seeded(session_factory: SessionFactory, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def seeded(
+    session_factory: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     seed_demo(session_factory)
     # The index built once for the session is current: the console opens it, never rebuilds.
     monkeypatch.setenv("HELPDESK_INDEX_DIR", str(shared_kb(tmp_path_factory).index_dir))
@@ -42,7 +46,12 @@ def admin(*args: str) -> str:
 
 def test_one_json_line_per_input_line(seeded: None) -> None:
     out = chat_jsonl(
-        "hello", "my products", "register a product", "", "   ", "DGS-1210-28",
+        "hello",
+        "my products",
+        "register a product",
+        "",
+        "   ",
+        "DGS-1210-28",
         args=("--email", "demo@example.com", "--lang", "en"),
     )
     assert len(out) == 6  # blank lines are messages too: a driver reading each answer never hangs
@@ -52,17 +61,36 @@ def test_one_json_line_per_input_line(seeded: None) -> None:
             assert set(reply) == {"text", "choices"}  # exactly the documented shape, lists included
             assert isinstance(reply["text"], str) and reply["text"]
             assert all(set(choice) == {"value", "label"} for choice in reply["choices"])
-    assert [line["waiting_for"] for line in out] == [None, None, "model", "model", "model", "serial"]
+    assert [line["waiting_for"] for line in out] == [
+        None,
+        None,
+        "model",
+        "model",
+        "model",
+        "serial",
+    ]
     assert "I did not get an answer." in out[3]["replies"][0]["text"]
     assert "Which model" in out[4]["replies"][-1]["text"]
 
 
 def test_registration_in_french_visible_to_staff(seeded: None) -> None:
     out = chat_jsonl(
-        "enregistrer un produit", "DAP-X2850", "AX28A52000555", "23 novembre 2026", "1", "oui",
+        "enregistrer un produit",
+        "DAP-X2850",
+        "AX28A52000555",
+        "23 novembre 2026",
+        "1",
+        "oui",
         args=("--email", "demo@example.com", "--lang", "fr", "--tz", "Europe/Paris"),
     )
-    assert [line["waiting_for"] for line in out] == ["model", "serial", "purchase_date", "site", "confirm", None]
+    assert [line["waiting_for"] for line in out] == [
+        "model",
+        "serial",
+        "purchase_date",
+        "site",
+        "confirm",
+        None,
+    ]
     assert "est enregistré" in out[-1]["replies"][0]["text"]
     listing = admin("products", "list", "--email", "demo@example.com")
     assert "AX28A52000555" in listing and "DAP-X2850" in listing
@@ -70,11 +98,27 @@ def test_registration_in_french_visible_to_staff(seeded: None) -> None:
 
 def test_incident_filed_from_the_console_is_listed_by_staff(seeded: None) -> None:
     out = chat_jsonl(
-        "report an incident", "OneTouch AT.com", "Cannot log in", "The portal rejects my password.", "y",
-        args=("--email", "demo@example.com", "--name", "Demo", "--lang", "en", "--tz", "Asia/Tokyo"),
+        "report an incident",
+        "OneTouch AT.com",
+        "Cannot log in",
+        "The portal rejects my password.",
+        "y",
+        args=(
+            "--email",
+            "demo@example.com",
+            "--name",
+            "Demo",
+            "--lang",
+            "en",
+            "--tz",
+            "Asia/Tokyo",
+        ),
     )
     assert out[-1]["waiting_for"] is None
-    assert "INC-000001" in out[-1]["replies"][0]["text"] and "Japan Standard Time" in out[-1]["replies"][0]["text"]
+    assert (
+        "INC-000001" in out[-1]["replies"][0]["text"]
+        and "Japan Standard Time" in out[-1]["replies"][0]["text"]
+    )
     listing = admin("incidents", "list", "--email", "demo@example.com")
     assert "INC-000001" in listing and "Cannot log in" in listing
 
@@ -86,7 +130,9 @@ def test_a_second_run_continues_the_conversation(seeded: None) -> None:
     assert second[0]["waiting_for"] == "code"
 
 
-def test_unmigrated_database_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unmigrated_database_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HELPDESK_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     result = CliRunner().invoke(cli, ["chat", "--jsonl"], input="hello\n")
     assert result.exit_code == 1
@@ -99,7 +145,11 @@ def test_bad_time_zone_is_a_usage_error(seeded: None) -> None:
 
 
 def test_interactive_numbers_pick_the_choices_shown(
-    seeded: None, session_factory: SessionFactory, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    seeded: None,
+    session_factory: SessionFactory,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     assistant = Assistant(session_factory, settings, shared_kb(tmp_path_factory))
@@ -122,7 +172,9 @@ def test_interactive_numbers_pick_the_choices_shown(
     assert "did not understand" in shown
 
 
-def test_a_bug_gets_an_apology_and_the_session_goes_on(seeded: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bug_gets_an_apology_and_the_session_goes_on(
+    seeded: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     real = Assistant.handle
 
@@ -134,5 +186,13 @@ def test_a_bug_gets_an_apology_and_the_session_goes_on(seeded: None, monkeypatch
 
     monkeypatch.setattr(Assistant, "handle", flaky)
     out = chat_jsonl("boom", "help", args=("--lang", "fr"))
-    assert out[0] == {"replies": [{"text": "Désolé, un problème est survenu de mon côté. Merci de réessayer dans un instant.", "choices": []}], "waiting_for": None}
+    assert out[0] == {
+        "replies": [
+            {
+                "text": "Désolé, un problème est survenu de mon côté. Merci de réessayer dans un instant.",
+                "choices": [],
+            }
+        ],
+        "waiting_for": None,
+    }
     assert len(out[1]["replies"][0]["choices"]) == 7

@@ -18,7 +18,9 @@ from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_
 
 
 @pytest.fixture
-def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
     seed_demo(session_factory)
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
@@ -26,7 +28,9 @@ def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_fact
 # --- language -----------------------------------------------------------------------------
 
 
-def test_first_language_from_the_message_then_remembered(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_first_language_from_the_message_then_remembered(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang=None))
     out = chat.say("bonjour")
     assert out.lang == "fr" and "Bonjour" in text_of(out)
@@ -57,7 +61,9 @@ def test_saying_so_switches_mid_flow_and_asks_again(assistant: Assistant) -> Non
     assert out.waiting_for == "serial" and out.lang == "fr"
     out = chat.say("in English please")
     assert out.lang == "en" and out.waiting_for == "serial"
-    assert "I will speak English" in text_of(out) and "What is the serial number of your DGS-1210-28" in text_of(out)
+    assert "I will speak English" in text_of(
+        out
+    ) and "What is the serial number of your DGS-1210-28" in text_of(out)
     out = chat.say("en français")
     assert out.lang == "fr" and "je vous parlerai désormais en français" in text_of(out)
 
@@ -72,7 +78,9 @@ def test_free_text_answers_never_switch(assistant: Assistant) -> None:
 # --- knowledge base -----------------------------------------------------------------------
 
 
-def test_a_question_gets_the_article_and_feedback_is_stored(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_question_gets_the_article_and_feedback_is_stored(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.say("What is the Gold support programme?")
     assert out.waiting_for == "feedback"
@@ -111,7 +119,9 @@ def test_a_question_in_french_is_answered_in_french(assistant: Assistant) -> Non
     assert chat.say("oui").replies[0].text == "Merci pour votre retour !"
 
 
-def test_no_answer_is_honest_logged_and_offers_an_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_no_answer_is_honest_logged_and_offers_an_incident(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.say("what is the weather like on the moon tomorrow?")
     assert "no answer to that in the knowledge base" in text_of(out)
@@ -132,7 +142,9 @@ def test_how_to_question_versus_request(assistant: Assistant) -> None:
 # --- state in the database ----------------------------------------------------------------
 
 
-def test_a_restart_continues_at_the_same_step(assistant: Assistant, session_factory: SessionFactory, settings: Settings) -> None:
+def test_a_restart_continues_at_the_same_step(
+    assistant: Assistant, session_factory: SessionFactory, settings: Settings
+) -> None:
     who = user("U1", lang="en")
     Chat(assistant, who).says("register a product", "DAP-2662")
     restarted = Assistant(session_factory, settings, assistant.kb)  # a new process
@@ -146,9 +158,15 @@ def test_threads_are_separate_conversations(assistant: Assistant) -> None:
     assert out.waiting_for is None and "DAS-8x5" in text_of(out)
 
 
-def test_idle_flows_expire_politely(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_idle_flows_expire_politely(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     seed_demo(session_factory)
-    quick = Assistant(session_factory, dataclasses.replace(settings, flow_idle_minutes=10), shared_kb(tmp_path_factory))
+    quick = Assistant(
+        session_factory,
+        dataclasses.replace(settings, flow_idle_minutes=10),
+        shared_kb(tmp_path_factory),
+    )
     chat = Chat(quick, user("U1", lang="fr"))
     chat.says("enregistrer un produit", "DGS-1210-28")
     chat.now += dt.timedelta(minutes=11)
@@ -159,7 +177,9 @@ def test_idle_flows_expire_politely(session_factory: SessionFactory, settings: S
     assert chat.say("enregistrer un produit").waiting_for == "model"  # starts afresh
 
 
-def test_the_conversation_row_is_versioned(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_the_conversation_row_is_versioned(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     chat.says("register a product", "DAP-2662")
     with session_factory() as session:
@@ -172,8 +192,12 @@ def test_the_conversation_row_is_versioned(assistant: Assistant, session_factory
 # --- accounts and menu --------------------------------------------------------------------
 
 
-def test_profile_email_links_the_existing_account(assistant: Assistant, session_factory: SessionFactory) -> None:
-    out = Chat(assistant, user("U-new-slack-user", email="DEMO@example.com", lang="en")).say("my products")
+def test_profile_email_links_the_existing_account(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    out = Chat(assistant, user("U-new-slack-user", email="DEMO@example.com", lang="en")).say(
+        "my products"
+    )
     assert "You have 5 registered products" in text_of(out)
     with session_factory() as session:
         account = accounts.account_for_slack_user(session, "T1", "U-new-slack-user")

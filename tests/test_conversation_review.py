@@ -20,7 +20,9 @@ from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_
 
 
 @pytest.fixture
-def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
     seed_demo(session_factory)
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
@@ -29,8 +31,14 @@ def _file(session_factory: SessionFactory, service: str, summary: str) -> str:
     with session_factory.begin() as session:
         account = accounts.get_account(session, "demo@example.com")
         incident = incidents.create_incident(
-            session, account, service=service, summary=summary, description="details", actor="demo@example.com",
-            now=NOW, calendar=sla.SupportCalendar("America/New_York"),
+            session,
+            account,
+            service=service,
+            summary=summary,
+            description="details",
+            actor="demo@example.com",
+            now=NOW,
+            calendar=sla.SupportCalendar("America/New_York"),
         )
         return incident.number or ""
 
@@ -55,7 +63,9 @@ def test_menu_choice_by_number_in_french_starts_the_flow(assistant: Assistant) -
     assert out.waiting_for == "model" and out.lang == "fr"
 
 
-def test_every_menu_label_does_what_it_says(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_every_menu_label_does_what_it_says(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     for lang in ("en", "fr"):
         chat = Chat(assistant, user(f"U-{lang}", lang=lang))
@@ -67,7 +77,9 @@ def test_every_menu_label_does_what_it_says(assistant: Assistant, session_factor
             chat.say("cancel" if lang == "en" else "annuler")
 
 
-def test_a_number_after_my_incidents_opens_that_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_number_after_my_incidents_opens_that_incident(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     first = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     second = _file(session_factory, "OneTouch AT.com", "Cannot log in")
     chat = Chat(assistant, user("U1", lang="en"))
@@ -99,7 +111,9 @@ def test_product_named_with_an_article(assistant: Assistant) -> None:
     assert chat.say("le DNS-340L").waiting_for == "code"
 
 
-def test_an_incident_number_beats_a_list_position(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_an_incident_number_beats_a_list_position(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     first = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     _file(session_factory, "OneTouch AT.com", "Cannot log in")
     chat = Chat(assistant, user("U1", lang="en"))
@@ -110,7 +124,9 @@ def test_an_incident_number_beats_a_list_position(assistant: Assistant, session_
     assert f"Incident {first}: Dashboard blank" in text_of(out)
 
 
-def test_a_position_still_picks_when_it_is_no_incident_of_the_user(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_position_still_picks_when_it_is_no_incident_of_the_user(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     newest = _file(session_factory, "OneTouch AT.com", "Cannot log in")
     chat = Chat(assistant, user("U1", lang="en"))
@@ -175,18 +191,24 @@ def test_several_free_subscriptions_are_named_in_a_plural_sentence(
     )
     with session_factory.begin() as session:
         subscriptions.import_subscriptions(session, rows)
-    out = Chat(assistant, user("U-free", email="free@example.com", lang="fr")).say("je veux ouvrir un ticket")
+    out = Chat(assistant, user("U-free", email="free@example.com", lang="fr")).say(
+        "je veux ouvrir un ticket"
+    )
     text = text_of(out)
     assert "Vos abonnements Link-Live Cloud et Nuclias Cloud Basic sont tous gratuits" in text
     assert " est un abonnement gratuit" not in text
-    out = Chat(assistant, user("U-free-en", email="free@example.com", lang="en")).say("report an incident")
+    out = Chat(assistant, user("U-free-en", email="free@example.com", lang="en")).say(
+        "report an incident"
+    )
     assert "Your subscriptions Link-Live Cloud and Nuclias Cloud Basic are all free" in text_of(out)
 
 
 # --- identifiers: a sentence is not a guess -----------------------------------------------
 
 
-def test_questions_and_short_answers_at_the_code_step_are_not_counted_as_wrong_codes(assistant: Assistant) -> None:
+def test_questions_and_short_answers_at_the_code_step_are_not_counted_as_wrong_codes(
+    assistant: Assistant,
+) -> None:
     chat = Chat(assistant, user("U1", lang="fr"))
     chat.says("activer un service", "oui", "QBQE160012345")
     out = chat.say("c'est quoi le programme Gold")
@@ -223,19 +245,25 @@ def test_an_answer_after_expiry_gets_the_menu_not_a_search(
     session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     seed_demo(session_factory)
-    quick = Assistant(session_factory, dataclasses.replace(settings, flow_idle_minutes=10), shared_kb(tmp_path_factory))
+    quick = Assistant(
+        session_factory,
+        dataclasses.replace(settings, flow_idle_minutes=10),
+        shared_kb(tmp_path_factory),
+    )
     chat = Chat(quick, user("U1", lang="fr"))
     chat.say("enregistrer un produit")
     chat.now += dt.timedelta(minutes=11)
     out = chat.say("DGS-1210-28 modèle")
     text = text_of(out)
     assert "Votre demande précédente" in text and "base de connaissances" not in text
-    assert [value for value, _ in choices_of(out)][0] == "enregistrer un produit"
+    assert next(value for value, _ in choices_of(out)) == "enregistrer un produit"
     with session_factory() as session:
         assert session.scalars(select(QuestionLog)).all() == []  # no junk question for the editors
 
 
-def test_an_incident_asked_about_mid_flow_is_shown(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_an_incident_asked_about_mid_flow_is_shown(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     number = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     chat = Chat(assistant, user("U1", lang="en"))
     chat.say("report an incident")
@@ -245,7 +273,9 @@ def test_an_incident_asked_about_mid_flow_is_shown(assistant: Assistant, session
     assert "no answer to that in the knowledge base" not in text_of(out)
 
 
-def test_a_sentence_in_the_other_language_at_the_serial_step_is_answered_in_it(assistant: Assistant) -> None:
+def test_a_sentence_in_the_other_language_at_the_serial_step_is_answered_in_it(
+    assistant: Assistant,
+) -> None:
     chat = Chat(assistant, user("U1", lang="fr"))
     chat.says("enregistrer un produit", "DGS-1210-28")
     out = chat.say("Could you tell me where I can find the serial number on the device")
@@ -263,7 +293,9 @@ def test_a_command_in_the_profile_language_brings_it_back(assistant: Assistant) 
     assert chat.say("help").lang == "en"
 
 
-def test_an_address_too_long_is_refused_at_its_own_step(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_an_address_too_long_is_refused_at_its_own_step(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     chat.says("register a product", "DGS-1210-28", "QBQE160055555", "23/11/2026", "new")
     out = chat.say("R" * 301)
@@ -289,7 +321,9 @@ def test_bytes_that_are_not_utf8_and_control_characters_are_kept_as_text(
         assert session.scalars(select(QuestionLog.question)).all() == ["café crème au lait ?"]
 
 
-def test_the_recorded_service_purchase_date_is_shown_and_yes_confirms_it(assistant: Assistant) -> None:
+def test_the_recorded_service_purchase_date_is_shown_and_yes_confirms_it(
+    assistant: Assistant,
+) -> None:
     chat = Chat(assistant, user("U1", lang="fr"))
     out = chat.says("activer un service", "oui", "NS34L11000562", "8X5N-C9P4-W7LD")
     assert out.waiting_for == "service_purchase_date"
@@ -305,7 +339,9 @@ def test_a_code_without_recorded_date_asks_for_it_plainly(assistant: Assistant) 
     out = chat.says("activate a service", "yes", "XS12C19000877", "4HRS-B8M3-Q1ZT")
     assert "(The date on your invoice for the service, e.g. 23/11/2026.)" in text_of(out)
     out = chat.say("yes")
-    assert out.waiting_for == "service_purchase_date" and "did not recognise that date" in text_of(out)
+    assert out.waiting_for == "service_purchase_date" and "did not recognise that date" in text_of(
+        out
+    )
 
 
 def test_a_serial_copied_with_its_label(assistant: Assistant) -> None:
@@ -316,15 +352,35 @@ def test_a_serial_copied_with_its_label(assistant: Assistant) -> None:
     assert chat.say("N° de série : AX28A52000934").waiting_for == "purchase_date"
     chat.say("retour")
     out = chat.say("S/N: XX")
-    assert out.waiting_for == "serial" and "S/N: XX n’est pas un numéro de série valide" in text_of(out)
+    assert out.waiting_for == "serial" and "S/N: XX n’est pas un numéro de série valide" in text_of(
+        out
+    )
 
 
-def test_a_site_id_is_taken_as_the_site_before_a_position(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_site_id_is_taken_as_the_site_before_a_position(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     with session_factory.begin() as session:
         other = accounts.create_account(session, email="other@example.com", name="Other", now=NOW)
-        sites.add_site(session, other, street="1 Elm St", postal_code="10001", city="New York", country="US", now=NOW)
+        sites.add_site(
+            session,
+            other,
+            street="1 Elm St",
+            postal_code="10001",
+            city="New York",
+            country="US",
+            now=NOW,
+        )
         demo_account = accounts.get_account(session, "demo@example.com")
-        second = sites.add_site(session, demo_account, street="5 rue du Port", postal_code="13002", city="Marseille", country="FR", now=NOW)
+        second = sites.add_site(
+            session,
+            demo_account,
+            street="5 rue du Port",
+            postal_code="13002",
+            city="Marseille",
+            country="FR",
+            now=NOW,
+        )
         second_id = str(second.id)
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.says("register a product", "DAP-X2850", "AX28A52000934", "23/11/2026")
@@ -357,18 +413,24 @@ def test_a_pasted_page_is_not_echoed_in_full(assistant: Assistant) -> None:
     assert "Your account has no subscription to " + "x" * 79 + "…" in text_of(out)
 
 
-def test_a_long_description_is_filed_whole_and_shown_short(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_long_description_is_filed_whole_and_shown_short(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     long_description = "The probe reboots. " * 1000
     out = chat.says("report an incident", "Nuclias Cloud Pro", "Probe reboots", long_description)
     assert out.waiting_for == "confirm" and len(text_of(out)) < 1000
     chat.say("yes")
     with session_factory() as session:
-        [incident] = incidents.list_incidents(session, account=accounts.get_account(session, "demo@example.com"))
+        [incident] = incidents.list_incidents(
+            session, account=accounts.get_account(session, "demo@example.com")
+        )
         assert incident.description == long_description.strip()
 
 
-def test_an_incident_asked_about_at_the_serial_step_is_shown(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_an_incident_asked_about_at_the_serial_step_is_shown(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     number = _file(session_factory, "Nuclias Cloud Pro", "Dashboard blank")
     chat = Chat(assistant, user("U1", lang="fr"))
     chat.says("enregistrer un produit", "DSR-1000AC")
@@ -378,20 +440,31 @@ def test_an_incident_asked_about_at_the_serial_step_is_shown(assistant: Assistan
     assert chat.say("VR1KA30000788").waiting_for == "purchase_date"
 
 
-@pytest.mark.parametrize("ask", ["read more", "lire la suite", "en savoir plus", "l'article complet"])
+@pytest.mark.parametrize(
+    "ask", ["read more", "lire la suite", "en savoir plus", "l'article complet"]
+)
 def test_asking_for_the_rest_of_an_answer(assistant: Assistant, ask: str) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     short = chat.say("How long is my activation code valid?")
     out = chat.say(ask)
     assert out.waiting_for == "feedback"
-    assert len(text_of(out)) > len(text_of(short)) and "Read the whole article" not in str(choices_of(out))
+    assert len(text_of(out)) > len(text_of(short)) and "Read the whole article" not in str(
+        choices_of(out)
+    )
 
 
 @pytest.mark.parametrize(
     ("said", "helpful"),
-    [("ça m'a aidé", True), ("very helpful", True), ("pas utile", False), ("it didn't help", False)],
+    [
+        ("ça m'a aidé", True),
+        ("very helpful", True),
+        ("pas utile", False),
+        ("it didn't help", False),
+    ],
 )
-def test_feedback_in_words(assistant: Assistant, session_factory: SessionFactory, said: str, helpful: bool) -> None:
+def test_feedback_in_words(
+    assistant: Assistant, session_factory: SessionFactory, said: str, helpful: bool
+) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     chat.say("How long is my activation code valid?")
     chat.say(said)

@@ -18,7 +18,9 @@ from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, t
 
 
 @pytest.fixture
-def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
     seed_demo(session_factory)
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
@@ -26,10 +28,15 @@ def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_fact
 def _services(session_factory: SessionFactory) -> list[tuple[str, str, dt.date, dt.date]]:
     with session_factory() as session:
         account = accounts.get_account(session, "demo@example.com")
-        return [(s.service, s.product.serial, s.starts_on, s.ends_on) for s in das.list_services(session, account)]
+        return [
+            (s.service, s.product.serial, s.starts_on, s.ends_on)
+            for s in das.list_services(session, account)
+        ]
 
 
-def test_activation_in_english_with_every_wrong_code(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_activation_in_english_with_every_wrong_code(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-demo", lang="en", tz="America/New_York"))
     out = chat.say("I want to activate a code")
     assert out.waiting_for == "terms" and "terms and conditions" in text_of(out)
@@ -62,12 +69,18 @@ def test_activation_in_english_with_every_wrong_code(assistant: Assistant, sessi
     assert out.waiting_for == "confirm"
     summary = text_of(out)
     assert "DAS-NBD" in summary and "****-****-A9XM" in summary and "November 25, 2026" in summary
-    assert _services(session_factory) == [("DAS-8x5", "RX1M240003418", dt.date(2026, 11, 25), dt.date(2027, 11, 25))]
+    assert _services(session_factory) == [
+        ("DAS-8x5", "RX1M240003418", dt.date(2026, 11, 25), dt.date(2027, 11, 25))
+    ]
 
     out = chat.say("yes")
     assert out.waiting_for is None
-    assert "starts on November 25, 2026" in text_of(out) and "until November 25, 2029" in text_of(out)
-    assert ("DAS-NBD", "QBQE160012345", dt.date(2026, 11, 25), dt.date(2029, 11, 25)) in _services(session_factory)
+    assert "starts on November 25, 2026" in text_of(out) and "until November 25, 2029" in text_of(
+        out
+    )
+    assert ("DAS-NBD", "QBQE160012345", dt.date(2026, 11, 25), dt.date(2029, 11, 25)) in _services(
+        session_factory
+    )
 
     out = chat.say("yes")  # a repeated confirm does nothing more
     assert out.waiting_for is None
@@ -76,7 +89,9 @@ def test_activation_in_english_with_every_wrong_code(assistant: Assistant, sessi
     assert "DAS-NBD" in listing and "November 25, 2029" in listing
 
 
-def test_activation_in_french_on_a_new_site(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_activation_in_french_on_a_new_site(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
     out = chat.say("je veux activer mon code")
     assert out.waiting_for == "terms" and "conditions générales" in text_of(out)
@@ -93,7 +108,10 @@ def test_activation_in_french_on_a_new_site(assistant: Assistant, session_factor
     assert chat.say("Créer une nouvelle adresse de site").waiting_for == "street"
     assert chat.say("5 avenue des Champs").waiting_for == "postal_code"
     out = chat.say("je ne sais pas")
-    assert "« je ne sais pas » n’est pas un code postal" in text_of(out) and out.waiting_for == "postal_code"
+    assert (
+        "« je ne sais pas » n’est pas un code postal" in text_of(out)
+        and out.waiting_for == "postal_code"
+    )
     assert chat.say("33000").waiting_for == "city"
     assert chat.say("Bordeaux").waiting_for == "country"
     out = chat.say("France")
@@ -125,4 +143,6 @@ def test_a_customer_without_products_is_sent_to_registration(assistant: Assistan
     out = chat.say("activate a service")
     assert out.waiting_for is None and "Register your product first" in text_of(out)
     assert choices_of(out) == [("register a product", "Register a product")]
-    assert chat.say("register a product").waiting_for == "company"  # onboarding: name is in the profile
+    assert (
+        chat.say("register a product").waiting_for == "company"
+    )  # onboarding: name is in the profile

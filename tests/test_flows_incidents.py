@@ -19,12 +19,16 @@ from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_
 
 
 @pytest.fixture
-def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
     seed_demo(session_factory)
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
 
-def _incidents(session_factory: SessionFactory, email: str = "demo@example.com") -> list[tuple[str, str, str, str]]:
+def _incidents(
+    session_factory: SessionFactory, email: str = "demo@example.com"
+) -> list[tuple[str, str, str, str]]:
     with session_factory() as session:
         account = accounts.get_account(session, email)
         return [
@@ -48,7 +52,9 @@ def test_filing_in_english(assistant: Assistant, session_factory: SessionFactory
     assert chat.say("OneTouch AT.com (type 2, paid)").waiting_for == "summary"
     assert chat.say("x" * 201).waiting_for == "summary"  # too long for a one-line summary
     assert chat.say("Probe cannot reach the cloud").waiting_for == "description"
-    out = chat.say("Since this morning the probe says: cloud unreachable. I rebooted it twice. Why?")
+    out = chat.say(
+        "Since this morning the probe says: cloud unreachable. I rebooted it twice. Why?"
+    )
     assert out.waiting_for == "confirm"  # the description is the user's text, questions included
     assert "within 2 hours" in text_of(out)
     out = chat.say("back")
@@ -62,7 +68,9 @@ def test_filing_in_english(assistant: Assistant, session_factory: SessionFactory
     assert "INC-000001" in text_of(out)
     assert "Monday, November 23, 2026, 12:10\u202fPM (Eastern Standard Time)" in text_of(out)
     assert "answers in English" not in text_of(out)
-    assert _incidents(session_factory) == [("INC-000001", "OneTouch AT.com", "Probe cannot reach the cloud", "en")]
+    assert _incidents(session_factory) == [
+        ("INC-000001", "OneTouch AT.com", "Probe cannot reach the cloud", "en")
+    ]
 
     out = chat.say("where is INC-000001")
     assert "Probe cannot reach the cloud" in text_of(out) and "new" in text_of(out)
@@ -70,9 +78,16 @@ def test_filing_in_english(assistant: Assistant, session_factory: SessionFactory
     assert "INC-000001" in text_of(listing)
 
 
-def test_filing_in_french_says_support_answers_in_english(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_filing_in_french_says_support_answers_in_english(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr", tz="Europe/Paris"))
-    out = chat.says("signaler un incident", "1", "Le sondeur ne répond plus", "Depuis hier soir, plus aucune mesure.")
+    out = chat.says(
+        "signaler un incident",
+        "1",
+        "Le sondeur ne répond plus",
+        "Depuis hier soir, plus aucune mesure.",
+    )
     assert out.waiting_for == "confirm" and "sous 24 heures" in text_of(out).replace("\xa0", " ")
     out = chat.say("oui")
     text = text_of(out)
@@ -80,13 +95,21 @@ def test_filing_in_french_says_support_answers_in_english(assistant: Assistant, 
     # Filed at 15:05 UTC; type 3 → 24 support hours: Tuesday 15:05 UTC = 16:05 in Paris.
     assert "mardi 24 novembre 2026, 16:05 (heure normale d’Europe centrale)" in text
     assert "l’équipe du support vous répondra en anglais" in text
-    assert _incidents(session_factory)[0][1:] == ("LinkSprinter.com", "Le sondeur ne répond plus", "fr")
+    assert _incidents(session_factory)[0][1:] == (
+        "LinkSprinter.com",
+        "Le sondeur ne répond plus",
+        "fr",
+    )
     out = chat.say("état de l'incident 1")
     assert "Statut : nouveau" in text_of(out)
 
 
-def test_status_of_another_accounts_incident_is_not_found(assistant: Assistant, session_factory: SessionFactory) -> None:
-    Chat(assistant, user("U-demo", lang="en")).says("report an incident", "1", "Broken", "It is broken.", "yes")
+def test_status_of_another_accounts_incident_is_not_found(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    Chat(assistant, user("U-demo", lang="en")).says(
+        "report an incident", "1", "Broken", "It is broken.", "yes"
+    )
     stranger = Chat(assistant, user("U-other", email="other@example.com", lang="en"))
     out = stranger.say("status of INC-000001")
     assert "There is no incident INC-000001 on your account" in text_of(out)
@@ -105,23 +128,31 @@ def test_status_without_a_number_asks_which(assistant: Assistant) -> None:
     assert out.waiting_for is None and "Slow tests" in text_of(out)
 
 
-def test_only_free_subscriptions_are_refused_at_once(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_only_free_subscriptions_are_refused_at_once(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     from services import subscriptions
     from storage.models import Subscription
 
     with session_factory.begin() as session:
         account = accounts.create_account(session, email="free@example.com", name="Free Rider")
-        session.add(Subscription(account_id=account.id, service="Nuclias Cloud Basic", type=1, tier="free"))
+        session.add(
+            Subscription(account_id=account.id, service="Nuclias Cloud Basic", type=1, tier="free")
+        )
     chat = Chat(assistant, user("U-free", email="free@example.com", lang="fr"))
     out = chat.say("signaler un incident")
     assert out.waiting_for is None
     assert "Nuclias Cloud Basic est un abonnement gratuit" in text_of(out)
     assert "forums" in text_of(out)
     with session_factory() as session:
-        assert subscriptions.list_subscriptions(session, accounts.get_account(session, "free@example.com"))
+        assert subscriptions.list_subscriptions(
+            session, accounts.get_account(session, "free@example.com")
+        )
 
 
-def test_a_confirm_delivered_twice_at_once_files_one_incident(assistant: Assistant, session_factory: SessionFactory, settings: Settings) -> None:
+def test_a_confirm_delivered_twice_at_once_files_one_incident(
+    assistant: Assistant, session_factory: SessionFactory, settings: Settings
+) -> None:
     who = user("U-demo", lang="en")
     Chat(assistant, who).says("report an incident", "1", "Twice", "Double click on yes.")
     # A second process: its own Assistant on the same database.

@@ -18,12 +18,16 @@ from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, t
 
 
 @pytest.fixture
-def assistant(session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
     seed_demo(session_factory)
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
 
-def test_new_customer_registers_a_product_in_english(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_new_customer_registers_a_product_in_english(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-new", email=None, name=None, lang="en"))
     assert chat.say("register a product").waiting_for == "email"
 
@@ -45,7 +49,10 @@ def test_new_customer_registers_a_product_in_english(assistant: Assistant, sessi
     out = chat.say("dgs-1210-28")  # typed, not picked: case does not matter
     assert out.waiting_for == "serial" and "DGS-1210-28" in text_of(out)
     out = chat.say("12345")
-    assert "is not a valid serial number for DGS-1210-28" in text_of(out) and out.waiting_for == "serial"
+    assert (
+        "is not a valid serial number for DGS-1210-28" in text_of(out)
+        and out.waiting_for == "serial"
+    )
     out = chat.say("QBQE160012345")  # the demo customer's switch: never say whose it is
     assert "already registered to another account" in text_of(out)
     assert "demo" not in text_of(out).lower() and out.waiting_for == "serial"
@@ -63,14 +70,23 @@ def test_new_customer_registers_a_product_in_english(assistant: Assistant, sessi
     assert chat.say("Create a new site address").waiting_for == "street"
     assert chat.say("221B Baker Street").waiting_for == "postal_code"
     out = chat.say("near the station")
-    assert "near the station is not a postal code" in text_of(out) and out.waiting_for == "postal_code"
+    assert (
+        "near the station is not a postal code" in text_of(out) and out.waiting_for == "postal_code"
+    )
     assert chat.say("NW1 6XE").waiting_for == "city"
     out = chat.say("London")
     assert out.waiting_for == "country" and "United Kingdom" in text_of(out)
     out = chat.say("GB")
     assert out.waiting_for == "confirm"
     summary = text_of(out)
-    for expected in ("Ada Lovelace", "ada@example.com", "DGS-1210-28", "QBQE160099999", "November 2, 2026", "221B Baker Street"):
+    for expected in (
+        "Ada Lovelace",
+        "ada@example.com",
+        "DGS-1210-28",
+        "QBQE160099999",
+        "November 2, 2026",
+        "221B Baker Street",
+    ):
         assert expected in summary
 
     with session_factory() as session:  # nothing is written before the user confirms
@@ -84,7 +100,11 @@ def test_new_customer_registers_a_product_in_english(assistant: Assistant, sessi
         assert (account.name, account.company, account.country) == ("Ada Lovelace", None, "GB")
         assert accounts.account_for_slack_user(session, "T1", "U-new").id == account.id
         [product] = products.list_products(session, account)
-        assert (product.model, product.serial, product.purchase_date) == ("DGS-1210-28", "QBQE160099999", dt.date(2026, 11, 2))
+        assert (product.model, product.serial, product.purchase_date) == (
+            "DGS-1210-28",
+            "QBQE160099999",
+            dt.date(2026, 11, 2),
+        )
         [site] = sites.list_sites(session, account)
         assert product.site_id == site.id and site.city == "London"
 
@@ -92,7 +112,9 @@ def test_new_customer_registers_a_product_in_english(assistant: Assistant, sessi
     assert "QBQE160099999" in text_of(out)
 
 
-def test_known_customer_registers_in_french_without_onboarding(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_known_customer_registers_in_french_without_onboarding(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
     out = chat.say("je voudrais enregistrer un produit")
     assert out.waiting_for == "model" and out.lang == "fr"
@@ -100,7 +122,9 @@ def test_known_customer_registers_in_french_without_onboarding(assistant: Assist
     assert chat.say("DAP-X2850").waiting_for == "serial"
     out = chat.say("comment trouver le numéro de série ?")  # a question mid-flow is answered…
     assert out.waiting_for == "serial"
-    assert text_of(out).rstrip().endswith("Il est imprimé sur l’étiquette sous le produit.")  # …then asked again
+    assert (
+        text_of(out).rstrip().endswith("Il est imprimé sur l’étiquette sous le produit.")
+    )  # …then asked again
     assert len(out.replies) == 2
     assert chat.say("AX28A52000111").waiting_for == "purchase_date"
     assert chat.say("23 fevrier 2026").waiting_for == "site"
@@ -133,9 +157,13 @@ def test_cancel_writes_nothing(assistant: Assistant, session_factory: SessionFac
     assert chat.say("cancel").waiting_for is None  # nothing left to cancel: said so kindly
 
 
-def test_saying_no_at_confirm_writes_nothing(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_saying_no_at_confirm_writes_nothing(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
-    out = chat.says("enregistrer un produit", "DNS-340L", "NS34L11000998", "01/11/2026", "aucun", "non")
+    out = chat.says(
+        "enregistrer un produit", "DNS-340L", "NS34L11000998", "01/11/2026", "aucun", "non"
+    )
     assert out.waiting_for is None and "Rien n’a été enregistré" in text_of(out)
     with session_factory() as session:
         assert not products.serial_registered(session, "NS34L11000998")
@@ -154,11 +182,15 @@ def test_a_registered_product_of_the_same_account_is_named_as_such(assistant: As
     assert "already registered on your account" in text_of(out) and out.waiting_for == "serial"
 
 
-def test_a_serial_that_looks_like_an_incident_number_is_a_serial(assistant: Assistant, session_factory: SessionFactory) -> None:
+def test_a_serial_that_looks_like_an_incident_number_is_a_serial(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
     with session_factory.begin() as session:
         from storage.models import ProductModel
 
-        session.add(ProductModel(model="INC-SW-8", name="Incognito switch", serial_pattern=r"INC[0-9]{8}"))
+        session.add(
+            ProductModel(model="INC-SW-8", name="Incognito switch", serial_pattern=r"INC[0-9]{8}")
+        )
     chat = Chat(assistant, user("U-demo", lang="en"))
     out = chat.says("register a product", "INC-SW-8", "INC12345678")
     assert out.waiting_for == "purchase_date"
@@ -166,6 +198,15 @@ def test_a_serial_that_looks_like_an_incident_number_is_a_serial(assistant: Assi
 
 def test_help_for_the_site_country_step(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U-demo", lang="en"))
-    chat.says("register a product", "DAP-2662", "AP26G81005555", "2026-11-01", "new", "1 Main St", "10001", "New York")
+    chat.says(
+        "register a product",
+        "DAP-2662",
+        "AP26G81005555",
+        "2026-11-01",
+        "new",
+        "1 Main St",
+        "10001",
+        "New York",
+    )
     out = chat.say("help")
     assert out.waiting_for == "country" and "two-letter code" in text_of(out)

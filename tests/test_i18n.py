@@ -26,7 +26,16 @@ KEYWORDS = ["N_", "_", "gettext", "ngettext:1,2", "lazy_gettext"]
 @pytest.fixture(scope="module")
 def source_catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     pot = tmp_path_factory.mktemp("extract") / "messages.pot"
-    args = ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "--no-location", "-o", str(pot)]
+    args = [
+        "pybabel",
+        "-q",
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "--no-location",
+        "-o",
+        str(pot),
+    ]
     for keyword in KEYWORDS:
         args += ["-k", keyword]
     CommandLineInterface().run([*args, str(ROOT)])
@@ -46,7 +55,9 @@ def _ids(catalog: Catalog) -> set[str | tuple[str, ...]]:
 def test_source_has_messages(source_catalog: Catalog) -> None:
     ids = _ids(source_catalog)
     assert "Please answer yes or no." in ids  # python, bot layer
-    assert any(isinstance(i, str) and i.startswith("Activation code {code} does not exist") for i in ids)  # services
+    assert any(
+        isinstance(i, str) and i.startswith("Activation code {code} does not exist") for i in ids
+    )  # services
     assert "In which city?" in ids  # templates
 
 
@@ -101,13 +112,17 @@ def test_templates_are_translated() -> None:
 
 def test_plurals() -> None:
     items = [{"model": "M", "name": "N", "serial": "S", "purchase_date": "d", "site": ""}]
-    assert texts_for("fr").render("lists/products.j2", items=items, count=1).startswith("Vous avez 1 produit enregistré :")
+    assert (
+        texts_for("fr")
+        .render("lists/products.j2", items=items, count=1)
+        .startswith("Vous avez 1 produit enregistré :")
+    )
     two = texts_for("fr").render("lists/products.j2", items=items * 2, count=2)
     assert two.startswith("Vous avez 2 produits enregistrés :")
 
 
 def test_dates_times_and_durations_follow_locale_and_zone() -> None:
-    moment = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 11, 28, 4, 0, tzinfo=dt.UTC)
     paris = texts_for("fr", "Europe/Paris")
     assert paris.datetime(moment).startswith("samedi 28 novembre 2026")
     assert "05:00" in paris.datetime(moment)
@@ -156,5 +171,7 @@ def test_french_writes_the_first_of_the_month_1er() -> None:
     assert fr.date(dt.date(2026, 11, 1)) == "1er novembre 2026"
     assert fr.date(dt.date(2026, 11, 11)) == "11 novembre 2026"
     assert fr.date(dt.date(2026, 11, 21)) == "21 novembre 2026"
-    assert fr.datetime(dt.datetime(2026, 11, 1, 10, tzinfo=dt.timezone.utc)).startswith("dimanche 1er novembre 2026, 11:00")
+    assert fr.datetime(dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)).startswith(
+        "dimanche 1er novembre 2026, 11:00"
+    )
     assert texts_for("en").date(dt.date(2026, 11, 1)) == "November 1, 2026"

@@ -18,7 +18,7 @@ from services.subscriptions import get_subscription, import_subscriptions, list_
 from storage.db import SessionFactory
 from storage.models import ActivationCode, ProductModel, Subscription
 
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 CATALOG = """model,name,serial_pattern,das_services
 DGS-1100-08,8-Port Gigabit Smart Managed Switch,[A-Z0-9]{13},DAS-NBD;DAS-4H
@@ -90,9 +90,8 @@ def test_a_catalogue_with_bad_rows_reports_each_and_imports_nothing(
         "DES-1005,,[0-9]+,\n"
         "dgs-1100-08,Again,[0-9]+,\n",
     )
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_catalog(session, path)
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_catalog(session, path)
     errors = dict(failed.value.errors)
     assert sorted(errors) == [3, 4, 6, 7]
     assert "not a valid regular expression" in errors[3]
@@ -102,11 +101,12 @@ def test_a_catalogue_with_bad_rows_reports_each_and_imports_nothing(
     assert rows(session_factory, ProductModel) == 0
 
 
-def test_a_file_without_the_expected_columns_is_refused(session_factory: SessionFactory, tmp_path: Path) -> None:
+def test_a_file_without_the_expected_columns_is_refused(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
     path = write(tmp_path, "catalog.csv", "model,name\nDGS-1100-08,Switch\n")
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_catalog(session, path)
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_catalog(session, path)
     assert failed.value.errors[0][0] == 1
     assert "serial_pattern" in failed.value.errors[0][1]
 
@@ -114,7 +114,7 @@ def test_a_file_without_the_expected_columns_is_refused(session_factory: Session
 def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_columns(
     session_factory: SessionFactory, tmp_path: Path
 ) -> None:
-    text = "\ufeffName , SERIAL_PATTERN,Notes,Model,Das_Services\r\n\r\nSwitch,[A-Z0-9]{13},x,DGS-1100-08,\"DAS-NBD, DAS-4H\"\r\n"
+    text = '\ufeffName , SERIAL_PATTERN,Notes,Model,Das_Services\r\n\r\nSwitch,[A-Z0-9]{13},x,DGS-1100-08,"DAS-NBD, DAS-4H"\r\n'
     path = tmp_path / "catalog.csv"
     path.write_bytes(text.encode("utf-8"))
     with session_factory.begin() as session:
@@ -122,7 +122,10 @@ def test_columns_are_found_whatever_their_case_order_and_spacing_with_extra_colu
     with session_factory() as session:
         model = get_model(session, "dgs-1100-08")
         assert (model.name, model.serial_pattern) == ("Switch", "[A-Z0-9]{13}")
-        assert applicable_services(session, "DGS-1100-08") == ["DAS-4H", "DAS-NBD"]  # ',' as well as ';'
+        assert applicable_services(session, "DGS-1100-08") == [
+            "DAS-4H",
+            "DAS-NBD",
+        ]  # ',' as well as ';'
 
 
 def test_a_semicolon_separated_file_from_a_french_spreadsheet_is_read(
@@ -149,8 +152,12 @@ XY99 ZZ00 1111,DAS-NBD,dgs-1100-08;DAP-2610,,24
 def test_a_quoted_comma_list_of_models_is_accepted_like_semicolons(
     session_factory: SessionFactory, catalogue: None, tmp_path: Path
 ) -> None:
-    path = write(tmp_path, "codes.csv", 'code,service,models,purchase_date,duration_months\n'
-                                        'comma-0001,DAS-NBD,"DAP-2610, dgs-1100-08",,12\n')
+    path = write(
+        tmp_path,
+        "codes.csv",
+        "code,service,models,purchase_date,duration_months\n"
+        'comma-0001,DAS-NBD,"DAP-2610, dgs-1100-08",,12\n',
+    )
     with session_factory.begin() as session:
         assert counts(import_codes(session, path, now=NOW)) == (1, 0, 0)
     with session_factory() as session:
@@ -177,7 +184,9 @@ def test_codes_import_normalises_codes_and_models_and_is_idempotent(
     with session_factory.begin() as session:
         assert counts(import_codes(session, changed, now=NOW)) == (0, 1, 1)
     with session_factory() as session:
-        code = session.scalars(select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")).one()
+        code = session.scalars(
+            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+        ).one()
         assert code.duration_months == 36
 
 
@@ -197,9 +206,8 @@ def test_a_codes_file_with_bad_rows_reports_every_one_and_imports_nothing(
         ",,,,0\n"
         "FOREVER,DAS-NBD,DGS-1100-08,,99999\n",
     )
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_codes(session, path, now=NOW)
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, path, now=NOW)
     errors = dict(failed.value.errors)
     assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9]
     assert "more than 1200 months" in errors[9]  # would end after the year 9999
@@ -208,7 +216,10 @@ def test_a_codes_file_with_bad_rows_reports_every_one_and_imports_nothing(
     assert "not a whole number" in errors[5]
     assert "in the future" in errors[6]
     assert "duplicate of line 2" in errors[7]
-    assert all(part in errors[8] for part in ("code is empty", "service is empty", "models is empty", "at least 1"))
+    assert all(
+        part in errors[8]
+        for part in ("code is empty", "service is empty", "models is empty", "at least 1")
+    )
     assert rows(session_factory, ActivationCode) == 0
 
 
@@ -218,21 +229,23 @@ def test_a_used_code_cannot_be_changed_by_an_import(
     path = write(tmp_path, "codes.csv", CODES)
     with session_factory.begin() as session:
         import_codes(session, path, now=NOW)
-        code = session.scalars(select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")).one()
+        code = session.scalars(
+            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+        ).one()
         code.used_at = NOW
     with session_factory.begin() as session:
         assert counts(import_codes(session, path, now=NOW)) == (0, 0, 2)  # the same row is fine
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_codes(session, write(tmp_path, "c2.csv", CODES.replace(",12\n", ",36\n")), now=NOW)
-    (line, message), = failed.value.errors
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, write(tmp_path, "c2.csv", CODES.replace(",12\n", ",36\n")), now=NOW)
+    ((line, message),) = failed.value.errors
     assert line == 2 and "already used" in message
     assert "AB12CD347F3A" not in message  # masked, even for staff
     # Reported in the same pass as the rows that do not even parse: every bad row at once.
-    mixed = write(tmp_path, "c3.csv", CODES.replace(",12\n", ",36\n") + "BROKEN,DAS-NBD,DGS-1100-08,,x\n")
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_codes(session, mixed, now=NOW)
+    mixed = write(
+        tmp_path, "c3.csv", CODES.replace(",12\n", ",36\n") + "BROKEN,DAS-NBD,DGS-1100-08,,x\n"
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, mixed, now=NOW)
     assert [line for line, _ in failed.value.errors] == [2, 4]
 
 
@@ -281,7 +294,11 @@ def test_subscriptions_import_upserts_by_email_and_service(
         assert counts(import_subscriptions(session, path)) == (4, 0, 0)
     with session_factory.begin() as session:
         assert counts(import_subscriptions(session, path)) == (0, 0, 4)
-    upgraded = write(tmp_path, "subs2.csv", "email,service,type,tier\nalice@example.com,network insights,1,paid\n")
+    upgraded = write(
+        tmp_path,
+        "subs2.csv",
+        "email,service,type,tier\nalice@example.com,network insights,1,paid\n",
+    )
     with session_factory.begin() as session:
         assert counts(import_subscriptions(session, upgraded)) == (0, 1, 0)
     with session_factory() as session:
@@ -315,9 +332,8 @@ def test_a_subscriptions_file_with_bad_rows_reports_every_one_and_imports_nothin
         "not-an-email,Insights,1,free\n"
         "alice@example.com,linksprinter.COM,3,free\n",
     )
-    with pytest.raises(ImportFailed) as failed:
-        with session_factory.begin() as session:
-            import_subscriptions(session, path)
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_subscriptions(session, path)
     errors = dict(failed.value.errors)
     assert sorted(errors) == [3, 4, 5, 6, 7]
     assert "must be free or paid" in errors[3]
@@ -348,7 +364,12 @@ def test_subscriptions_for_an_e_mail_without_account_wait_for_the_account(
         again = import_subscriptions(session, path)
     assert counts(again) == (0, 0, 3)  # re-importing changes nothing, pending rows included
     with session_factory.begin() as session:
-        import_subscriptions(session, write(tmp_path, "paid.csv", "email,service,type,tier\ncarol@example.com,insights,1,paid\n"))
+        import_subscriptions(
+            session,
+            write(
+                tmp_path, "paid.csv", "email,service,type,tier\ncarol@example.com,insights,1,paid\n"
+            ),
+        )
     assert rows(session_factory, Subscription) == 1
 
     with session_factory.begin() as session:
@@ -360,4 +381,8 @@ def test_subscriptions_for_an_e_mail_without_account_wait_for_the_account(
             ("OneTouch AT.com", 2, "paid"),
         ]
     with session_factory.begin() as session:
-        assert counts(import_subscriptions(session, path)) == (0, 1, 2)  # now on her account: Insights back to free
+        assert counts(import_subscriptions(session, path)) == (
+            0,
+            1,
+            2,
+        )  # now on her account: Insights back to free

@@ -49,7 +49,9 @@ H = dt.timedelta(hours=1)
 
 
 def _customer(session: Any, email: str) -> Account:
-    account = create_account(session, email=email, name=email.split("@")[0].title(), country="FR")
+    account = create_account(
+        session, email=email, name=email.split("@", maxsplit=1)[0].title(), country="FR"
+    )
     for service, type_, tier in [
         ("NetFlow Insight", 1, "paid"),
         ("OneTouch AT.com", 2, "paid"),
@@ -73,7 +75,9 @@ def account(session: Any, email: str) -> Account:
     return session.scalars(select(Account).where(Account.email == email)).one()
 
 
-def file(session: Any, email: str = "alice@example.com", service: str = "NetFlow Insight", **kw: Any) -> Incident:
+def file(
+    session: Any, email: str = "alice@example.com", service: str = "NetFlow Insight", **kw: Any
+) -> Incident:
     kw.setdefault("now", NOW)
     return create_incident(
         session,
@@ -125,36 +129,52 @@ def test_deadline_skips_holidays_of_the_given_calendar(accounts: SessionFactory)
         paris = file(session, now=filed, calendar=SupportCalendar("Europe/Paris"))
         # 23:00 in New York is already Thursday 05:00 in Paris: the clock starts on
         # Saturday 28 at 00:00 Paris time.
-        assert paris.first_response_due == dt.datetime(2026, 11, 29, 0, tzinfo=ZoneInfo("Europe/Paris"))
+        assert paris.first_response_due == dt.datetime(
+            2026, 11, 29, 0, tzinfo=ZoneInfo("Europe/Paris")
+        )
 
 
 def test_free_subscription_cannot_file_and_nothing_is_written(accounts: SessionFactory) -> None:
-    with pytest.raises(FreeTierNoIncidents) as err:
-        with accounts.begin() as session:
-            file(session, service="Cloud Starter")
+    with pytest.raises(FreeTierNoIncidents) as err, accounts.begin() as session:
+        file(session, service="Cloud Starter")
     assert "Cloud Starter is a free subscription" in str(err.value)
     with accounts() as session:
         assert count(session, Incident) == 0
 
 
 def test_a_service_the_account_does_not_hold_is_refused(accounts: SessionFactory) -> None:
-    with accounts.begin() as session:
-        with pytest.raises(SubscriptionNotFound):
-            file(session, service="Gold Support Plus")
+    with accounts.begin() as session, pytest.raises(SubscriptionNotFound):
+        file(session, service="Gold Support Plus")
 
 
-def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(accounts: SessionFactory) -> None:
+def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(
+    accounts: SessionFactory,
+) -> None:
     with accounts.begin() as session:
         for code in ("AB12CD347F3A", "NODATE0001"):
-            session.add(ActivationCode(code=code, service="DAS-NBD", models=["DGS-1210-28"], purchase_date=None,
-                                       duration_months=12, imported_at=NOW))
+            session.add(
+                ActivationCode(
+                    code=code,
+                    service="DAS-NBD",
+                    models=["DGS-1210-28"],
+                    purchase_date=None,
+                    duration_months=12,
+                    imported_at=NOW,
+                )
+            )
     with accounts.begin() as session:
         number = file(
             session,
             summary="Code ab12-cd34-7f3a refused",
             description="I typed AB12 CD34 7F3A, then nodate-0001. Port 12, firmware 1.20.004, order 7F3A-99.",
         ).number
-        add_comment(session, number, actor="alice@example.com", note="Also tried ab12cd347f3a", account=account(session, "alice@example.com"))
+        add_comment(
+            session,
+            number,
+            actor="alice@example.com",
+            note="Also tried ab12cd347f3a",
+            account=account(session, "alice@example.com"),
+        )
         reply(session, number, actor="sam", note="Code NODATE-0001 is fine", now=NOW + H)
     with accounts() as session:
         incident = get_incident(session, number)
@@ -163,7 +183,10 @@ def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(accou
         assert incident.description == (
             "I typed ****-****-7F3A, then ****-****-001. Port 12, firmware 1.20.004, order 7F3A-99."
         )
-        assert [e.note for e in incident.events[1:]] == ["Also tried ****-****-7F3A", "Code ****-****-001 is fine"]
+        assert [e.note for e in incident.events[1:]] == [
+            "Also tried ****-****-7F3A",
+            "Code ****-****-001 is fine",
+        ]
 
 
 @pytest.mark.parametrize(
@@ -174,7 +197,9 @@ def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(accou
         ({"summary": "x" * 201}, FieldTooLong),
     ],
 )
-def test_summary_and_description_are_required(accounts: SessionFactory, fields: dict[str, str], error: type) -> None:
+def test_summary_and_description_are_required(
+    accounts: SessionFactory, fields: dict[str, str], error: type
+) -> None:
     with accounts.begin() as session:
         with pytest.raises(error):
             file(session, **fields)
@@ -208,9 +233,8 @@ def test_a_failure_before_commit_leaves_neither_incident_nor_event(
         raise RuntimeError("crash after the insert")
 
     monkeypatch.setattr(incidents, "format_number", broken)
-    with pytest.raises(RuntimeError):
-        with accounts.begin() as session:
-            file(session)
+    with pytest.raises(RuntimeError), accounts.begin() as session:
+        file(session)
     with accounts() as session:
         assert count(session, Incident) == 0
         assert count(session, IncidentEvent) == 0
@@ -239,7 +263,9 @@ def test_keys_are_per_account(accounts: SessionFactory) -> None:
         assert bob.account.email == "bob@example.com"
 
 
-def test_losing_the_insert_race_returns_the_winner(accounts: SessionFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_losing_the_insert_race_returns_the_winner(
+    accounts: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The look-up saw nothing, then the insert hit the unique key: the other's incident wins."""
     with accounts.begin() as session:
         winner = file(session, idempotency_key="race").number
@@ -272,7 +298,9 @@ def _race(url: str, keys: list[str | None]) -> list[str]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(keys))
     results = ctx.Queue()
-    procs = [ctx.Process(target=_file_in_process, args=(url, key, barrier, results)) for key in keys]
+    procs = [
+        ctx.Process(target=_file_in_process, args=(url, key, barrier, results)) for key in keys
+    ]
     for proc in procs:
         proc.start()
     numbers = [results.get(timeout=60) for _ in keys]
@@ -283,7 +311,9 @@ def _race(url: str, keys: list[str | None]) -> list[str]:
 
 
 @pytest.mark.slow
-def test_two_processes_filing_with_the_same_key_file_one_incident(accounts: SessionFactory, database_url: str) -> None:
+def test_two_processes_filing_with_the_same_key_file_one_incident(
+    accounts: SessionFactory, database_url: str
+) -> None:
     for round_ in range(3):
         numbers = _race(database_url, [f"double-click-{round_}"] * 2)
         assert numbers[0] == numbers[1]
@@ -293,7 +323,9 @@ def test_two_processes_filing_with_the_same_key_file_one_incident(accounts: Sess
 
 
 @pytest.mark.slow
-def test_processes_filing_at_once_get_distinct_numbers(accounts: SessionFactory, database_url: str) -> None:
+def test_processes_filing_at_once_get_distinct_numbers(
+    accounts: SessionFactory, database_url: str
+) -> None:
     numbers = _race(database_url, [None, None, None, None])
     assert len(set(numbers)) == 4
     with accounts() as session:
@@ -309,14 +341,19 @@ def test_customers_see_only_their_own_incidents(accounts: SessionFactory) -> Non
         theirs = file(session, email="bob@example.com").number or ""
     with accounts() as session:
         alice = account(session, "alice@example.com")
-        assert get_incident(session, mine.lower().replace("inc-0000", "inc-"), account=alice).number == mine
+        assert (
+            get_incident(session, mine.lower().replace("inc-0000", "inc-"), account=alice).number
+            == mine
+        )
         assert get_incident(session, str(int(mine[4:])), account=alice).number == mine
         with pytest.raises(IncidentNotFound) as hidden:
             get_incident(session, theirs, account=alice)
         with pytest.raises(IncidentNotFound) as missing:
             get_incident(session, "INC-999999", account=alice)
         # The refusal for someone else's incident reads exactly like a missing one.
-        assert str(hidden.value).replace(theirs, "N") == str(missing.value).replace("INC-999999", "N")
+        assert str(hidden.value).replace(theirs, "N") == str(missing.value).replace(
+            "INC-999999", "N"
+        )
         assert [i.number for i in list_incidents(session, account=alice)] == [mine]
         assert [i.number for i in list_incidents(session)] == [mine, theirs]  # staff
         assert get_incident(session, theirs).account.email == "bob@example.com"
@@ -358,7 +395,9 @@ def test_full_life_cycle_is_recorded_event_by_event(accounts: SessionFactory) ->
         incident = get_incident(session, number)
         assert incident.status == "closed"
         assert incident.first_response_at == NOW + H
-        events = [(e.kind, e.actor, e.from_status, e.to_status, e.note, e.at) for e in incident.events]
+        events = [
+            (e.kind, e.actor, e.from_status, e.to_status, e.note, e.at) for e in incident.events
+        ]
     expected = [("created", "alice@example.com", None, "new", None, NOW)]
     previous = "new"
     for i, (status, actor, note) in enumerate(steps, start=1):
@@ -378,7 +417,9 @@ def test_full_life_cycle_is_recorded_event_by_event(accounts: SessionFactory) ->
         (["resolved", "closed"], "resolved"),
     ],
 )
-def test_invalid_transitions_are_refused(accounts: SessionFactory, path: list[str], target: str) -> None:
+def test_invalid_transitions_are_refused(
+    accounts: SessionFactory, path: list[str], target: str
+) -> None:
     with accounts.begin() as session:
         number = file(session).number or ""
         for status in path:
@@ -402,11 +443,21 @@ def test_a_customer_may_only_reopen_a_resolved_incident(accounts: SessionFactory
         change_status(session, number, "resolved", actor="sam", now=NOW + H)
         with pytest.raises(OnlyReopenAllowed):
             change_status(session, number, "closed", actor="alice@example.com", account=alice)
-        reopened = reopen(session, number, actor="alice@example.com", account=alice, note="Still rebooting", now=NOW + 2 * H)
+        reopened = reopen(
+            session,
+            number,
+            actor="alice@example.com",
+            account=alice,
+            note="Still rebooting",
+            now=NOW + 2 * H,
+        )
         assert reopened.status == "in_progress"
         last = reopened.events[-1]
         assert (last.actor, last.from_status, last.to_status, last.note) == (
-            "alice@example.com", "resolved", "in_progress", "Still rebooting"
+            "alice@example.com",
+            "resolved",
+            "in_progress",
+            "Still rebooting",
         )
         bob = account(session, "bob@example.com")
         with pytest.raises(IncidentNotFound):
@@ -420,16 +471,26 @@ def test_a_customer_may_only_reopen_a_resolved_incident(accounts: SessionFactory
 def test_first_staff_reply_acknowledges_and_stops_the_clock(accounts: SessionFactory) -> None:
     with accounts.begin() as session:
         number = file(session).number or ""
-        add_comment(session, number, actor="alice@example.com", note="More logs attached",
-                    account=account(session, "alice@example.com"), now=NOW + H)
-        assert get_incident(session, number).first_response_at is None  # a customer note is no response
+        add_comment(
+            session,
+            number,
+            actor="alice@example.com",
+            note="More logs attached",
+            account=account(session, "alice@example.com"),
+            now=NOW + H,
+        )
+        assert (
+            get_incident(session, number).first_response_at is None
+        )  # a customer note is no response
         reply(session, number, actor="sam", note="We are on it", now=NOW + 2 * H)
         reply(session, number, actor="lee", note="Which firmware?", now=NOW + 3 * H)
     with accounts() as session:
         incident = get_incident(session, number)
         assert incident.status == "acknowledged"
         assert incident.first_response_at == NOW + 2 * H
-        assert [(e.kind, e.actor, e.from_status, e.to_status, e.note) for e in incident.events[1:]] == [
+        assert [
+            (e.kind, e.actor, e.from_status, e.to_status, e.note) for e in incident.events[1:]
+        ] == [
             ("comment", "alice@example.com", None, None, "More logs attached"),
             ("reply", "sam", "new", "acknowledged", "We are on it"),
             ("reply", "lee", None, None, "Which firmware?"),
@@ -461,7 +522,9 @@ def test_assigning_records_who_took_it(accounts: SessionFactory) -> None:
 # --- SLA warnings ----------------------------------------------------------------------------------
 
 
-def test_due_soon_lists_unanswered_open_incidents_most_urgent_first(accounts: SessionFactory) -> None:
+def test_due_soon_lists_unanswered_open_incidents_most_urgent_first(
+    accounts: SessionFactory,
+) -> None:
     with accounts.begin() as session:
         slow = file(session).number  # due NOW + 24h
         fast = file(session, service="OneTouch AT.com").number  # due NOW + 2h
@@ -482,7 +545,10 @@ def test_each_warning_is_claimed_once(accounts: SessionFactory) -> None:
     with accounts.begin() as session:
         assert [i.number for i in claim_sla_warnings(session, within=H, now=NOW + H)] == [fast]
     with accounts.begin() as session:
-        assert list(claim_sla_warnings(session, within=H, now=NOW + 90 * dt.timedelta(minutes=1))) == []
+        assert (
+            list(claim_sla_warnings(session, within=H, now=NOW + 90 * dt.timedelta(minutes=1)))
+            == []
+        )
         assert get_incident(session, fast or "").sla_warned_at == NOW + H
 
 
@@ -505,7 +571,10 @@ def test_processes_claiming_warnings_at_once_never_claim_the_same_incident(
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(3)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_claim_in_process, args=(database_url, barrier, results)) for _ in range(3)]
+    procs = [
+        ctx.Process(target=_claim_in_process, args=(database_url, barrier, results))
+        for _ in range(3)
+    ]
     for proc in procs:
         proc.start()
     claimed = [number for _ in procs for number in results.get(timeout=60)]

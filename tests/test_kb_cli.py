@@ -37,7 +37,9 @@ def test_ask_json(articles: Path) -> None:
     assert data["lang"] == "fr" and data["answered"] is True
     assert data["article"]["slug"] == "das-activate" and data["article"]["lang"] == "fr"
     assert isinstance(data["score"], float)
-    refused = json.loads(CliRunner().invoke(cli, ["ask", "Can you recommend a good pizza place?", "--json"]).output)
+    refused = json.loads(
+        CliRunner().invoke(cli, ["ask", "Can you recommend a good pizza place?", "--json"]).output
+    )
     assert refused["answered"] is False and refused["article"] is None and refused["lang"] == "en"
 
 
@@ -51,7 +53,9 @@ def test_ask_text_shows_the_short_answer(articles: Path) -> None:
 
 
 def test_search_json_and_lang(articles: Path) -> None:
-    result = CliRunner().invoke(cli, ["kb", "search", "holidays christmas", "--lang", "en", "--limit", "1", "--json"])
+    result = CliRunner().invoke(
+        cli, ["kb", "search", "holidays christmas", "--lang", "en", "--limit", "1", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert len(data) == 1 and data[0]["slug"] == "support-holidays" and data[0]["lang"] == "en"
@@ -81,18 +85,24 @@ def test_eval_prints_the_figures(articles: Path, tmp_path: Path) -> None:
     assert "wrong answers on out-of-scope questions: 0" in result.output
     assert "line 3: wrong article" in result.output
     data = json.loads(CliRunner().invoke(cli, ["kb", "eval", str(questions), "--json"]).output)
-    assert data["top1_pct"] == 66.7 and data["wrong_in_scope"] == 1 and data["wrong_out_of_scope"] == 0
+    assert (
+        data["top1_pct"] == 66.7 and data["wrong_in_scope"] == 1 and data["wrong_out_of_scope"] == 0
+    )
 
 
 def test_eval_rejects_a_malformed_file(articles: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"q": "hello", "lang": "fr", "slug": null}\n{"question": "x"}\n', encoding="utf-8")
+    bad.write_text(
+        '{"q": "hello", "lang": "fr", "slug": null}\n{"question": "x"}\n', encoding="utf-8"
+    )
     result = CliRunner().invoke(cli, ["kb", "eval", str(bad)])
     assert result.exit_code == 1
     assert "line 2:" in result.output
 
 
-def test_shipped_kb_meets_the_quality_bar_on_our_hard_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_kb_meets_the_quality_bar_on_our_hard_questions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The real articles against tests/fixtures/kb_hard.jsonl (typos, no accents, out of scope)."""
     if not any((REPO / "kb" / "articles").glob("*.md")):
         pytest.skip("no shipped article yet")
@@ -106,7 +116,9 @@ def test_shipped_kb_meets_the_quality_bar_on_our_hard_questions(monkeypatch: pyt
     assert data["top1_pct"] >= 90.0, data["failures"]
 
 
-def test_shipped_kb_meets_the_quality_bar_on_unseen_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_kb_meets_the_quality_bar_on_unseen_questions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The real articles against tests/fixtures/kb_unseen.jsonl: 125 questions written for
     the 25 slugs before reading the articles (fr and en, typos, no accents, SMS style, one
     word), 22 of them out of scope (passwords, RMA, firmware, prices, warranty, personal

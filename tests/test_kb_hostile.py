@@ -18,9 +18,30 @@ from kb import Answer, KnowledgeBase, detect_language
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
 
 HOSTILE = [
-    "", " ", "AND (", '"', "*", "a*", "~", "!!!", "lang:fr", "title:das^3", "das~2", "NOT OR AND",
-    "((((((", "\x00\x01\x1b[31m", "😀🔥💥" * 50, "das " * 3000, "a" * 10_000, "é" * 5000,
-    "l' d' qu'", "'''", "- - -", "activ*", "?" * 1000, "\u202e\u200b\ufeff",
+    "",
+    " ",
+    "AND (",
+    '"',
+    "*",
+    "a*",
+    "~",
+    "!!!",
+    "lang:fr",
+    "title:das^3",
+    "das~2",
+    "NOT OR AND",
+    "((((((",
+    "\x00\x01\x1b[31m",
+    "😀🔥💥" * 50,
+    "das " * 3000,
+    "a" * 10_000,
+    "é" * 5000,
+    "l' d' qu'",
+    "'''",
+    "- - -",
+    "activ*",
+    "?" * 1000,
+    "\u202e\u200b\ufeff",
     "qu'est-ce-que-c'est-que-ça-" * 200,
 ]
 
@@ -58,7 +79,12 @@ def test_query_syntax_is_not_interpreted(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=400) | st.lists(st.sampled_from(HOSTILE + ["das", "contrat", "activer", "holiday"])).map(" ".join))
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(max_size=400)
+    | st.lists(st.sampled_from([*HOSTILE, "das", "contrat", "activer", "holiday"])).map(" ".join)
+)
 def test_any_text_gets_a_normal_result(kb: KnowledgeBase, text: str) -> None:
     _check(kb, text)

@@ -58,7 +58,9 @@ def test_stale_index_is_rebuilt_and_old_generations_pruned(articles: Path, tmp_p
     first.close()
 
 
-def test_a_reader_keeps_working_while_a_rebuild_is_published(articles: Path, tmp_path: Path) -> None:
+def test_a_reader_keeps_working_while_a_rebuild_is_published(
+    articles: Path, tmp_path: Path
+) -> None:
     index_dir = tmp_path / "index"
     reader = KnowledgeBase.open(articles, index_dir)
     before = reader.ask("Is my credit card safe with you?")
@@ -108,11 +110,16 @@ def _open_and_ask(articles: str, index_dir: str, queue: multiprocessing.Queue) -
 
 
 @pytest.mark.slow
-def test_processes_opening_a_stale_index_at_once_build_it_once(articles: Path, tmp_path: Path) -> None:
+def test_processes_opening_a_stale_index_at_once_build_it_once(
+    articles: Path, tmp_path: Path
+) -> None:
     index_dir = tmp_path / "index"
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    workers = [context.Process(target=_open_and_ask, args=(str(articles), str(index_dir), queue)) for _ in range(4)]
+    workers = [
+        context.Process(target=_open_and_ask, args=(str(articles), str(index_dir), queue))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -30,10 +30,27 @@ def test_detects_sentences(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "ok", "OK!", "oui", "merci", "thanks", "yes", "AB12-345-XYZ", "2026-11-25", "25/11/2026",
-     "INC-000123", "DAS", "Gold", "???", "👍", "12345",
-     # Three bare keywords, no clue either way: the model's guess is not trusted.
-     "prerequis activation das", "minimum billing period"],
+    [
+        "",
+        "ok",
+        "OK!",
+        "oui",
+        "merci",
+        "thanks",
+        "yes",
+        "AB12-345-XYZ",
+        "2026-11-25",
+        "25/11/2026",
+        "INC-000123",
+        "DAS",
+        "Gold",
+        "???",
+        "👍",
+        "12345",
+        # Three bare keywords, no clue either way: the model's guess is not trusted.
+        "prerequis activation das",
+        "minimum billing period",
+    ],
 )
 def test_too_little_evidence_gives_none(text: str) -> None:
     assert detect_language(text) is None

@@ -50,7 +50,9 @@ def test_shipped_articles_pass_lint() -> None:
 def test_yaml_error_points_at_its_line(articles: Path) -> None:
     _edit(articles / "payment-security.en.md", "title: How is my", "title: Card: how is my")
     messages = _messages(articles)
-    assert any(m.startswith("payment-security.en.md:4: front matter is not valid YAML") for m in messages), messages
+    assert any(
+        m.startswith("payment-security.en.md:4: front matter is not valid YAML") for m in messages
+    ), messages
 
 
 def test_missing_field(articles: Path) -> None:
@@ -64,18 +66,26 @@ def test_wrongly_typed_field(articles: Path) -> None:
         "questions:\n  - Is my credit card safe with you?\n  - Do you store my card number?\n",
         "questions: Is my credit card safe with you?\n",
     )
-    assert "payment-security.en.md:5: field 'questions' must be a list of texts" in _messages(articles)
+    assert "payment-security.en.md:5: field 'questions' must be a list of texts" in _messages(
+        articles
+    )
 
 
 def test_slug_not_matching_the_file_name(articles: Path) -> None:
     _edit(articles / "payment-security.en.md", "slug: payment-security", "slug: card-security")
     messages = _messages(articles)
-    assert "payment-security.en.md:2: slug 'card-security' does not match the file name payment-security.en.md" in messages
+    assert (
+        "payment-security.en.md:2: slug 'card-security' does not match the file name payment-security.en.md"
+        in messages
+    )
 
 
 def test_lang_not_matching_the_file_name(articles: Path) -> None:
     _edit(articles / "payment-security.en.md", "lang: en", "lang: fr")
-    assert "payment-security.en.md:3: lang 'fr' does not match the file name payment-security.en.md" in _messages(articles)
+    assert (
+        "payment-security.en.md:3: lang 'fr' does not match the file name payment-security.en.md"
+        in _messages(articles)
+    )
 
 
 def test_lang_not_fr_or_en(articles: Path) -> None:
@@ -86,22 +96,30 @@ def test_lang_not_fr_or_en(articles: Path) -> None:
 
 def test_duplicate_slug_and_lang_across_folders(articles: Path) -> None:
     (articles / "billing").mkdir()
-    shutil.copy(articles / "payment-security.en.md", articles / "billing" / "payment-security.en.md")
+    shutil.copy(
+        articles / "payment-security.en.md", articles / "billing" / "payment-security.en.md"
+    )
     messages = _messages(articles)
     assert any(
-        m.startswith("payment-security.en.md:1: duplicate article payment-security (en)") for m in messages
+        m.startswith("payment-security.en.md:1: duplicate article payment-security (en)")
+        for m in messages
     ), messages
 
 
 def test_missing_translation(articles: Path) -> None:
     (articles / "payment-security.fr.md").unlink()
-    assert "payment-security.en.md:1: missing translation: no 'fr' article for slug 'payment-security'" in _messages(
-        articles
+    assert (
+        "payment-security.en.md:1: missing translation: no 'fr' article for slug 'payment-security'"
+        in _messages(articles)
     )
 
 
 def test_unknown_related_slug(articles: Path) -> None:
-    _edit(articles / "support-holidays.en.md", "related: [das-activate]", "related: [das-activate, holiday-list]")
+    _edit(
+        articles / "support-holidays.en.md",
+        "related: [das-activate]",
+        "related: [das-activate, holiday-list]",
+    )
     assert "support-holidays.en.md:9: unknown related slug 'holiday-list'" in _messages(articles)
 
 
@@ -109,7 +127,9 @@ def test_empty_body(articles: Path) -> None:
     path = articles / "payment-security.en.md"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("---\n", 4) + 4] + "\n## Details\n", encoding="utf-8")
-    assert "payment-security.en.md:11: empty body: write at least a first paragraph" in _messages(articles)
+    assert "payment-security.en.md:11: empty body: write at least a first paragraph" in _messages(
+        articles
+    )
 
 
 def test_cli_exits_1_with_file_line_messages(articles: Path) -> None:

@@ -38,13 +38,23 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
         ("horaires du support technique", "support-hours", "fr"),
         ("le support est ouvert quand", "support-hours", "fr"),
         ("can free users open incidents", "who-can-submit", "en"),
-        ("my activation code is older than 3 months, can i still use it?", "das-activation-code", "en"),
-        ("If I cancel after one week, is the rest of the month refunded pro rata?", "billing-minimum", "en"),
+        (
+            "my activation code is older than 3 months, can i still use it?",
+            "das-activation-code",
+            "en",
+        ),
+        (
+            "If I cancel after one week, is the rest of the month refunded pro rata?",
+            "billing-minimum",
+            "en",
+        ),
         ("je trouve pas mon appareil pour activer le service", "das-troubleshooting", "fr"),
         ("comment enregistrer mon switch", "product-registration", "fr"),
     ],
 )
-def test_answers_with_the_right_article(kb: KnowledgeBase, question: str, slug: str, lang: str) -> None:
+def test_answers_with_the_right_article(
+    kb: KnowledgeBase, question: str, slug: str, lang: str
+) -> None:
     answer = kb.ask(question)
     assert answer.answered, answer.to_dict()
     assert answer.article is not None
@@ -97,7 +107,13 @@ def test_contractions_typed_without_apostrophe(text: str, expected: list[str]) -
 
 @pytest.mark.parametrize(
     "text",
-    ["i cant sign in", "signing in to the portal", "log on", "logged into My Account", "sign-in page"],
+    [
+        "i cant sign in",
+        "signing in to the portal",
+        "log on",
+        "logged into My Account",
+        "sign-in page",
+    ],
 )
 def test_sign_in_and_log_on_are_one_word_in_questions_and_in_the_index(text: str) -> None:
     from_question = [w.surface for w in analyse(text, "en")]

@@ -29,7 +29,9 @@ def kb(articles: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
 
 
 def _answered(answer: Answer) -> tuple[str, str] | None:
-    return (answer.article.slug, answer.article.lang) if answer.answered and answer.article else None
+    return (
+        (answer.article.slug, answer.article.lang) if answer.answered and answer.article else None
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,10 @@ def _answered(answer: Answer) -> tuple[str, str] | None:
     [
         ("Comment activer mon contrat DAS ?", ("das-activate", "fr")),
         ("comment activer mon contrat das", ("das-activate", "fr")),  # no accents, no capitals
-        ("ou saisir mon code dactivation das", ("das-activate", "fr")),  # elision typed without apostrophe
+        (
+            "ou saisir mon code dactivation das",
+            ("das-activate", "fr"),
+        ),  # elision typed without apostrophe
         ("How do I activate my DAS service contract?", ("das-activate", "en")),
         ("how do i activte my das contract", ("das-activate", "en")),  # typo
         ("Le support est-il fermé à Noël ?", ("support-holidays", "fr")),
@@ -93,7 +98,9 @@ def test_given_lang_sets_the_answer_language(kb: KnowledgeBase) -> None:
     assert answer.lang == "fr"
 
 
-def test_missing_translation_falls_back_to_the_other_language(articles: Path, tmp_path: Path) -> None:
+def test_missing_translation_falls_back_to_the_other_language(
+    articles: Path, tmp_path: Path
+) -> None:
     (articles / "payment-security.fr.md").unlink()
     knowledge = KnowledgeBase.open(articles, tmp_path / "index2")
     try:
@@ -135,16 +142,23 @@ def test_article_accessors(kb: KnowledgeBase, articles: Path) -> None:
     assert article.path == articles / "das-activate.en.md"
     assert kb.article("das-activate", "de") is None
     assert kb.article("nothing", "fr") is None
-    assert [(a.slug, a.lang) for a in kb.articles()][:2] == [("das-activate", "en"), ("das-activate", "fr")]
+    assert [(a.slug, a.lang) for a in kb.articles()][:2] == [
+        ("das-activate", "en"),
+        ("das-activate", "fr"),
+    ]
     assert len(kb.articles()) == 6
 
 
-def test_version_is_the_content_hash_and_changes_with_an_edit(kb: KnowledgeBase, articles: Path) -> None:
+def test_version_is_the_content_hash_and_changes_with_an_edit(
+    kb: KnowledgeBase, articles: Path
+) -> None:
     before = kb.version
     assert len(before) == 16
     assert kb.reload_if_changed() is False
     path = articles / "payment-security.en.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("Braintree", "Braintree (a PayPal company)"))
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Braintree", "Braintree (a PayPal company)")
+    )
     assert kb.reload_if_changed() is True
     assert kb.version != before
     assert "PayPal" in (kb.article("payment-security", "en") or pytest.fail("article gone")).body
@@ -171,7 +185,10 @@ def test_broken_articles_are_skipped_not_fatal(articles: Path, tmp_path: Path) -
     knowledge = KnowledgeBase.open(articles, tmp_path / "index3")
     try:
         assert len(knowledge.articles()) == 6
-        assert _answered(knowledge.ask("Is my credit card safe with you?")) == ("payment-security", "en")
+        assert _answered(knowledge.ask("Is my credit card safe with you?")) == (
+            "payment-security",
+            "en",
+        )
     finally:
         knowledge.close()
 

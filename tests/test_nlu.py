@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from bot.dates import parse_date
-from bot.nlu import Intent, incident_number_in, language_hint, looks_like_question, parse_yes_no, understand
+from bot.nlu import (
+    Intent,
+    incident_number_in,
+    language_hint,
+    looks_like_question,
+    parse_yes_no,
+    understand,
+)
 
 
 @pytest.mark.parametrize(
@@ -128,8 +135,14 @@ def test_numbers_that_are_not_incidents() -> None:
 
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("in English please", "en"), ("en français", "fr"), ("en francais svp", "fr"), ("English", "en"),
-     ("parlez-moi en anglais", "en"), ("can we speak french", "fr")],
+    [
+        ("in English please", "en"),
+        ("en français", "fr"),
+        ("en francais svp", "fr"),
+        ("English", "en"),
+        ("parlez-moi en anglais", "en"),
+        ("can we speak french", "fr"),
+    ],
 )
 def test_switch_language(text: str, lang: str) -> None:
     understood = understand(text)
@@ -137,10 +150,15 @@ def test_switch_language(text: str, lang: str) -> None:
 
 
 def test_long_sentence_mentioning_a_language_is_not_a_switch() -> None:
-    assert understand("is the documentation of the DAS contract available in French?").intent is Intent.QUESTION
+    assert (
+        understand("is the documentation of the DAS contract available in French?").intent
+        is Intent.QUESTION
+    )
 
 
-@pytest.mark.parametrize("text", ["yes", "Oui", "o", "y", "ok", "OK!", "d'accord", "yes please", "je confirme", "ouais"])
+@pytest.mark.parametrize(
+    "text", ["yes", "Oui", "o", "y", "ok", "OK!", "d'accord", "yes please", "je confirme", "ouais"]
+)
 def test_yes(text: str) -> None:
     assert parse_yes_no(text) is True
 
@@ -174,9 +192,21 @@ TODAY = dt.date(2026, 11, 23)
 @pytest.mark.parametrize(
     "text",
     [
-        "2026-11-23", "23/11/2026", "23.11.2026", "23-11-2026", "23/11/26", "23 novembre 2026",
-        "23 Novembre 2026", "Nov 23 2026", "Nov 23, 2026", "23 Nov 2026", "November 23rd, 2026",
-        "le 23 novembre 2026", "lundi 23 novembre 2026", "today", "aujourd'hui",
+        "2026-11-23",
+        "23/11/2026",
+        "23.11.2026",
+        "23-11-2026",
+        "23/11/26",
+        "23 novembre 2026",
+        "23 Novembre 2026",
+        "Nov 23 2026",
+        "Nov 23, 2026",
+        "23 Nov 2026",
+        "November 23rd, 2026",
+        "le 23 novembre 2026",
+        "lundi 23 novembre 2026",
+        "today",
+        "aujourd'hui",
     ],
 )
 def test_dates(text: str) -> None:
@@ -212,7 +242,10 @@ def test_a_pasted_log_is_understood_quickly() -> None:
     import time
 
     rng = random.Random(1)
-    words = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 10))) for _ in range(8000)]
+    words = [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 10)))
+        for _ in range(8000)
+    ]
     started = time.perf_counter()
     assert understand(" ".join(words)).intent is Intent.QUESTION
     assert time.perf_counter() - started < 1.0

@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 
 import services.products as products_module
 from services.accounts import create_account, get_account
-from services.catalog import applicable_services, get_model, import_catalog, list_models, normalize_serial
+from services.catalog import (
+    applicable_services,
+    get_model,
+    import_catalog,
+    list_models,
+    normalize_serial,
+)
 from services.errors import (
     InvalidSerial,
     ModelNotFound,
@@ -20,7 +26,13 @@ from services.errors import (
     SerialTaken,
     SiteNotFound,
 )
-from services.products import find_products, get_product, list_products, register_product, serial_registered
+from services.products import (
+    find_products,
+    get_product,
+    list_products,
+    register_product,
+    serial_registered,
+)
 from services.sites import add_site
 from storage.db import SessionFactory
 from storage.models import RegisteredProduct
@@ -44,7 +56,11 @@ def catalog(session_factory: SessionFactory, tmp_path: Path) -> None:
 
 
 def register(session_factory: SessionFactory, email: str, **fields: object) -> RegisteredProduct:
-    values: dict[str, object] = {"model": "DGS-1100-08", "purchase_date": dt.date(2026, 3, 1), "today": TODAY}
+    values: dict[str, object] = {
+        "model": "DGS-1100-08",
+        "purchase_date": dt.date(2026, 3, 1),
+        "today": TODAY,
+    }
     values.update(fields)
     with session_factory.begin() as session:
         return register_product(session, get_account(session, email), **values)  # type: ignore[arg-type]
@@ -53,7 +69,9 @@ def register(session_factory: SessionFactory, email: str, **fields: object) -> R
 def test_serials_are_normalised() -> None:
     assert normalize_serial(" qb1-234 5678\t90ab ") == "QB1234567890AB"
     assert normalize_serial("--") == ""
-    assert normalize_serial("qb1\u2013234\u00a05678") == "QB12345678"  # en dash and no-break space from an e-mail
+    assert (
+        normalize_serial("qb1\u2013234\u00a05678") == "QB12345678"
+    )  # en dash and no-break space from an e-mail
 
 
 def test_models_are_found_case_insensitively_with_their_services(
@@ -68,8 +86,12 @@ def test_models_are_found_case_insensitively_with_their_services(
             get_model(session, "DGS-9999")
 
 
-def test_a_product_is_registered_with_its_normalised_serial(session_factory: SessionFactory, catalog: None) -> None:
-    product = register(session_factory, "alice@example.com", model="dgs-1100-08", serial="ab12-cd34 ef56g")
+def test_a_product_is_registered_with_its_normalised_serial(
+    session_factory: SessionFactory, catalog: None
+) -> None:
+    product = register(
+        session_factory, "alice@example.com", model="dgs-1100-08", serial="ab12-cd34 ef56g"
+    )
     assert (product.model, product.serial) == ("DGS-1100-08", "AB12CD34EF56G")
     with session_factory() as session:
         alice = get_account(session, "alice@example.com")
@@ -105,7 +127,10 @@ def test_serial_patterns_written_with_separators_or_lower_case_still_apply(
     session_factory: SessionFactory, tmp_path: Path, pattern: str, typed: str, matches: bool
 ) -> None:
     path = tmp_path / "catalog.csv"
-    path.write_text(f'model,name,serial_pattern,das_services\nDL-1,Label switch,"{pattern}",\n', encoding="utf-8")
+    path.write_text(
+        f'model,name,serial_pattern,das_services\nDL-1,Label switch,"{pattern}",\n',
+        encoding="utf-8",
+    )
     with session_factory.begin() as session:
         import_catalog(session, path)
         create_account(session, email="carol@example.com", name="Carol")
@@ -117,7 +142,9 @@ def test_serial_patterns_written_with_separators_or_lower_case_still_apply(
             register(session_factory, "carol@example.com", model="dl-1", serial=typed)
 
 
-def test_the_serial_pattern_is_the_models_own(session_factory: SessionFactory, catalog: None) -> None:
+def test_the_serial_pattern_is_the_models_own(
+    session_factory: SessionFactory, catalog: None
+) -> None:
     register(session_factory, "alice@example.com", model="DAP-2610", serial="dap-123-456-789")
     with pytest.raises(InvalidSerial):
         register(session_factory, "alice@example.com", model="DAP-2610", serial="AB12CD34EF56G")
@@ -132,8 +159,18 @@ def test_a_purchase_date_in_the_future_is_refused_today_is_fine(
     session_factory: SessionFactory, catalog: None
 ) -> None:
     with pytest.raises(PurchaseDateInFuture, match="2026-11-24"):
-        register(session_factory, "alice@example.com", serial="AB12CD34EF56G", purchase_date=dt.date(2026, 11, 24))
-    assert register(session_factory, "alice@example.com", serial="AB12CD34EF56G", purchase_date=TODAY).purchase_date == TODAY
+        register(
+            session_factory,
+            "alice@example.com",
+            serial="AB12CD34EF56G",
+            purchase_date=dt.date(2026, 11, 24),
+        )
+    assert (
+        register(
+            session_factory, "alice@example.com", serial="AB12CD34EF56G", purchase_date=TODAY
+        ).purchase_date
+        == TODAY
+    )
 
 
 def test_a_serial_of_another_account_is_refused_without_saying_whose(
@@ -182,12 +219,21 @@ def test_losing_a_race_on_the_unique_serial_is_a_refusal_not_a_crash(
         bob = get_account(session, "bob@example.com")
         with pytest.raises(SerialTaken):
             register_product(
-                session, bob, model="DGS-1100-08", serial="AB12CD34EF56G", purchase_date=TODAY, today=TODAY
+                session,
+                bob,
+                model="DGS-1100-08",
+                serial="AB12CD34EF56G",
+                purchase_date=TODAY,
+                today=TODAY,
             )
-        site = add_site(session, bob, street="5 Main St", postal_code="10001", city="New York", country="US")
+        site = add_site(
+            session, bob, street="5 Main St", postal_code="10001", city="New York", country="US"
+        )
     assert len(calls) == 2
     with session_factory() as session:
-        assert session.get(type(site), site.id) is not None  # Bob's transaction went on and committed
+        assert (
+            session.get(type(site), site.id) is not None
+        )  # Bob's transaction went on and committed
 
 
 def test_the_site_of_a_product_must_be_one_of_the_accounts_sites(
@@ -196,11 +242,20 @@ def test_the_site_of_a_product_must_be_one_of_the_accounts_sites(
     with session_factory.begin() as session:
         alice = get_account(session, "alice@example.com")
         bob = get_account(session, "bob@example.com")
-        alices = add_site(session, alice, street="1 rue", postal_code="75001", city="Paris", country="FR")
-        bobs = add_site(session, bob, street="5 Main St", postal_code="10001", city="New York", country="US")
+        alices = add_site(
+            session, alice, street="1 rue", postal_code="75001", city="Paris", country="FR"
+        )
+        bobs = add_site(
+            session, bob, street="5 Main St", postal_code="10001", city="New York", country="US"
+        )
     with pytest.raises(SiteNotFound):
         register(session_factory, "alice@example.com", serial="AB12CD34EF56G", site_id=bobs.id)
-    assert register(session_factory, "alice@example.com", serial="AB12CD34EF56G", site_id=alices.id).site_id == alices.id
+    assert (
+        register(
+            session_factory, "alice@example.com", serial="AB12CD34EF56G", site_id=alices.id
+        ).site_id
+        == alices.id
+    )
 
 
 def test_find_products_searches_serial_fragment_model_and_name(

@@ -27,7 +27,9 @@ def local(zone: ZoneInfo, *args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=zone)  # type: ignore[misc]
 
 
-def due_local(type_: int, filed: dt.datetime, calendar: SupportCalendar | None = None) -> dt.datetime:
+def due_local(
+    type_: int, filed: dt.datetime, calendar: SupportCalendar | None = None
+) -> dt.datetime:
     due = first_response_due(type_, "paid", filed, calendar)
     assert due.utcoffset() == dt.timedelta(0)
     return due.astimezone(filed.tzinfo)
@@ -60,9 +62,13 @@ def test_holidays_of_2026_are_the_ten_support_holidays_in_date_order() -> None:
     ],
 )
 def test_floating_holidays_follow_their_weekday_rules(
-    year: int, presidents: tuple[int, int], memorial: tuple[int, int], labor: tuple[int, int], thanksgiving: tuple[int, int]
+    year: int,
+    presidents: tuple[int, int],
+    memorial: tuple[int, int],
+    labor: tuple[int, int],
+    thanksgiving: tuple[int, int],
 ) -> None:
-    days = dict((key, day) for day, key in SupportCalendar().holidays(year))
+    days = {key: day for day, key in SupportCalendar().holidays(year)}
     assert days["presidents_day"] == dt.date(year, *presidents)
     assert days["memorial_day"] == dt.date(year, *memorial)
     assert days["labor_day"] == dt.date(year, *labor)
@@ -94,7 +100,9 @@ def test_a_holiday_on_a_weekend_is_not_shifted() -> None:
         (3, "free", None, ["self-service"]),
     ],
 )
-def test_targets_and_channels_by_type_and_tier(type_: int, tier: str, hours: int | None, channels: list[str]) -> None:
+def test_targets_and_channels_by_type_and_tier(
+    type_: int, tier: str, hours: int | None, channels: list[str]
+) -> None:
     assert first_response_hours(type_, tier) == hours
     assert support_channels(type_, tier) == channels
 
@@ -176,7 +184,7 @@ def test_fall_back_counts_real_hours() -> None:
 
 def test_the_deadline_is_the_same_whatever_zone_the_filing_time_is_given_in() -> None:
     in_ny = local(NY, 2026, 11, 25, 23)
-    in_utc = in_ny.astimezone(dt.timezone.utc)
+    in_utc = in_ny.astimezone(dt.UTC)
     in_paris = in_ny.astimezone(PARIS)
     assert first_response_due(1, "paid", in_ny) == first_response_due(1, "paid", in_utc)
     assert first_response_due(1, "paid", in_paris) == first_response_due(1, "paid", in_ny)
@@ -201,17 +209,30 @@ def test_southern_hemisphere_dst() -> None:
 def test_zone_whose_dst_jump_skips_midnight() -> None:
     santiago = SupportCalendar("America/Santiago")
     # Sunday 6 September 2026 starts at 01:00 (midnight is skipped); Monday 7 is Labor Day.
-    assert santiago.day_start(dt.date(2026, 9, 6)) == dt.datetime(2026, 9, 6, 4, tzinfo=dt.timezone.utc)
-    assert due_local(1, local(SANTIAGO, 2026, 9, 5, 12), santiago) == local(SANTIAGO, 2026, 9, 6, 13)
-    assert due_local(1, local(SANTIAGO, 2026, 9, 6, 12), santiago) == local(SANTIAGO, 2026, 9, 8, 12)
+    assert santiago.day_start(dt.date(2026, 9, 6)) == dt.datetime(2026, 9, 6, 4, tzinfo=dt.UTC)
+    assert due_local(1, local(SANTIAGO, 2026, 9, 5, 12), santiago) == local(
+        SANTIAGO, 2026, 9, 6, 13
+    )
+    assert due_local(1, local(SANTIAGO, 2026, 9, 6, 12), santiago) == local(
+        SANTIAGO, 2026, 9, 8, 12
+    )
 
 
 # --- a property over many zones and instants ------------------------------------------------
 
-ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "America/Santiago", "Asia/Kolkata", "Pacific/Chatham"]
+ZONES = [
+    "America/New_York",
+    "Europe/Paris",
+    "Australia/Sydney",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+]
 
 
-def _holiday_time_between(calendar: SupportCalendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+def _holiday_time_between(
+    calendar: SupportCalendar, start: dt.datetime, end: dt.datetime
+) -> dt.timedelta:
     """Real time of holidays overlapping [start, end), from local midnights."""
     total = dt.timedelta(0)
     day = calendar.local_date(start) - dt.timedelta(days=1)
@@ -231,9 +252,11 @@ def _holiday_time_between(calendar: SupportCalendar, start: dt.datetime, end: dt
     type_=st.sampled_from([1, 2, 3]),
     filed=st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2030, 12, 31)),
 )
-def test_elapsed_time_is_the_target_plus_the_holidays_crossed(zone: str, type_: int, filed: dt.datetime) -> None:
+def test_elapsed_time_is_the_target_plus_the_holidays_crossed(
+    zone: str, type_: int, filed: dt.datetime
+) -> None:
     calendar = SupportCalendar(zone)
-    filed_utc = filed.replace(tzinfo=dt.timezone.utc)
+    filed_utc = filed.replace(tzinfo=dt.UTC)
     due = first_response_due(type_, "paid", filed_utc, calendar)
     hours = dt.timedelta(hours=first_response_hours(type_, "paid") or 0)
     assert due - filed_utc == hours + _holiday_time_between(calendar, filed_utc, due)

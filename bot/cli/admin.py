@@ -30,7 +30,9 @@ ImportFunction = Callable[..., ImportResult]
 def _count_rows(path: Path) -> int | None:
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            return max(sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row)) - 1, 0)
+            return max(
+                sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row)) - 1, 0
+            )
     except (OSError, UnicodeDecodeError, csv.Error):
         return None  # the import itself reports what is wrong with the file
 
@@ -40,7 +42,9 @@ def _run_import(function: ImportFunction, path: Path, label: str) -> None:
     with progress_bar(label, total) as bar, runtime().session_factory.begin() as session:
         result = function(session, path, bar.advance if bar else None)
     details = "".join(f"; {count} {what}" for what, count in result.details.items() if count)
-    click.echo(f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged{details}")
+    click.echo(
+        f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged{details}"
+    )
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -147,7 +151,10 @@ def catalog_list(as_json: bool) -> None:
     else:
         _table(
             ("model", "name", "serial pattern", "DAS services"),
-            [(r["model"], r["name"], r["serial_pattern"], ";".join(r["das_services"])) for r in rows],
+            [
+                (r["model"], r["name"], r["serial_pattern"], ";".join(r["das_services"]))
+                for r in rows
+            ],
         )
 
 
@@ -166,15 +173,35 @@ def das_import_codes(file: Path) -> None:
 
 @das_group.command("activate")
 @email_option
-@click.option("--serial", required=True, help="Serial number of a product registered on the account.")
+@click.option(
+    "--serial", required=True, help="Serial number of a product registered on the account."
+)
 @click.option("--code", required=True, help="The activation code.")
-@click.option("--purchase-date", "purchase_date", required=True, type=ISO_DATE, help="Service purchase date.")
-@click.option("--site", "site_id", required=True, type=int, help="Site address id where the product is installed.")
-@click.option("--accept-terms", is_flag=True, help="The customer accepts the D-Link Assist terms and conditions.")
+@click.option(
+    "--purchase-date", "purchase_date", required=True, type=ISO_DATE, help="Service purchase date."
+)
+@click.option(
+    "--site",
+    "site_id",
+    required=True,
+    type=int,
+    help="Site address id where the product is installed.",
+)
+@click.option(
+    "--accept-terms",
+    is_flag=True,
+    help="The customer accepts the D-Link Assist terms and conditions.",
+)
 @json_flag
 @refusals_exit_1
 def das_activate(
-    email: str, serial: str, code: str, purchase_date: dt.date, site_id: int, accept_terms: bool, as_json: bool
+    email: str,
+    serial: str,
+    code: str,
+    purchase_date: dt.date,
+    site_id: int,
+    accept_terms: bool,
+    as_json: bool,
 ) -> None:
     """Activate the DAS service of CODE on a registered product."""
     rt = runtime()
@@ -245,10 +272,14 @@ def accounts_group() -> None:
 @click.option("--country", default=None, help="Two-letter country code, e.g. FR.")
 @json_flag
 @refusals_exit_1
-def accounts_create(email: str, name: str, company: str | None, country: str | None, as_json: bool) -> None:
+def accounts_create(
+    email: str, name: str, company: str | None, country: str | None, as_json: bool
+) -> None:
     """Create an account."""
     with runtime().session_factory.begin() as session:
-        data = account_json(create_account(session, email=email, name=name, company=company, country=country))
+        data = account_json(
+            create_account(session, email=email, name=name, company=company, country=country)
+        )
     if as_json:
         echo_json(data)
     else:
@@ -268,17 +299,26 @@ def sites_group() -> None:
 @click.option("--country", required=True, help="Two-letter country code, e.g. FR.")
 @json_flag
 @refusals_exit_1
-def sites_add(email: str, street: str, postal_code: str, city: str, country: str, as_json: bool) -> None:
+def sites_add(
+    email: str, street: str, postal_code: str, city: str, country: str, as_json: bool
+) -> None:
     """Add a site address to an account; prints its id."""
     with runtime().session_factory.begin() as session:
         site = sites.add_site(
-            session, get_account(session, email), street=street, postal_code=postal_code, city=city, country=country
+            session,
+            get_account(session, email),
+            street=street,
+            postal_code=postal_code,
+            city=city,
+            country=country,
         )
         data = site_json(site)
     if as_json:
         echo_json({"id": data["id"]})
     else:
-        click.echo(data["id"])  # the id alone, like `incidents create` prints the number: scripts read it
+        click.echo(
+            data["id"]
+        )  # the id alone, like `incidents create` prints the number: scripts read it
 
 
 @sites_group.command("list")
@@ -305,7 +345,9 @@ def products_group() -> None:
 @click.option("--model", required=True, help="Catalogue model, e.g. DGS-1100-08.")
 @click.option("--serial", required=True, help="Serial number (spaces and dashes do not matter).")
 @click.option("--purchase-date", "purchase_date", required=True, type=ISO_DATE)
-@click.option("--site", "site_id", type=int, default=None, help="Site address id where it is installed.")
+@click.option(
+    "--site", "site_id", type=int, default=None, help="Site address id where it is installed."
+)
 @json_flag
 @refusals_exit_1
 def products_register(
@@ -314,7 +356,12 @@ def products_register(
     """Register a product on an account."""
     with runtime().session_factory.begin() as session:
         product = products.register_product(
-            session, get_account(session, email), model=model, serial=serial, purchase_date=purchase_date, site_id=site_id
+            session,
+            get_account(session, email),
+            model=model,
+            serial=serial,
+            purchase_date=purchase_date,
+            site_id=site_id,
         )
         data = product_json(product)
     if as_json:
@@ -330,7 +377,9 @@ def products_register(
 def products_list(email: str, as_json: bool) -> None:
     """An account's registered products."""
     with runtime().session_factory() as session:
-        rows = [product_json(p) for p in products.list_products(session, get_account(session, email))]
+        rows = [
+            product_json(p) for p in products.list_products(session, get_account(session, email))
+        ]
     if as_json:
         echo_json(rows)
     else:

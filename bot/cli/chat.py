@@ -17,11 +17,24 @@ from storage.db import DatabaseNotReady, check_schema
 @click.option("--name", help="The profile's display name.")
 @click.option("--lang", type=click.Choice(LANGUAGES), help="The profile's language.")
 @click.option("--tz", help="The profile's time zone, e.g. Europe/Paris.")
-@click.option("--jsonl", is_flag=True, help="Machine mode: one message per input line, one JSON line per message.")
-def chat(user_id: str | None, email: str | None, name: str | None, lang: str | None, tz: str | None, jsonl: bool) -> None:
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help="Machine mode: one message per input line, one JSON line per message.",
+)
+def chat(
+    user_id: str | None,
+    email: str | None,
+    name: str | None,
+    lang: str | None,
+    tz: str | None,
+    jsonl: bool,
+) -> None:
     """Talk to the bot in the terminal."""
     if tz and not valid_timezone(tz):
-        raise click.BadParameter(f"{tz!r} is not a time zone (e.g. Europe/Paris)", param_hint="--tz")
+        raise click.BadParameter(
+            f"{tz!r} is not a time zone (e.g. Europe/Paris)", param_hint="--tz"
+        )
     rt = runtime()
     try:
         check_schema(rt.engine, rt.settings.database_url)
@@ -33,7 +46,9 @@ def chat(user_id: str | None, email: str | None, name: str | None, lang: str | N
     from bot.conversation import Assistant
     from kb.knowledge import KnowledgeBase
 
-    kb = KnowledgeBase.open(rt.settings.articles_dir, rt.settings.index_dir, default_lang=rt.settings.default_lang)
+    kb = KnowledgeBase.open(
+        rt.settings.articles_dir, rt.settings.index_dir, default_lang=rt.settings.default_lang
+    )
     try:
         assistant = Assistant(rt.session_factory, rt.settings, kb)
         user = console_user(user_id=user_id, email=email, name=name, lang=lang, tz=tz)

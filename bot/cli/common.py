@@ -49,7 +49,9 @@ def refusals_exit_1(func: F) -> F:
         except (OperationalError, ProgrammingError):
             if not _schema_missing():
                 raise  # a real database failure: the traceback is what is needed
-            click.echo("error: the database has no tables yet: run `helpdesk db upgrade` first", err=True)
+            click.echo(
+                "error: the database has no tables yet: run `helpdesk db upgrade` first", err=True
+            )
             sys.exit(EXIT_REFUSED)
 
     return wrapper  # type: ignore[return-value]
@@ -91,7 +93,12 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[ProgressBar |
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         yield ProgressBar(bar, bar.add_task(label, total=total))
 
@@ -109,7 +116,9 @@ def echo_json(data: Any) -> None:
 class IsoDate(click.ParamType):
     name = "YYYY-MM-DD"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -123,7 +132,9 @@ class IsoDateTime(click.ParamType):
 
     name = "ISO_DATETIME"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         try:

@@ -24,7 +24,9 @@ def open_kb(*, force: bool = False) -> KnowledgeBase:
     settings = runtime().settings
     with progress_bar("Indexing articles") as bar:
         progress = bar.update if bar else None
-        kb = KnowledgeBase(settings.articles_dir, settings.index_dir, default_lang=settings.default_lang)
+        kb = KnowledgeBase(
+            settings.articles_dir, settings.index_dir, default_lang=settings.default_lang
+        )
         kb.reload(force=force, progress=progress)  # builds when missing, stale or forced
     return kb
 
@@ -44,7 +46,9 @@ def lint_command() -> None:
     if not report.ok:
         click.echo(f"{len(report.problems)} problem(s) in {articles_dir}", err=True)
         sys.exit(1)
-    click.echo(f"OK: {report.articles} articles, {report.slugs} slugs in {', '.join(LANGS)}, no problem.")
+    click.echo(
+        f"OK: {report.articles} articles, {report.slugs} slugs in {', '.join(LANGS)}, no problem."
+    )
 
 
 @kb_group.command("index")
@@ -52,14 +56,21 @@ def index_command() -> None:
     """(Re)build the search index from the articles."""
     kb = open_kb(force=True)
     try:
-        click.echo(f"Indexed {len(kb.articles())} articles, version {kb.version}, in {kb.index_dir}")
+        click.echo(
+            f"Indexed {len(kb.articles())} articles, version {kb.version}, in {kb.index_dir}"
+        )
     finally:
         kb.close()
 
 
 @kb_group.command("search")
 @click.argument("query")
-@click.option("--lang", type=LANG_CHOICE, default=None, help="Search these language fields (default: detected).")
+@click.option(
+    "--lang",
+    type=LANG_CHOICE,
+    default=None,
+    help="Search these language fields (default: detected).",
+)
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def search_command(query: str, lang: str | None, limit: int, as_json: bool) -> None:
@@ -84,7 +95,9 @@ def search_command(query: str, lang: str | None, limit: int, as_json: bool) -> N
 def new_command(slug: str, lang: str) -> None:
     """Create kb/articles/SLUG.LANG.md with its front matter filled in."""
     if not SLUG_RE.match(slug):
-        raise click.ClickException(f"slug {slug!r} must be lower-case words joined by '-' (e.g. das-activate)")
+        raise click.ClickException(
+            f"slug {slug!r} must be lower-case words joined by '-' (e.g. das-activate)"
+        )
     articles_dir = runtime().settings.articles_dir
     path = articles_dir / f"{slug}.{lang}.md"
     if path.exists():
@@ -112,8 +125,12 @@ def eval_command(file: Path, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    click.echo(f"questions: {report.total} ({report.in_scope} in scope, {report.out_of_scope} out of scope)")
-    click.echo(f"top-1: {data['top1_pct']}%   top-3: {data['top3_pct']}%   answered correctly: {data['answered_correct_pct']}%")
+    click.echo(
+        f"questions: {report.total} ({report.in_scope} in scope, {report.out_of_scope} out of scope)"
+    )
+    click.echo(
+        f"top-1: {data['top1_pct']}%   top-3: {data['top3_pct']}%   answered correctly: {data['answered_correct_pct']}%"
+    )
     click.echo(f"language: {data['language_pct']}%")
     click.echo(f"wrong answers on out-of-scope questions: {report.wrong_out_of_scope}")
     click.echo(f"missed answers: {report.missed}   wrong article: {report.wrong_in_scope}")
@@ -145,7 +162,9 @@ def ask_command(question: str, as_json: bool) -> None:
         click.echo(f"No confident answer (confidence {answer.score}).")
     if answer.alternatives:
         label = "See also" if answer.answered else "Closest articles"
-        click.echo(f"{label}: " + "; ".join(f"{ref.title} [{ref.slug}]" for ref in answer.alternatives))
+        click.echo(
+            f"{label}: " + "; ".join(f"{ref.title} [{ref.slug}]" for ref in answer.alternatives)
+        )
 
 
 def register(cli: click.Group) -> None:

@@ -16,7 +16,13 @@ import click
 from bot.cli.common import ISO_DATETIME, echo_json, refusals_exit_1, runtime
 from services import demo, incidents
 from services.accounts import get_account
-from services.sla import HOLIDAY_NAMES, SupportCalendar, first_response_due, first_response_hours, support_channels
+from services.sla import (
+    HOLIDAY_NAMES,
+    SupportCalendar,
+    first_response_due,
+    first_response_hours,
+    support_channels,
+)
 from storage.models import Incident, IncidentEvent
 
 json_flag = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -92,9 +98,13 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 def _echo_incident(incident: Incident, calendar: SupportCalendar) -> None:
     click.echo(f"{incident.number}  [{incident.status}]  {incident.summary}")
-    click.echo(f"  customer: {incident.account.email}   service: {incident.subscription.service} (type {incident.subscription_type})")
-    click.echo(f"  filed: {_local(incident.created_at, calendar)}   first response due: {_local(incident.first_response_due, calendar)}"
-               f"   answered: {_local(incident.first_response_at, calendar)}")
+    click.echo(
+        f"  customer: {incident.account.email}   service: {incident.subscription.service} (type {incident.subscription_type})"
+    )
+    click.echo(
+        f"  filed: {_local(incident.created_at, calendar)}   first response due: {_local(incident.first_response_due, calendar)}"
+        f"   answered: {_local(incident.first_response_at, calendar)}"
+    )
     if incident.assignee:
         click.echo(f"  assignee: {incident.assignee}")
     click.echo(f"  language: {incident.lang}")
@@ -102,7 +112,11 @@ def _echo_incident(incident: Incident, calendar: SupportCalendar) -> None:
     click.echo("  " + incident.description.replace("\n", "\n  "))
     click.echo("")
     for event in incident.events:
-        change = f" {event.from_status or ''} -> {event.to_status}".replace("  ", " ") if event.to_status else ""
+        change = (
+            f" {event.from_status or ''} -> {event.to_status}".replace("  ", " ")
+            if event.to_status
+            else ""
+        )
         note = f": {event.note}" if event.note else ""
         click.echo(f"  {_local(event.at, calendar)}  {event.actor}  {event.kind}{change}{note}")
 
@@ -120,12 +134,27 @@ def incidents_group() -> None:
 @click.option("--service", required=True, help="The subscription the incident is about.")
 @click.option("--summary", required=True, help="One line describing the problem.")
 @click.option("--description", required=True, help="The details.")
-@click.option("--lang", default="en", show_default=True, help="The customer's language (support is in English).")
-@click.option("--idempotency-key", default=None, help="Filing again with the same key returns the same incident.")
+@click.option(
+    "--lang",
+    default="en",
+    show_default=True,
+    help="The customer's language (support is in English).",
+)
+@click.option(
+    "--idempotency-key",
+    default=None,
+    help="Filing again with the same key returns the same incident.",
+)
 @json_flag
 @refusals_exit_1
 def incidents_create(
-    email: str, service: str, summary: str, description: str, lang: str, idempotency_key: str | None, as_json: bool
+    email: str,
+    service: str,
+    summary: str,
+    description: str,
+    lang: str,
+    idempotency_key: str | None,
+    as_json: bool,
 ) -> None:
     """File an incident on a customer's paid subscription; prints its number."""
     with runtime().session_factory.begin() as session:
@@ -165,8 +194,15 @@ def incidents_list(email: str | None, status: str | None, as_json: bool) -> None
         _table(
             ("number", "status", "email", "service", "type", "due", "summary"),
             [
-                (i.number, i.status, i.account.email, i.subscription.service, i.subscription_type,
-                 _local(i.first_response_due, calendar), i.summary)
+                (
+                    i.number,
+                    i.status,
+                    i.account.email,
+                    i.subscription.service,
+                    i.subscription_type,
+                    _local(i.first_response_due, calendar),
+                    i.summary,
+                )
                 for i in found
             ],
         )
@@ -229,7 +265,9 @@ def incidents_reply(number: str, actor: str, note: str, as_json: bool) -> None:
 @click.option("--email", default=None, help="The customer commenting (their incidents only).")
 @json_flag
 @refusals_exit_1
-def incidents_comment(number: str, note: str, actor: str | None, email: str | None, as_json: bool) -> None:
+def incidents_comment(
+    number: str, note: str, actor: str | None, email: str | None, as_json: bool
+) -> None:
     """Add a comment, from staff (--actor) or from the customer (--email)."""
     if (actor is None) == (email is None):
         raise click.UsageError("give exactly one of --actor (staff) or --email (customer)")
@@ -263,13 +301,21 @@ def incidents_reopen(number: str, email: str, note: str | None, as_json: bool) -
     """Reopen a resolved incident on behalf of its customer."""
     with runtime().session_factory.begin() as session:
         account = get_account(session, email)
-        incident = incidents.reopen(session, number, actor=account.email, account=account, note=note)
+        incident = incidents.reopen(
+            session, number, actor=account.email, account=account, note=note
+        )
         _done(incident, as_json)
 
 
 @incidents_group.command("due-soon")
-@click.option("--within", "within_minutes", type=click.IntRange(min=0), default=60, show_default=True,
-              help="Minutes ahead to look.")
+@click.option(
+    "--within",
+    "within_minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Minutes ahead to look.",
+)
 @json_flag
 def incidents_due_soon(within_minutes: int, as_json: bool) -> None:
     """Unanswered incidents whose first-response deadline is near or past."""
@@ -281,8 +327,17 @@ def incidents_due_soon(within_minutes: int, as_json: bool) -> None:
         calendar = _calendar()
         _table(
             ("number", "status", "email", "type", "due", "summary"),
-            [(i.number, i.status, i.account.email, i.subscription_type, _local(i.first_response_due, calendar), i.summary)
-             for i in found],
+            [
+                (
+                    i.number,
+                    i.status,
+                    i.account.email,
+                    i.subscription_type,
+                    _local(i.first_response_due, calendar),
+                    i.summary,
+                )
+                for i in found
+            ],
         )
 
 
@@ -295,20 +350,31 @@ def sla_group() -> None:
 
 
 @sla_group.command("due")
-@click.option("--type", "type_", type=click.Choice(["1", "2", "3"]), required=True, help="Subscription type.")
-@click.option("--tier", type=click.Choice(["free", "paid"], case_sensitive=False), required=True, help="Subscription tier.")
-@click.option("--at", "at", type=ISO_DATETIME, required=True, help="Filing time, ISO 8601 with offset.")
+@click.option(
+    "--type", "type_", type=click.Choice(["1", "2", "3"]), required=True, help="Subscription type."
+)
+@click.option(
+    "--tier",
+    type=click.Choice(["free", "paid"], case_sensitive=False),
+    required=True,
+    help="Subscription tier.",
+)
+@click.option(
+    "--at", "at", type=ISO_DATETIME, required=True, help="Filing time, ISO 8601 with offset."
+)
 @json_flag
 @refusals_exit_1
 def sla_due(type_: str, tier: str, at: dt.datetime, as_json: bool) -> None:
     """When the first response is due, in the same offset as --at."""
     due = first_response_due(int(type_), tier, at, _calendar()).astimezone(at.tzinfo)
     if as_json:
-        echo_json({
-            "due": due,
-            "hours": first_response_hours(int(type_), tier),
-            "channels": support_channels(int(type_), tier),
-        })
+        echo_json(
+            {
+                "due": due,
+                "hours": first_response_hours(int(type_), tier),
+                "channels": support_channels(int(type_), tier),
+            }
+        )
     else:
         click.echo(due.isoformat())
 

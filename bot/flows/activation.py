@@ -7,6 +7,7 @@ itself re-checks everything under a lock at confirm time: a code is used once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from typing import Any
@@ -42,15 +43,20 @@ MIN_CODE_LENGTH = 4
 
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = [
-    "prompt_site_country", "validate_site_country", "validate_street", "validate_postal_code",
+    "prompt_site_country",
     "validate_city",
+    "validate_postal_code",
+    "validate_site_country",
+    "validate_street",
 ]
 
 
 def on_start(ctx: FlowContext) -> list[Reply] | None:
     if ctx.account is None or not products.list_products(ctx.session, ctx.account):
         text = ctx.texts.render("flows/activate_service/no_product.j2")
-        return [Reply(text, [Choice(ctx._(N_("register a product")), ctx._(N_("Register a product")))])]
+        return [
+            Reply(text, [Choice(ctx._(N_("register a product")), ctx._(N_("Register a product")))])
+        ]
     return None
 
 
@@ -63,7 +69,8 @@ def validate_terms(ctx: FlowContext, value: bool) -> bool:
 def choices_product(ctx: FlowContext) -> list[Choice]:
     assert ctx.account is not None  # on_start stops the flow without an account
     return [
-        Choice(p.serial, f"{p.model} — {p.serial}") for p in products.list_products(ctx.session, ctx.account)
+        Choice(p.serial, f"{p.model} — {p.serial}")
+        for p in products.list_products(ctx.session, ctx.account)
     ]
 
 
@@ -78,7 +85,9 @@ def validate_product(ctx: FlowContext, value: str) -> str:
     if len(matches) == 1:
         return matches[0].serial
     if len(matches) > 1:
-        raise Invalid(N_("Several of your products match “{query}”: pick one in the list."), query=value)
+        raise Invalid(
+            N_("Several of your products match “{query}”: pick one in the list."), query=value
+        )
     serial = catalog.normalize_serial(value)
     if products.serial_registered(ctx.session, serial):
         raise ProductNotFound(serial=serial)
@@ -134,10 +143,9 @@ def validate_code(ctx: FlowContext, value: str) -> str:
                 "e-mail, e.g. ABCD-1234-EFGH."
             )
         )
-    try:
+    # The code is fine without its purchase date: that date is the next question.
+    with contextlib.suppress(ServicePurchaseDateRequired):
         _check(ctx, value, None)
-    except ServicePurchaseDateRequired:
-        pass  # the code is fine; its purchase date is the next question
     return das.normalize_code(value)
 
 
@@ -154,7 +162,7 @@ def prompt_service_purchase_date(ctx: FlowContext) -> dict[str, Any]:
 
 
 def prefer_service_purchase_date(ctx: FlowContext, text: str) -> dt.date | None:
-    """"Yes" takes the date recorded for the code (the question shows it)."""
+    """ "Yes" takes the date recorded for the code (the question shows it)."""
     return _recorded_purchase_date(ctx) if parse_yes_no(text) else None
 
 

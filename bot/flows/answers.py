@@ -21,10 +21,26 @@ from services.errors import N_
 # Ways of asking for the rest of the article, besides its choice's label.
 _READ_MORE = frozenset(
     {
-        "more", "read more", "tell me more", "more details", "details", "full article",
-        "whole article", "the whole article", "the full article", "show the article",
-        "plus", "la suite", "lire la suite", "en savoir plus", "plus de details",
-        "article complet", "l article complet", "tout l article", "lire l article", "lire tout",
+        "more",
+        "read more",
+        "tell me more",
+        "more details",
+        "details",
+        "full article",
+        "whole article",
+        "the whole article",
+        "the full article",
+        "show the article",
+        "plus",
+        "la suite",
+        "lire la suite",
+        "en savoir plus",
+        "plus de details",
+        "article complet",
+        "l article complet",
+        "tout l article",
+        "lire l article",
+        "lire tout",
     }
 )
 KB_FLOW = "kb"
@@ -60,7 +76,9 @@ def show_article(
 ) -> tuple[list[Reply], dict[str, Any]]:
     """The article's answer (or all of it) with its follow-ups; the state to keep."""
     template = "kb/article.j2" if whole else "kb/answer.j2"
-    text = ctx.texts.render(template, title=article.title, summary=article.summary, body=article.body)
+    text = ctx.texts.render(
+        template, title=article.title, summary=article.summary, body=article.body
+    )
     choices = [] if whole else [Choice(READ, ctx._(N_("Read the whole article")))]
     choices += _related_choices(ctx, article) + _feedback_choices(ctx)
     state = {
@@ -73,10 +91,16 @@ def show_article(
     return [Reply(text, choices)], state
 
 
-def answer(ctx: FlowContext, question: str, *, in_flow: bool) -> tuple[list[Reply], dict[str, Any] | None]:
+def answer(
+    ctx: FlowContext, question: str, *, in_flow: bool
+) -> tuple[list[Reply], dict[str, Any] | None]:
     """Answer a question from the KB; mid-flow, only the answer (the flow's question follows)."""
     if ctx.kb is None:
-        return [Reply(ctx._(N_("The knowledge base is not available right now. Please try again later.")))], None
+        return [
+            Reply(
+                ctx._(N_("The knowledge base is not available right now. Please try again later."))
+            )
+        ], None
     result = ctx.kb.ask(question, lang=ctx.texts.lang)
     best = result.article if result.answered else None
     logged = questions.record_question(
@@ -93,25 +117,52 @@ def answer(ctx: FlowContext, question: str, *, in_flow: bool) -> tuple[list[Repl
     article = _article(ctx, best.slug, best.lang) if best else None
     if article is not None:
         if in_flow:
-            text = ctx.texts.render("kb/answer.j2", title=article.title, summary=article.summary, body="")
+            text = ctx.texts.render(
+                "kb/answer.j2", title=article.title, summary=article.summary, body=""
+            )
             return [Reply(text)], None
         return show_article(ctx, article, logged.id)
     alternatives = [Choice(f"{ARTICLE}{ref.slug}", ref.title) for ref in result.alternatives]
     text = ctx.texts.render("kb/no_answer.j2", alternatives=bool(alternatives), in_flow=in_flow)
     if in_flow:
         return [Reply(text)], None
-    choices = alternatives + [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))]
+    choices = [
+        *alternatives,
+        Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident"))),
+    ]
     state = {"choices": [c.to_json() for c in choices], "question_id": logged.id, "awaiting": None}
     return [Reply(text, choices)], state
 
 
 _HELPED = frozenset(
-    {"it helped", "helpful", "very helpful", "useful", "thanks it helped", "utile", "tres utile",
-     "ca m a aide", "cela m a aide", "ca aide", "merci ca m a aide"}
+    {
+        "it helped",
+        "helpful",
+        "very helpful",
+        "useful",
+        "thanks it helped",
+        "utile",
+        "tres utile",
+        "ca m a aide",
+        "cela m a aide",
+        "ca aide",
+        "merci ca m a aide",
+    }
 )
 _NOT_HELPED = frozenset(
-    {"not helpful", "unhelpful", "useless", "it did not help", "it didn t help", "not useful",
-     "pas utile", "inutile", "ca ne m a pas aide", "cela ne m a pas aide", "ca n aide pas"}
+    {
+        "not helpful",
+        "unhelpful",
+        "useless",
+        "it did not help",
+        "it didn t help",
+        "not useful",
+        "pas utile",
+        "inutile",
+        "ca ne m a pas aide",
+        "cela ne m a pas aide",
+        "ca n aide pas",
+    }
 )
 
 
@@ -160,7 +211,9 @@ def follow_up(
                 "and the support team will help you."
             )
         )
-        return [Reply(sorry, [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))])], None
+        return [
+            Reply(sorry, [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))])
+        ], None
     if chosen is None:
         return None
     if chosen.value == READ and "slug" in state:
@@ -168,7 +221,7 @@ def follow_up(
         if article is not None:
             return show_article(ctx, article, state.get("question_id"), whole=True)
     if chosen.value.startswith(ARTICLE):
-        article = _article(ctx, chosen.value[len(ARTICLE):], ctx.texts.lang)
+        article = _article(ctx, chosen.value[len(ARTICLE) :], ctx.texts.lang)
         if article is not None:
             return show_article(ctx, article, state.get("question_id"))
     return chosen.value  # "report an incident" and the like: understood as a new message

@@ -31,7 +31,9 @@ def status_label(ctx: FlowContext, status: str) -> str:
 def refusal_text(ctx: FlowContext, err: Refusal) -> str:
     """A refusal about an incident, its statuses named in the user's words."""
     params = {
-        key: status_label(ctx, value) if key in ("status", "target") and value in STATUS_LABELS else value
+        key: status_label(ctx, value)
+        if key in ("status", "target") and value in STATUS_LABELS
+        else value
         for key, value in err.params.items()
     }
     return ctx.texts.refusal(type(err)(**params))
@@ -40,12 +42,17 @@ def refusal_text(ctx: FlowContext, err: Refusal) -> str:
 def on_start(ctx: FlowContext) -> list[Reply] | None:
     if ctx.account is None or not incidents.list_incidents(ctx.session, account=ctx.account):
         if "incident_number" in ctx.values:
-            return [Reply(ctx.texts.refusal(IncidentNotFound(number=ctx.values["incident_number"])))]
+            return [
+                Reply(ctx.texts.refusal(IncidentNotFound(number=ctx.values["incident_number"])))
+            ]
         return [Reply(ctx._(N_("You have not reported any incident yet.")), report_choice(ctx))]
     if "incident_number" in ctx.values:
         # The number came with the request ("where is INC-000042"): check it like an answer.
         try:
-            ctx.values = {**ctx.values, "incident_number": validate_incident_number(ctx, ctx.values["incident_number"])}
+            ctx.values = {
+                **ctx.values,
+                "incident_number": validate_incident_number(ctx, ctx.values["incident_number"]),
+            }
         except IncidentNotFound as err:
             return [Reply(ctx.texts.refusal(err))]
     return None
@@ -65,7 +72,7 @@ def choices_incident_number(ctx: FlowContext) -> list[Choice]:
 
 
 def prefer_incident_number(ctx: FlowContext, text: str) -> str | None:
-    """"2" is INC-000002 when the user has it: the question asks for the number, and a
+    """ "2" is INC-000002 when the user has it: the question asks for the number, and a
     position in the list would be a guess."""
     number = _number(text)
     if number is None or ctx.account is None:
@@ -77,7 +84,7 @@ def prefer_incident_number(ctx: FlowContext, text: str) -> str | None:
 
 
 def _number(text: str) -> str | None:
-    """"INC-000042", "42", "#42", "n° 42", "incident 42" → "INC-000042"."""
+    """ "INC-000042", "42", "#42", "n° 42", "incident 42" → "INC-000042"."""
     number = incidents.parse_number(text.replace("#", "").replace("n°", "").strip())
     if number is None and (found := incident_number_in(text)) is not None:
         number = incidents.format_number(found)
@@ -100,7 +107,9 @@ def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
         status=status_label(ctx, incident.status),
         created=ctx.texts.datetime(incident.created_at),
         due=ctx.texts.datetime(incident.first_response_due),
-        answered=ctx.texts.datetime(incident.first_response_at) if incident.first_response_at else None,
+        answered=ctx.texts.datetime(incident.first_response_at)
+        if incident.first_response_at
+        else None,
         waiting=incident.status == incidents.WAITING_ON_CUSTOMER,
         resolved=incident.status == incidents.RESOLVED,
     )
@@ -113,7 +122,9 @@ def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
 
 def on_complete(ctx: FlowContext) -> list[Reply]:
     assert ctx.account is not None
-    incident = incidents.get_incident(ctx.session, ctx.values["incident_number"], account=ctx.account)
+    incident = incidents.get_incident(
+        ctx.session, ctx.values["incident_number"], account=ctx.account
+    )
     return [incident_reply(ctx, incident)]
 
 

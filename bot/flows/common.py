@@ -25,7 +25,23 @@ from storage.models import Account, SiteAddress
 
 NEW_SITE = "new"
 NO_SITE = "none"
-_NONE_WORDS = frozenset({"none", "no", "non", "aucune", "aucun", "rien", "n a", "na", "-", "personal", "personnel", "particulier", "individual"})
+_NONE_WORDS = frozenset(
+    {
+        "none",
+        "no",
+        "non",
+        "aucune",
+        "aucun",
+        "rien",
+        "n a",
+        "na",
+        "-",
+        "personal",
+        "personnel",
+        "particulier",
+        "individual",
+    }
+)
 
 
 def needs_account(ctx: FlowContext) -> bool:
@@ -84,7 +100,7 @@ def validate_email(ctx: FlowContext, value: str) -> str:
 def _column_limit(model: type, column: str) -> int:
     """The stored length of a text column: an answer is refused at its own step when it is
     longer, instead of failing the confirm step after every other answer was given."""
-    return int(getattr(model.__table__.c[column].type, "length"))  # type: ignore[attr-defined]
+    return int(model.__table__.c[column].type.length)  # type: ignore[attr-defined]
 
 
 def _limited(value: str, limit: int) -> str:
@@ -126,7 +142,12 @@ def parse_country(value: str) -> str:
     close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.8) if len(key) >= 4 else []
     if close:
         return names[close[0]]
-    raise Invalid(N_("I do not know the country “{country}”. Give its name or its two-letter code, e.g. FR, US or CA."), country=value)
+    raise Invalid(
+        N_(
+            "I do not know the country “{country}”. Give its name or its two-letter code, e.g. FR, US or CA."
+        ),
+        country=value,
+    )
 
 
 def validate_country(ctx: FlowContext, value: str) -> str:
@@ -167,7 +188,9 @@ def ensure_account(ctx: FlowContext) -> Account:
         country=ctx.values.get("country") or None,
         now=ctx.now,
     )
-    accounts.link_slack_user(ctx.session, ctx.user.workspace_id, ctx.user.user_id, account, now=ctx.now)
+    accounts.link_slack_user(
+        ctx.session, ctx.user.workspace_id, ctx.user.user_id, account, now=ctx.now
+    )
     ctx.account = account
     return account
 
@@ -200,8 +223,28 @@ def site_choices(ctx: FlowContext, *, optional: bool) -> list[Choice]:
     return choices
 
 
-_NEW_SITE_WORDS = frozenset({"new", "new site", "new address", "nouveau", "nouvelle", "nouveau site", "nouvelle adresse", "creer", "create"})
-_NO_SITE_WORDS = _NONE_WORDS | {"skip", "passer", "pas de site", "no site", "later", "plus tard", "aucun site"}
+_NEW_SITE_WORDS = frozenset(
+    {
+        "new",
+        "new site",
+        "new address",
+        "nouveau",
+        "nouvelle",
+        "nouveau site",
+        "nouvelle adresse",
+        "creer",
+        "create",
+    }
+)
+_NO_SITE_WORDS = _NONE_WORDS | {
+    "skip",
+    "passer",
+    "pas de site",
+    "no site",
+    "later",
+    "plus tard",
+    "aucun site",
+}
 
 
 def validate_site_value(ctx: FlowContext, value: str, *, optional: bool) -> str:
@@ -221,7 +264,9 @@ def site_summary(ctx: FlowContext) -> str:
     choice = ctx.values.get("site")
     if choice == NEW_SITE:
         country = country_name(ctx, ctx.values.get("site_country"))
-        return f"{ctx.values['street']}, {ctx.values['postal_code']} {ctx.values['city']}, {country}"
+        return (
+            f"{ctx.values['street']}, {ctx.values['postal_code']} {ctx.values['city']}, {country}"
+        )
     if choice and choice != NO_SITE and ctx.account is not None:
         return site_label(ctx, sites.get_site(ctx.session, ctx.account, int(choice)))
     return ""

@@ -203,7 +203,29 @@ def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
 
 # Words around a choice that do not pick it: "the DXS", "le DNS-340L", "my Nuclias".
 _FILLER = frozenset(
-    "the my a an this that le la les l mon ma mes un une du de des ce cet cette".split()
+    [
+        "the",
+        "my",
+        "a",
+        "an",
+        "this",
+        "that",
+        "le",
+        "la",
+        "les",
+        "l",
+        "mon",
+        "ma",
+        "mes",
+        "un",
+        "une",
+        "du",
+        "de",
+        "des",
+        "ce",
+        "cet",
+        "cette",
+    ]
 )
 
 
@@ -289,9 +311,7 @@ def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
 def error_text(ctx: FlowContext, err: Invalid | Refusal) -> str:
     if isinstance(err, Refusal):
         return ctx.texts.refusal(err)
-    params = {
-        key: _shown(ctx, value) for key, value in err.params.items()
-    }
+    params = {key: _shown(ctx, value) for key, value in err.params.items()}
     return ctx.texts.gettext(err.message).format(**params)
 
 
@@ -326,10 +346,14 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     try:
         value = _parse(flow, ctx, slot, text)
     except (Invalid, Refusal) as err:
-        return Step([Reply(error_text(ctx, err)), prompt(flow, ctx, slot)], slot, ctx.values, history)
+        return Step(
+            [Reply(error_text(ctx, err)), prompt(flow, ctx, slot)], slot, ctx.values, history
+        )
     if slot.store == "confirm":
         if not value:
-            return Step([Reply(ctx._(N_("All right, I cancelled it. Nothing was saved.")))], None, {}, [])
+            return Step(
+                [Reply(ctx._(N_("All right, I cancelled it. Nothing was saved.")))], None, {}, []
+            )
         try:
             # A savepoint: a refusal at the last moment (a code used meanwhile) undoes the
             # account or site created on the way, and the conversation is still saved.
@@ -352,5 +376,7 @@ def back(flow: Flow, ctx: FlowContext, history: list[str]) -> Step:
     return _ask_next(flow, ctx, [], history[:-1])
 
 
-def reask(flow: Flow, ctx: FlowContext, history: list[str], before: list[Reply] | None = None) -> Step:
+def reask(
+    flow: Flow, ctx: FlowContext, history: list[str], before: list[Reply] | None = None
+) -> Step:
     return _ask_next(flow, ctx, list(before or []), history)

@@ -20,7 +20,12 @@ from storage.models import Subscription
 SUMMARY_MAX = incidents.SUMMARY_MAX
 DESCRIPTION_SHOWN = 600
 
-_CHANNELS = {"phone": N_("phone"), "email": N_("e-mail"), "web": N_("web"), "self-service": N_("online self-service")}
+_CHANNELS = {
+    "phone": N_("phone"),
+    "email": N_("e-mail"),
+    "web": N_("web"),
+    "self-service": N_("online self-service"),
+}
 
 
 def _subscriptions(ctx: FlowContext) -> list[Subscription]:

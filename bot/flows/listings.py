@@ -47,7 +47,9 @@ def my_services(ctx: FlowContext) -> list[Reply]:
             "serial": s.product.serial,
             "starts_on": ctx.texts.date(s.starts_on),
             "ends_on": ctx.texts.date(s.ends_on),
-            "state": "upcoming" if s.starts_on > today else ("active" if s.ends_on > today else "ended"),
+            "state": "upcoming"
+            if s.starts_on > today
+            else ("active" if s.ends_on > today else "ended"),
         }
         for s in found
     ]

@@ -16,10 +16,10 @@ from bot.flows.common import (
     site_choices,
     site_slots,
     site_summary,
+    validate_city,
     validate_company,
     validate_country,
     validate_email,
-    validate_city,
     validate_name,
     validate_postal_code,
     validate_site_country,
@@ -32,9 +32,15 @@ from services.errors import N_, InvalidSerial, PurchaseDateInFuture
 
 # The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
 __all__ = [
-    "validate_company", "validate_country", "validate_email", "validate_name",
-    "validate_site_country", "prompt_site_country", "validate_street", "validate_postal_code",
+    "prompt_site_country",
     "validate_city",
+    "validate_company",
+    "validate_country",
+    "validate_email",
+    "validate_name",
+    "validate_postal_code",
+    "validate_site_country",
+    "validate_street",
 ]
 
 
@@ -106,8 +112,12 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
         site_id=resolve_site(ctx, account),
         today=ctx.today,
     )
-    text = ctx.texts.render("flows/register_product/done.j2", model=product.model, serial=product.serial)
-    return [Reply(text, [Choice(ctx._(N_("activate a service")), ctx._(N_("Activate a DAS service")))])]
+    text = ctx.texts.render(
+        "flows/register_product/done.j2", model=product.model, serial=product.serial
+    )
+    return [
+        Reply(text, [Choice(ctx._(N_("activate a service")), ctx._(N_("Activate a DAS service")))])
+    ]
 
 
 FLOW = Flow(

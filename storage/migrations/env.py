@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
+
 from storage.db import make_engine
 from storage.models import Base
 
@@ -34,7 +36,7 @@ def run_migrations_online() -> None:
         engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
