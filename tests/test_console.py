@@ -5,11 +5,13 @@ The results of a JSONL session are checked with the admin CLI, as staff would se
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -18,6 +20,7 @@ from bot.cli import cli
 from bot.console import console_user, history_file, run_interactive
 from bot.conversation import Assistant
 from bot.settings import Settings
+from services.clock import utcnow
 from storage.db import SessionFactory
 from tests.conversation_helpers import seed_demo, shared_kb
 
@@ -28,7 +31,8 @@ def seeded(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    seed_demo(session_factory)
+    # `helpdesk chat` runs on the real clock: the demo is seeded for today, whatever day it is.
+    seed_demo(session_factory, today=utcnow().date())
     # The index built once for the session is current: the console opens it, never rebuilds.
     monkeypatch.setenv("HELPDESK_INDEX_DIR", str(shared_kb(tmp_path_factory).index_dir))
 
@@ -80,7 +84,8 @@ def test_registration_in_french_visible_to_staff(seeded: None) -> None:
         "enregistrer un produit",
         "DAP-X2850",
         "AX28A52000555",
-        "23 novembre 2026",
+        # A purchase date typed the French way, a few days ago on the real clock.
+        format_date(utcnow().date() - dt.timedelta(days=6), "d MMMM y", locale="fr"),
         "1",
         "oui",
         args=("--email", "demo@example.com", "--lang", "fr", "--tz", "Europe/Paris"),
