@@ -3,9 +3,9 @@
     HELPDESK_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/<db> \
         .venv/bin/python bench/pg_reset_bench.py [--rounds 30]
 
-The database is migrated, then each round writes the demo data (a few rows in every table) and empties the database one way or the other; the
-figures are milliseconds per reset (median and p90). The database is migrated down and
-dropped clean at the end. Never point it at a database that holds anything of value.
+The database is migrated, then each round writes the demo data (a few rows in every
+table) and empties the database one way or the other; the figures are milliseconds per
+reset (median and p90). The database is migrated down at the end. Never point it at a database that holds anything of value.
 """
 
 from __future__ import annotations
