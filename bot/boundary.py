@@ -1,6 +1,6 @@
 """The boundary between the conversation engine and a channel (Slack, terminal, JSONL).
 
-Read this module to build a channel. Everything a channel needs is here; nothing here
+Read this module to build a channel (the design behind it: docs/design.md, "Architecture"). Everything a channel needs is here; nothing here
 knows Slack, and nothing below it knows how a channel lays things out.
 
 Entry points (`bot.conversation.Assistant`, one transaction per call, safe from several
