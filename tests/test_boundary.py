@@ -281,3 +281,59 @@ def test_jsonl_keeps_its_documented_fields(assistant: Assistant) -> None:
     prompt = line["replies"][-1]
     assert prompt["type"] == "prompt" and prompt["slot"] == "model" and prompt["kind"] == "choice"
     assert prompt["text"].startswith("Which model") and prompt["choices"][0]["value"] == "DAP-2662"
+
+
+def test_rows_saved_by_the_previous_version_continue(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    """Conversations saved before the state was typed: a flow, an answer, offered choices."""
+    legacy = [
+        (
+            "U-flow",
+            "register_product",
+            "serial",
+            {"values": {"model": "DGS-3630-28TC"}, "run_id": "r1"},
+            ["model"],
+        ),
+        (
+            "U-kb",
+            "kb",
+            "feedback",
+            {
+                "kb": {
+                    "slug": "gold-support",
+                    "lang": "en",
+                    "question_id": None,
+                    "choices": [{"value": "yes", "label": "Yes, it helped"}],
+                    "awaiting": "feedback",
+                }
+            },
+            [],
+        ),
+        ("U-menu", None, None, {"offered": [{"value": "my products", "label": "My products"}]}, []),
+    ]
+    with session_factory.begin() as session:
+        for user_id, flow, step, slots, history in legacy:
+            session.add(
+                Conversation(
+                    workspace_id="T1",
+                    user_id=user_id,
+                    thread_key="D1",
+                    flow=flow,
+                    step=step,
+                    slots=slots,
+                    history=history,
+                    updated_at=NOW,
+                )
+            )
+    assert (
+        Chat(assistant, user("U-flow", lang="en")).say("S3TC270004512").waiting_for
+        == "purchase_date"
+    )
+    assert "Thank you for your feedback" in text_of(
+        Chat(assistant, user("U-kb", lang="en")).say("yes")
+    )
+    # An old menu's value was a phrase: picking it by its label still understands it.
+    assert "registered products" in text_of(
+        Chat(assistant, user("U-menu", lang="en")).say("My products")
+    )
