@@ -67,7 +67,8 @@ a (slot, value) pair: the field matters only when that slot has that value, e.g.
 site's street when the site is "new"). `submit_form` validates the fields in slot order
 with the conversation's own validators and returns `FormResult.errors` (slot → message in
 the user's language) or, when every field is valid, runs the flow's action once and
-returns its replies. The same idempotency key submitted again runs nothing.
+returns its replies (their choices bound to `FormResult.run_id`, like an outcome's). A
+refused form writes nothing; the same idempotency key submitted again runs nothing.
 
 Text and media
 --------------

@@ -177,6 +177,10 @@ def test_a_valid_form_runs_its_action_once(
     result = assistant.submit_form(who, "register_product", fields, idempotency_key="v1", now=NOW)
     assert result.ok and result.errors == {}
     assert "is registered" in to_plain(result.replies[0].text)
+    # The reply's button ("Activate a DAS service") works like any other.
+    assert result.run_id and result.replies[0].action_slot == "command"
+    button = Action(result.run_id, "command", "flow:activate_service", "after-form")
+    assert Chat(assistant, who).act(button).waiting_for == "terms"
     again = assistant.submit_form(who, "register_product", fields, idempotency_key="v1", now=NOW)
     assert again.errors == {} and "already taken" in to_plain(again.replies[0].text)
     with session_factory() as session:
