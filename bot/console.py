@@ -150,7 +150,7 @@ def _table(texts: Texts, reply: ItemList) -> Table:
         headers = [N_("Model"), N_("Serial number"), N_("Purchase date"), N_("Site")]
         rows = [[i.model, i.serial, texts.date(i.purchase_date), i.site] for i in reply.items]
     elif reply.of == "services":
-        headers = [N_("Service"), N_("Serial number"), N_("Starts on"), N_("Ends on")]
+        headers = [N_("Service"), N_("Product"), N_("Starts on"), N_("Ends on")]
         rows = [
             [i.service, f"{i.model} ({i.serial})", texts.date(i.starts_on), texts.date(i.ends_on)]
             for i in reply.items
