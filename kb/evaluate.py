@@ -45,8 +45,8 @@ class EvalReport:
     def rate(self, count: int, of: int) -> float:
         return round(100.0 * count / of, 1) if of else 100.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, with_failures: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "questions": self.total,
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
@@ -57,8 +57,10 @@ class EvalReport:
             "missed": self.missed,
             "wrong_in_scope": self.wrong_in_scope,
             "wrong_out_of_scope": self.wrong_out_of_scope,
-            "failures": self.failures,
         }
+        if with_failures:
+            data["failures"] = self.failures
+        return data
 
 
 class EvalFileError(ValueError):
