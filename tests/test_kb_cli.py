@@ -37,10 +37,18 @@ def test_ask_json(articles: Path) -> None:
     assert data["lang"] == "fr" and data["answered"] is True
     assert data["article"]["slug"] == "das-activate" and data["article"]["lang"] == "fr"
     assert isinstance(data["score"], float)
+    # The answer's text and why: both signals of the best article, and the runner-up.
+    assert data["text"].startswith("Acceptez les conditions D-Link Assist")
+    assert data["clarify"] == []
+    reasons = data["reasons"]
+    assert reasons["decision"] == "answer" and reasons["best"]["slug"] == "das-activate"
+    assert isinstance(reasons["lexical"], float) and isinstance(reasons["semantic"], float)
+    assert reasons["runner_up"]["slug"] != "das-activate"
     refused = json.loads(
         CliRunner().invoke(cli, ["ask", "Can you recommend a good pizza place?", "--json"]).output
     )
     assert refused["answered"] is False and refused["article"] is None and refused["lang"] == "en"
+    assert refused["text"] is None and refused["reasons"]["decision"] == "none"
 
 
 def test_ask_text_shows_the_short_answer(articles: Path) -> None:

@@ -162,14 +162,35 @@ def ask_command(question: str, as_json: bool) -> None:
     finally:
         kb.close()
     if as_json:
-        echo_json(answer.to_dict())
+        # The answer's text: the short answer the bot shows first, and the whole article.
+        echo_json(
+            {
+                **answer.to_dict(),
+                "text": article.summary if answer.answered and article else None,
+                "body": article.body if answer.answered and article else None,
+            }
+        )
         return
     if answer.answered and article is not None:
         click.echo(f"{article.title}  [{article.slug}.{article.lang}, confidence {answer.score}]")
         click.echo(article.summary)
+    elif answer.clarify:
+        click.echo(
+            "Do you mean "
+            + " or ".join(f"{ref.title} [{ref.slug}]" for ref in answer.clarify)
+            + f"? (confidence {answer.score})"
+        )
     else:
         click.echo(f"No confident answer (confidence {answer.score}).")
-    if answer.alternatives:
+    best = answer.reasons.best if answer.reasons else None
+    if best is not None:
+        runner_up = answer.reasons.runner_up if answer.reasons else None
+        click.echo(
+            f"Reasons: {best.slug}: lexical {best.lexical:.3f}, semantic {best.semantic:.3f}, "
+            f"score {best.score:.3f}"
+            + (f"; runner-up {runner_up.slug}: score {runner_up.score:.3f}" if runner_up else "")
+        )
+    if answer.alternatives and not answer.clarify:
         label = "See also" if answer.answered else "Closest articles"
         click.echo(
             f"{label}: " + "; ".join(f"{ref.title} [{ref.slug}]" for ref in answer.alternatives)
