@@ -22,6 +22,7 @@ both signals (kb.decision). The encoder is also offered to the rest of the bot
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ from kb.semantic import CACHE_DIR, EmbeddingCache, SemanticIndex
 MAX_ALTERNATIVES = 3
 # Semantic candidates fetched per question (the lexical ones come from kb.search).
 SEMANTIC_CANDIDATES = 10
+# Question vectors kept per process: customers ask the same things again and again, and
+# embedding a question is most of the time an answer takes.
+QUERY_CACHE = 2048
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,15 @@ class KnowledgeBase:
         *,
         encoder: Encoder | None = None,
         params: Params = DEFAULT,
+        query_cache: int = QUERY_CACHE,
     ) -> None:
         self.articles_dir = Path(articles_dir)
         self.index_dir = Path(index_dir)
         self.default_lang = default_lang
         self.params = params
         self._encoder = encoder
+        self._query_cache_size = query_cache
+        self._query_vectors: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.RLock()
         self._state: _Loaded | None = None
 
@@ -227,7 +234,7 @@ class KnowledgeBase:
         for hit in ranking.hits:
             if hit.slug not in lexical:
                 lexical[hit.slug] = (confidence(hit), hit.lang)
-        query = self.encoder.embed_queries([question])[0]
+        query = self._query_vector(question)
         with self._lock:
             semantic = self._loaded.semantic
         sims = semantic.similarities(query)
@@ -245,6 +252,20 @@ class KnowledgeBase:
         matched = ranking.lang if ranking.hits else best.lang if best else None
         answer_lang = lang or detected or matched or self.default_lang
         return decision, answer_lang
+
+    def _query_vector(self, question: str) -> Vectors:
+        with self._lock:
+            vector = self._query_vectors.get(question)
+            if vector is not None:
+                self._query_vectors.move_to_end(question)
+                return vector
+        vector = self.encoder.embed_queries([question])[0]
+        if self._query_cache_size:
+            with self._lock:
+                self._query_vectors[question] = vector
+                if len(self._query_vectors) > self._query_cache_size:
+                    self._query_vectors.popitem(last=False)
+        return vector
 
     def search(
         self, query: str, lang: str | None = None, limit: int = 10
