@@ -1,4 +1,4 @@
-"""KB speed: index build time and size, `ask` latency (p50/p95/p99), worst hostile input.
+"""KB speed: build, rebuild after one edit, start-up, `ask` latency (p50/p95/p99), hostile input.
 
     .venv/bin/python bench/kb_bench.py               # shipped KB + generated 10,000 articles
     .venv/bin/python bench/kb_bench.py --articles 2000 --skip-shipped
@@ -10,9 +10,14 @@ Two knowledge bases:
   written as real Markdown files from the shipped articles' own vocabulary with a fixed
   random seed, so every run measures the same KB.
 
-Latency is in-process and warm (one warm-up pass first), wall clock per `ask` call.
-Targets on 2 cores: shipped p95 <= 5 ms; 10k articles p95 <= 30 ms, hostile <= 200 ms,
-build <= 40 s.
+Latency is in-process and warm (one warm-up pass first), wall clock per `ask` call: the
+lexical search, one sentence embedding of the question and the semantic matrix product.
+build_s is a full build from nothing (Whoosh index and every embedding, empty cache);
+rebuild_s re-opens the KB after one article's question was edited (a new Whoosh
+generation, one text embedded); startup_s is a new process answering its first question
+on an index already built (imports, encoder load, cached vectors, one answer).
+Targets on 2 cores: shipped p95 <= 30 ms, first answer after start-up <= 2 s; 10k
+articles p95 <= 100 ms, build <= 5 min, rebuild after one edit <= 5 s.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,17 +138,27 @@ def measure(name: str, articles_dir: Path, questions: list[str]) -> dict[str, ob
     index_dir = Path(tempfile.mkdtemp(prefix="kb-bench-index-"))
     try:
         start = time.perf_counter()
-        kb = KnowledgeBase.open(articles_dir, index_dir)
+        # No question-vector cache: every ask pays its embedding, as a new question does.
+        kb = KnowledgeBase(articles_dir, index_dir, query_cache=0)
+        kb.reload()
         build_s = time.perf_counter() - start
         pointer = json.loads((index_dir / "CURRENT").read_text())
         size = dir_size(index_dir / pointer["generation"])
+        texts, count = kb.semantic.texts, len(kb.articles())
         timings, cpu = latencies(kb.ask, questions)
         hostile, hostile_cpu = latencies(kb.ask, HOSTILE)
         answered = sum(kb.ask(q).answered for q in questions)
+        kb.close()
+        startup_s = startup(articles_dir, index_dir, questions[0])
+        rebuild_s, embedded = rebuild_after_one_edit(articles_dir, index_dir)
         result = {
             "kb": name,
-            "articles": len(kb.articles()),
+            "articles": count,
+            "texts_embedded": texts,
             "build_s": round(build_s, 2),
+            "rebuild_one_s": round(rebuild_s, 2),
+            "rebuild_embedded": embedded,
+            "startup_first_answer_s": round(startup_s, 2),
             "index_mb": round(size / 1e6, 2),
             "questions": len(questions),
             "answered": answered,
@@ -157,10 +173,45 @@ def measure(name: str, articles_dir: Path, questions: list[str]) -> dict[str, ob
             "cpu_hostile_worst_ms": round(max(hostile_cpu), 2),
             "loadavg_1min": round(os.getloadavg()[0], 2),
         }
-        kb.close()
         return result
     finally:
         shutil.rmtree(index_dir, ignore_errors=True)
+
+
+def startup(articles_dir: Path, index_dir: Path, question: str) -> float:
+    """Seconds for a fresh process to import, open the built KB and answer once."""
+    code = (
+        "import sys, time; t = time.perf_counter(); "
+        "from pathlib import Path; from kb import KnowledgeBase; "
+        "kb = KnowledgeBase.open(Path(sys.argv[1]), Path(sys.argv[2])); kb.ask(sys.argv[3]); "
+        "print(time.perf_counter() - t)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(articles_dir), str(index_dir), question],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def rebuild_after_one_edit(articles_dir: Path, index_dir: Path) -> tuple[float, int]:
+    """Edit one article's first question, reopen: seconds, and texts embedded again.
+    `articles_dir` is a scratch copy (the edit is undone after all the same)."""
+    path = sorted(articles_dir.glob("*.md"))[0]
+    original = path.read_text(encoding="utf-8")
+    edited = original.replace("questions:\n  - ", "questions:\n  - (edited) ", 1)
+    path.write_text(edited, encoding="utf-8")
+    try:
+        start = time.perf_counter()
+        kb = KnowledgeBase.open(articles_dir, index_dir)
+        elapsed = time.perf_counter() - start
+        embedded = kb.semantic.embedded
+        kb.close()
+    finally:
+        path.write_text(original, encoding="utf-8")
+    return elapsed, embedded
 
 
 def shipped_questions(articles: list[Article]) -> list[str]:
@@ -235,7 +286,12 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
     results = []
     if not args.skip_shipped:
-        results.append(measure("shipped", shipped_dir, shipped_questions(shipped)))
+        scratch = Path(tempfile.mkdtemp(prefix="kb-bench-shipped-"))
+        try:
+            shutil.copytree(shipped_dir, scratch / "articles")
+            results.append(measure("shipped", scratch / "articles", shipped_questions(shipped)))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         print(json.dumps(results[-1]))
     if not args.skip_generated:
         work = Path(tempfile.mkdtemp(prefix="kb-bench-articles-"))
@@ -256,11 +312,12 @@ def main() -> None:
     print()
     print("wall clock (cpu time) per ask, milliseconds; load average printed per KB")
     print(
-        f"{'kb':<18}{'articles':>9}{'build s':>9}{'index MB':>10}{'p50':>14}{'p95':>14}{'p99':>14}{'hostile worst':>16}{'load':>6}"
+        f"{'kb':<18}{'articles':>9}{'build s':>9}{'rebuild s':>10}{'start s':>8}{'index MB':>10}{'p50':>14}{'p95':>14}{'p99':>14}{'hostile worst':>16}{'load':>6}"
     )
     for r in results:
         print(
-            f"{r['kb']:<18}{r['articles']:>9}{r['build_s']:>9}{r['index_mb']:>10}"
+            f"{r['kb']:<18}{r['articles']:>9}{r['build_s']:>9}{r['rebuild_one_s']:>10}"
+            f"{r['startup_first_answer_s']:>8}{r['index_mb']:>10}"
             f"{_pair(r, 'p50'):>14}{_pair(r, 'p95'):>14}{_pair(r, 'p99'):>14}{_pair(r, 'hostile_worst'):>16}"
             f"{r['loadavg_1min']:>6}"
         )

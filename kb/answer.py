@@ -1,4 +1,9 @@
-"""Should the bot answer with the best article, or say it has none?
+"""The answer object, and the lexical half of the confidence.
+
+The decision itself (answer, ask which, no answer) fuses this lexical confidence with the
+semantic similarity: kb.decision. What follows is how the lexical confidence is computed
+and how its threshold was first calibrated; that threshold now only says when one
+language's fields explain a question so well that the other language need not be searched.
 
 A wrong answer is worse than no answer. BM25 scores cannot be compared across questions
 (they grow with the number and rarity of words), so the decision uses a normalised
@@ -26,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb.articles import ArticleRef
+from kb.decision import Candidate, Decision
 from kb.search import Hit, Ranking
 
 COVERAGE_WEIGHT = 0.5
@@ -33,12 +39,42 @@ THRESHOLD = 0.54
 
 
 @dataclass(frozen=True)
+class Reasons:
+    """Why the bot decided what it did: both signals of the best article and its runner-up."""
+
+    decision: str  # kb.decision.Verdict: answer, clarify, none
+    best: Candidate | None
+    runner_up: Candidate | None
+
+    @classmethod
+    def of(cls, decision: Decision) -> Reasons:
+        return cls(str(decision.verdict), decision.best, decision.runner_up)
+
+    def to_dict(self) -> dict[str, object]:
+        best = self.best
+        return {
+            "decision": self.decision,
+            "lexical": round(best.lexical, 3) if best else 0.0,
+            "semantic": round(best.semantic, 3) if best else 0.0,
+            "score": round(best.score, 3) if best else 0.0,
+            "best": best.to_dict() if best else None,
+            "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
+    """What the bot answers. `answered`: `article` is the answer. Otherwise, when `clarify`
+    holds two articles, the bot asks which one is meant (they are also the
+    `alternatives`); else it has no answer and `alternatives` are the closest articles."""
+
     lang: str
     answered: bool
     article: ArticleRef | None
     score: float
     alternatives: list[ArticleRef] = field(default_factory=list)
+    clarify: list[ArticleRef] = field(default_factory=list)
+    reasons: Reasons | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -47,6 +83,8 @@ class Answer:
             "article": self.article.to_dict() if self.article else None,
             "score": self.score,
             "alternatives": [ref.to_dict() for ref in self.alternatives],
+            "clarify": [ref.to_dict() for ref in self.clarify],
+            "reasons": self.reasons.to_dict() if self.reasons else None,
         }
 
 

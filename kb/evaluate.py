@@ -1,13 +1,16 @@
 """`kb eval`: measure the KB on a question set (JSON lines: {"q", "lang", "slug"|null}).
 
 Figures, over in-scope questions (slug given) unless said otherwise:
-- top1: the first-ranked article is the expected one (ranking quality);
+- top1: the first-ranked article (fused ranking) is the expected one (ranking quality);
 - top3: the expected article is among the three the bot shows (answer + alternatives);
 - answered_correct: the bot answered, with the expected article (what customers see);
-- missed: the bot declined although an article exists;
+- clarified: the bot asked which of two articles was meant (clarify_pct: how often;
+  clarified_correct: the expected article was one of the two);
+- missed: the bot declined although an article exists (asking which is not declining);
 - wrong_in_scope: the bot answered with another article;
 - language: the answer's language is the expected one (all questions);
-- wrong_out_of_scope: out-of-scope questions (slug null) the bot answered anyway — must be 0.
+- wrong_out_of_scope: out-of-scope questions (slug null) the bot answered anyway — must be 0;
+  clarified_out_of_scope: those it asked about (not an answer, but not a clean "no").
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class EvalReport:
     top1: int = 0
     top3: int = 0
     answered_correct: int = 0
+    clarified: int = 0
+    clarified_correct: int = 0
+    clarified_out_of_scope: int = 0
     missed: int = 0
     wrong_in_scope: int = 0
     language_ok: int = 0
@@ -45,20 +51,26 @@ class EvalReport:
     def rate(self, count: int, of: int) -> float:
         return round(100.0 * count / of, 1) if of else 100.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, with_failures: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "questions": self.total,
             "in_scope": self.in_scope,
             "out_of_scope": self.out_of_scope,
             "top1_pct": self.rate(self.top1, self.in_scope),
             "top3_pct": self.rate(self.top3, self.in_scope),
             "answered_correct_pct": self.rate(self.answered_correct, self.in_scope),
+            "clarify_pct": self.rate(self.clarified, self.in_scope) if self.in_scope else 0.0,
+            "clarified": self.clarified,
+            "clarified_correct": self.clarified_correct,
+            "clarified_out_of_scope": self.clarified_out_of_scope,
             "language_pct": self.rate(self.language_ok, self.total),
             "missed": self.missed,
             "wrong_in_scope": self.wrong_in_scope,
             "wrong_out_of_scope": self.wrong_out_of_scope,
-            "failures": self.failures,
         }
+        if with_failures:
+            data["failures"] = self.failures
+        return data
 
 
 class EvalFileError(ValueError):
@@ -92,7 +104,13 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase]) -> EvalReport:
         shown = ([answer.article.slug] if answer.article else []) + [
             ref.slug for ref in answer.alternatives
         ]
-        ranked = [ref.slug for ref, _score in kb.search(case.question, limit=3)]
+        reasons = answer.reasons
+        ranked = (
+            [c.slug for c in (reasons.best, reasons.runner_up) if c is not None]
+            if reasons is not None
+            else []
+        )
+        clarify = [ref.slug for ref in answer.clarify]
         report.total += 1
         problems: list[str] = []
         if answer.lang == case.lang:
@@ -105,12 +123,20 @@ def evaluate(kb: KnowledgeBase, cases: list[EvalCase]) -> EvalReport:
             if answer.answered:
                 report.wrong_out_of_scope += 1
                 problems.append("answered an out-of-scope question")
+            elif clarify:
+                report.clarified_out_of_scope += 1
+                problems.append("asked which on an out-of-scope question")
         else:
             report.in_scope += 1
             report.top1 += bool(ranked) and ranked[0] == case.slug
-            report.top3 += case.slug in (shown[:3] if answer.answered else ranked[:3])
+            report.top3 += case.slug in (shown[:3] if shown else ranked[:3])
             if got == case.slug:
                 report.answered_correct += 1
+            elif clarify:
+                report.clarified += 1
+                report.clarified_correct += case.slug in clarify
+                if case.slug not in clarify:
+                    problems.append("asked which, without the expected article")
             elif got is None:
                 report.missed += 1
                 problems.append("missed")

@@ -11,11 +11,18 @@ can be detected ("DAS gold?"), both languages are searched and the better match 
 If the chosen language's fields give no confident answer, the other language's fields
 are tried too (customers mix languages: "activation DAS contrat"). The article returned is
 the translation in the answer language when it exists, else the one found.
+
+Search is hybrid: the lexical ranking (Whoosh, kb.search) and the semantic one (a sentence
+encoder over what each article answers, kb.semantic) are fused and the decision to
+answer, to ask which of two articles is meant, or to say there is no answer is taken from
+both signals (kb.decision). The encoder is also offered to the rest of the bot
+(`embed`): recognising what a message asks from example phrasings uses the same one.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,16 +31,21 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from kb import index as kb_index
-from kb.answer import Answer, confidence, confident
+from kb.answer import Answer, Reasons, confidence, confident
 from kb.articles import LANGS, Article, ArticleRef, content_hash, load_articles
+from kb.decision import DEFAULT, Candidate, Decision, Params, Verdict, decide
+from kb.encoder import Encoder, Vectors, default_encoder
 from kb.index import LanguageStats
 from kb.lang import detect_language
-from kb.search import Hit, LanguageSearch, Ranking
+from kb.search import LanguageSearch, Ranking
+from kb.semantic import CACHE_DIR, EmbeddingCache, SemanticIndex
 
 MAX_ALTERNATIVES = 3
-# Below the answer threshold, articles still worth offering as "the closest articles":
-# those that account for a fair part of the question, not any article sharing one word.
-RELATED_MIN_CONFIDENCE = 0.3
+# Semantic candidates fetched per question (the lexical ones come from kb.search).
+SEMANTIC_CANDIDATES = 10
+# Question vectors kept per process: customers ask the same things again and again, and
+# embedding a question is most of the time an answer takes.
+QUERY_CACHE = 2048
 
 
 @dataclass(frozen=True)
@@ -43,17 +55,35 @@ class _Loaded:
     ix: Index
     searcher: Searcher
     by_lang: dict[str, LanguageSearch]
+    semantic: SemanticIndex
 
 
 def _all_known(ranking: Ranking) -> bool:
     return bool(ranking.words) and all(word.known for word in ranking.words)
 
 
+def _has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text[:500])
+
+
 class KnowledgeBase:
-    def __init__(self, articles_dir: Path, index_dir: Path, default_lang: str = "en") -> None:
+    def __init__(
+        self,
+        articles_dir: Path,
+        index_dir: Path,
+        default_lang: str = "en",
+        *,
+        encoder: Encoder | None = None,
+        params: Params = DEFAULT,
+        query_cache: int = QUERY_CACHE,
+    ) -> None:
         self.articles_dir = Path(articles_dir)
         self.index_dir = Path(index_dir)
         self.default_lang = default_lang
+        self.params = params
+        self._encoder = encoder
+        self._query_cache_size = query_cache
+        self._query_vectors: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.RLock()
         self._state: _Loaded | None = None
 
@@ -65,9 +95,10 @@ class KnowledgeBase:
         *,
         default_lang: str = "en",
         progress: Callable[[int, int], None] | None = None,
+        encoder: Encoder | None = None,
     ) -> KnowledgeBase:
         """Open the KB, building its index first if it is missing or stale."""
-        kb = cls(articles_dir, index_dir, default_lang)
+        kb = cls(articles_dir, index_dir, default_lang, encoder=encoder)
         kb.reload(progress=progress)
         return kb
 
@@ -82,6 +113,12 @@ class KnowledgeBase:
         built = kb_index.ensure(
             self.index_dir, version, lambda: list(articles.values()), force=force, progress=progress
         )
+        # Vectors are cached by content beside the index: only changed texts are embedded.
+        semantic = SemanticIndex(
+            list(articles.values()),
+            EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
+            progress=progress,
+        )
         ix, pointer, stats = kb_index.open_current(self.index_dir)
         searcher = ix.searcher()
         state = _Loaded(
@@ -93,6 +130,7 @@ class KnowledgeBase:
                 lang: LanguageSearch(searcher, lang, stats.get(lang, LanguageStats()))
                 for lang in LANGS
             },
+            semantic=semantic,
         )
         with self._lock:
             old, self._state = self._state, state
@@ -124,6 +162,23 @@ class KnowledgeBase:
     @property
     def version(self) -> str:
         return self._loaded.version
+
+    @property
+    def encoder(self) -> Encoder:
+        """The sentence encoder the search uses (loaded once per process)."""
+        if self._encoder is None:
+            self._encoder = default_encoder()
+        return self._encoder
+
+    @property
+    def semantic(self) -> SemanticIndex:
+        return self._loaded.semantic
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """Unit vectors for short texts (messages, example phrasings), one row each: the
+        dot product of two rows is their similarity (-1..1; related texts score about 0.8
+        and up with the shipped encoder)."""
+        return self.encoder.embed_queries(texts)
 
     # --- articles -------------------------------------------------------------------------
 
@@ -169,47 +224,102 @@ class KnowledgeBase:
 
         return max(rankings, key=strength)
 
+    def decide(self, question: str, lang: str | None = None) -> tuple[Decision, str]:
+        """The fused ranking and the decision for a question, and the answer language."""
+        detected = detect_language(question)
+        if not _has_words(question):
+            return Decision(Verdict.NONE, ()), lang or detected or self.default_lang
+        ranking = self._best_ranking(question, detected or lang)
+        lexical: dict[str, tuple[float, str]] = {}
+        for hit in ranking.hits:
+            if hit.slug not in lexical:
+                lexical[hit.slug] = (confidence(hit), hit.lang)
+        query = self._query_vector(question)
+        with self._lock:
+            semantic = self._loaded.semantic
+        sims = semantic.similarities(query)
+        candidates: dict[str, Candidate] = {}
+        for near in semantic.search(sims, SEMANTIC_CANDIDATES):
+            lex, _lang = lexical.get(near.slug, (0.0, near.lang))
+            candidates[near.slug] = Candidate(near.slug, near.lang, lex, near.similarity)
+        for slug, (lex, hit_lang) in lexical.items():
+            if slug not in candidates:
+                candidates[slug] = Candidate(slug, hit_lang, lex, semantic.similarity(sims, slug))
+        decision = decide(candidates.values(), self.params)
+        best = decision.best
+        # Undetected language: the language whose fields matched the question's words best
+        # (a tie goes to the default language), else that of the closest text in meaning.
+        matched = ranking.lang if ranking.hits else best.lang if best else None
+        answer_lang = lang or detected or matched or self.default_lang
+        return decision, answer_lang
+
+    def _query_vector(self, question: str) -> Vectors:
+        with self._lock:
+            vector = self._query_vectors.get(question)
+            if vector is not None:
+                self._query_vectors.move_to_end(question)
+                return vector
+        vector = self.encoder.embed_queries([question])[0]
+        if self._query_cache_size:
+            with self._lock:
+                self._query_vectors[question] = vector
+                if len(self._query_vectors) > self._query_cache_size:
+                    self._query_vectors.popitem(last=False)
+        return vector
+
     def search(
         self, query: str, lang: str | None = None, limit: int = 10
     ) -> list[tuple[ArticleRef, float]]:
-        """Ranked articles for an editor's query, in `lang`'s fields (detected if None)."""
-        search_lang = detect_language(query) or lang
-        ranking = self._best_ranking(query, search_lang)
-        return [
-            (ArticleRef(hit.slug, hit.lang, hit.title), round(hit.score, 4))
-            for hit in ranking.hits[: max(0, limit)]
-        ]
+        """Ranked articles for an editor's query, as the bot ranks them (fused score)."""
+        decision, _answer_lang = self.decide(query)
+        results: list[tuple[ArticleRef, float]] = []
+        for candidate in decision.ranked[: max(0, limit)]:
+            ref = self._ref(candidate.slug, lang or candidate.lang)
+            if ref is not None:
+                results.append((ref, round(candidate.score, 4)))
+        return results
 
     def ask(self, question: str, lang: str | None = None) -> Answer:
         """What the bot would answer. See the module docstring for the language rules."""
-        detected = detect_language(question)
-        ranking = self._best_ranking(question, detected or lang)
-        best = ranking.best
-        # Undetected language: the language whose fields matched the question best.
-        answer_lang = lang or detected or (best.lang if best else self.default_lang)
-        if best is None:
-            return Answer(lang=answer_lang, answered=False, article=None, score=0.0)
-        answered = confident(ranking)
-        refs = self._distinct_refs(ranking.hits, answer_lang)
-        if answered:
+        decision, answer_lang = self.decide(question, lang)
+        best = decision.best
+        score = round(best.score, 3) if best else 0.0
+        reasons = Reasons.of(decision)
+        refs = self._distinct_refs(decision.ranked, answer_lang)
+        if decision.verdict is Verdict.ANSWER:
             return Answer(
                 lang=answer_lang,
                 answered=True,
                 article=refs[0],
-                score=round(confidence(best), 3),
+                score=score,
                 alternatives=refs[1 : 1 + MAX_ALTERNATIVES],
+                reasons=reasons,
+            )
+        if decision.verdict is Verdict.CLARIFY:
+            pair = self._distinct_refs(decision.clarify, answer_lang)
+            return Answer(
+                lang=answer_lang,
+                answered=False,
+                article=None,
+                score=score,
+                alternatives=pair,
+                clarify=pair,
+                reasons=reasons,
             )
         # Not sure: offer the closest articles, if any is close enough to be worth a look.
-        related = [hit for hit in ranking.hits if confidence(hit) >= RELATED_MIN_CONFIDENCE]
+        related = self._distinct_refs(decision.related(self.params), answer_lang)
         return Answer(
             lang=answer_lang,
             answered=False,
             article=None,
-            score=round(confidence(best), 3),
-            alternatives=self._distinct_refs(related, answer_lang)[:MAX_ALTERNATIVES],
+            score=score,
+            alternatives=related[:MAX_ALTERNATIVES],
+            reasons=reasons,
         )
 
-    def _distinct_refs(self, hits: tuple[Hit, ...] | list[Hit], lang: str) -> list[ArticleRef]:
+    def _distinct_refs(
+        self, hits: tuple[Candidate, ...] | list[Candidate], lang: str
+    ) -> list[ArticleRef]:
         refs: list[ArticleRef] = []
         seen: set[str] = set()
         for hit in hits:

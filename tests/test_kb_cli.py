@@ -37,10 +37,18 @@ def test_ask_json(articles: Path) -> None:
     assert data["lang"] == "fr" and data["answered"] is True
     assert data["article"]["slug"] == "das-activate" and data["article"]["lang"] == "fr"
     assert isinstance(data["score"], float)
+    # The answer's text and why: both signals of the best article, and the runner-up.
+    assert data["text"].startswith("Acceptez les conditions D-Link Assist")
+    assert data["clarify"] == []
+    reasons = data["reasons"]
+    assert reasons["decision"] == "answer" and reasons["best"]["slug"] == "das-activate"
+    assert isinstance(reasons["lexical"], float) and isinstance(reasons["semantic"], float)
+    assert reasons["runner_up"]["slug"] != "das-activate"
     refused = json.loads(
         CliRunner().invoke(cli, ["ask", "Can you recommend a good pizza place?", "--json"]).output
     )
     assert refused["answered"] is False and refused["article"] is None and refused["lang"] == "en"
+    assert refused["text"] is None and refused["reasons"]["decision"] == "none"
 
 
 def test_ask_text_shows_the_short_answer(articles: Path) -> None:
@@ -78,7 +86,7 @@ def test_eval_prints_the_figures(articles: Path, tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    result = CliRunner().invoke(cli, ["kb", "eval", str(questions)])
+    result = CliRunner().invoke(cli, ["kb", "eval", str(questions), "--show-failures"])
     assert result.exit_code == 0, result.output
     assert "questions: 4 (3 in scope, 1 out of scope)" in result.output
     assert "top-1: 66.7%" in result.output and "language: 100.0%" in result.output
@@ -88,6 +96,20 @@ def test_eval_prints_the_figures(articles: Path, tmp_path: Path) -> None:
     assert (
         data["top1_pct"] == 66.7 and data["wrong_in_scope"] == 1 and data["wrong_out_of_scope"] == 0
     )
+
+
+def test_eval_keeps_the_questions_of_a_held_out_set_unread(articles: Path, tmp_path: Path) -> None:
+    """Without --show-failures only aggregate figures are printed: a held-out set can be
+    measured without its questions being read."""
+    questions = tmp_path / "holdout.jsonl"
+    questions.write_text(
+        json.dumps({"q": "is my credit card safe", "lang": "en", "slug": "das-activate"}),
+        encoding="utf-8",
+    )
+    text = CliRunner().invoke(cli, ["kb", "eval", str(questions)]).output
+    assert "wrong article: 1" in text and "credit card" not in text and "line 1" not in text
+    data = json.loads(CliRunner().invoke(cli, ["kb", "eval", str(questions), "--json"]).output)
+    assert data["wrong_in_scope"] == 1 and "failures" not in data
 
 
 def test_eval_rejects_a_malformed_file(articles: Path, tmp_path: Path) -> None:
@@ -107,7 +129,9 @@ def test_shipped_kb_meets_the_quality_bar_on_our_hard_questions(
     if not any((REPO / "kb" / "articles").glob("*.md")):
         pytest.skip("no shipped article yet")
     monkeypatch.delenv("HELPDESK_KB_DIR", raising=False)
-    result = CliRunner().invoke(cli, ["kb", "eval", str(FIXTURES / "kb_hard.jsonl"), "--json"])
+    result = CliRunner().invoke(
+        cli, ["kb", "eval", str(FIXTURES / "kb_hard.jsonl"), "--json", "--show-failures"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["wrong_out_of_scope"] == 0, data["failures"]
@@ -126,7 +150,9 @@ def test_shipped_kb_meets_the_quality_bar_on_unseen_questions(
     if not any((REPO / "kb" / "articles").glob("*.md")):
         pytest.skip("no shipped article yet")
     monkeypatch.delenv("HELPDESK_KB_DIR", raising=False)
-    result = CliRunner().invoke(cli, ["kb", "eval", str(FIXTURES / "kb_unseen.jsonl"), "--json"])
+    result = CliRunner().invoke(
+        cli, ["kb", "eval", str(FIXTURES / "kb_unseen.jsonl"), "--json", "--show-failures"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["wrong_out_of_scope"] == 0, data["failures"]

@@ -109,9 +109,18 @@ def new_command(slug: str, lang: str) -> None:
 
 @kb_group.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON, with every failure.")
-def eval_command(file: Path, as_json: bool) -> None:
-    """Measure answers on a JSON-lines question set ({"q", "lang", "slug"|null})."""
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option(
+    "--show-failures",
+    is_flag=True,
+    help="Also list every failed question (never on a held-out set: it would be read).",
+)
+def eval_command(file: Path, as_json: bool, show_failures: bool) -> None:
+    """Measure answers on a JSON-lines question set ({"q", "lang", "slug"|null}).
+
+    Only aggregate figures are printed unless --show-failures is given, so a held-out set
+    can be measured without anyone reading its questions.
+    """
     try:
         cases = read_cases(file)
     except EvalFileError as err:
@@ -121,7 +130,7 @@ def eval_command(file: Path, as_json: bool) -> None:
         report = evaluate(kb, cases)
     finally:
         kb.close()
-    data = report.to_dict()
+    data = report.to_dict(with_failures=show_failures)
     if as_json:
         echo_json(data)
         return
@@ -134,7 +143,7 @@ def eval_command(file: Path, as_json: bool) -> None:
     click.echo(f"language: {data['language_pct']}%")
     click.echo(f"wrong answers on out-of-scope questions: {report.wrong_out_of_scope}")
     click.echo(f"missed answers: {report.missed}   wrong article: {report.wrong_in_scope}")
-    for failure in report.failures:
+    for failure in report.failures if show_failures else []:
         click.echo(
             f"  line {failure['line']}: {', '.join(failure['problems'])}: {failure['q']!r} "
             f"expected {failure['expected']}, got {failure['got']} (closest {', '.join(failure['closest'])})"
@@ -153,14 +162,35 @@ def ask_command(question: str, as_json: bool) -> None:
     finally:
         kb.close()
     if as_json:
-        echo_json(answer.to_dict())
+        # The answer's text: the short answer the bot shows first, and the whole article.
+        echo_json(
+            {
+                **answer.to_dict(),
+                "text": article.summary if answer.answered and article else None,
+                "body": article.body if answer.answered and article else None,
+            }
+        )
         return
     if answer.answered and article is not None:
         click.echo(f"{article.title}  [{article.slug}.{article.lang}, confidence {answer.score}]")
         click.echo(article.summary)
+    elif answer.clarify:
+        click.echo(
+            "Do you mean "
+            + " or ".join(f"{ref.title} [{ref.slug}]" for ref in answer.clarify)
+            + f"? (confidence {answer.score})"
+        )
     else:
         click.echo(f"No confident answer (confidence {answer.score}).")
-    if answer.alternatives:
+    best = answer.reasons.best if answer.reasons else None
+    if best is not None:
+        runner_up = answer.reasons.runner_up if answer.reasons else None
+        click.echo(
+            f"Reasons: {best.slug}: lexical {best.lexical:.3f}, semantic {best.semantic:.3f}, "
+            f"score {best.score:.3f}"
+            + (f"; runner-up {runner_up.slug}: score {runner_up.score:.3f}" if runner_up else "")
+        )
+    if answer.alternatives and not answer.clarify:
         label = "See also" if answer.answered else "Closest articles"
         click.echo(
             f"{label}: " + "; ".join(f"{ref.title} [{ref.slug}]" for ref in answer.alternatives)
