@@ -27,7 +27,8 @@ OPTION_VALUE_CHARS = 150
 BUTTON_VALUE_CHARS = 2000
 OPTIONS_PER_SELECT = 100
 BLOCKS_PER_MESSAGE = 50
-MAX_BUTTONS = 5  # more choices than this read better as a select
+MAX_BUTTONS = 5  # more answers to a question than this read better as a select
+MENU_BUTTONS = 10  # a menu of commands stays a row of buttons up to this many
 HEADER_CHARS = 150
 
 CHOICE_ACTION = "hd_choice"
@@ -144,7 +145,8 @@ def build_choice_elements(
     (options loaded on search) when there are more than one select can hold."""
     short = all(len(c.label) <= LABEL_CHARS for c in choices)
     fit = all(len(c.value) <= OPTION_VALUE_CHARS for c in choices)
-    if kind == YESNO or (len(choices) <= MAX_BUTTONS and short) or not fit:
+    most = MAX_BUTTONS if kind == CHOICE else MENU_BUTTONS
+    if kind == YESNO or (len(choices) <= most and short) or not fit:
         return [
             {
                 "type": "button",

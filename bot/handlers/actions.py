@@ -52,7 +52,7 @@ def answer_action(
         current = deps.bridge.state(user)
         claim = f"action:{workspace}:{user.user_id}:{binding.thread_key}:{binding.version}"
         if current.version != binding.version or not delivery.claim(deps.session_factory, claim):
-            texts = texts_of(deps, user)
+            texts = texts_of(deps, user, deps.bridge.language(user))
             post_notice(
                 client,
                 place,
