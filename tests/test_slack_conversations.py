@@ -61,7 +61,7 @@ def test_incident_by_buttons_in_french_files_once_even_when_double_clicked(
     slack: RunningApp,  # noqa: F811
 ) -> None:
     moi = Screen(slack, CLIENT_FR)
-    text = moi.say("bonjour")
+    moi.say("bonjour")
     assert "Enregistrer un produit" in str(moi.last)
     # Claire has no account: the incident flow tells her there is nothing to file on.
     moi.click("Signaler un incident")
@@ -85,7 +85,6 @@ def test_incident_by_buttons_in_french_files_once_even_when_double_clicked(
     assert "INC-000001" in shown
     assert "changé" in shown  # the second click: politely refused
     assert _count(slack, Incident) == 1
-    assert "Enregistrer un produit" in text or True
 
 
 def test_an_old_button_changes_nothing(slack: RunningApp) -> None:  # noqa: F811
@@ -106,7 +105,7 @@ def test_check_an_incident_and_lists_typed_in_english(slack: RunningApp) -> None
     me = Screen(slack, CUSTOMER)
     assert "DGS-1210-28" in me.say("my products")
     assert "DAS-8x5" in me.say("my services")
-    assert "INC-" not in me.say("my incidents") or True
+    assert "not reported any incident" in me.say("my incidents")
     text = me.say("where is INC-000099?")
     assert "INC-000099" in text
 
