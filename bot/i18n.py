@@ -29,6 +29,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.media import mark
 from services.errors import Refusal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +68,28 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.NullTranslations()
 
 
+class Trusted(str):
+    """Text the bot's own authors wrote in the neutral markup (a KB article's Markdown):
+    interpolated as markup, not as data."""
+
+    __slots__ = ()
+
+
+def _as_data(value: Any) -> Any:
+    """Every `{{ value }}` a template prints is data, marked for the medium to escape;
+    trusted markup stays markup (`bot.media`)."""
+    if value is None or isinstance(value, Trusted):
+        return value
+    return mark(value)
+
+
 @cache
 def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         extensions=["jinja2.ext.i18n"],
-        autoescape=False,  # plain text for chat, not HTML; adapters escape for their medium
+        autoescape=False,  # not HTML: each medium escapes the marked values itself
+        finalize=_as_data,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -166,9 +183,10 @@ class Texts:
         return (TEMPLATES_DIR / template).is_file()
 
     def refusal(self, err: Refusal) -> str:
-        """A domain refusal in the user's language, its parameters formatted for the locale."""
+        """A domain refusal in the user's language, its parameters formatted for the locale
+        and marked as data (`bot.media`)."""
         template = self.gettext(type(err).message)
-        params = {key: self._param(key, value) for key, value in err.params.items()}
+        params = {key: mark(self._param(key, value)) for key, value in err.params.items()}
         try:
             return template.format(**params)
         except (KeyError, IndexError):  # a translation naming a parameter the code lacks

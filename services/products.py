@@ -138,3 +138,11 @@ def serial_registered(session: Session, serial: str) -> bool:
         select(RegisteredProduct.id).where(RegisteredProduct.serial == normalized)
     ).first()
     return found is not None
+
+
+def check_purchase_date(purchase_date: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """The purchase-date rule of `register_product`, for a caller that checks it early
+    (the conversation asks the date before it registers anything)."""
+    if purchase_date > (today or utcnow().date()):
+        raise PurchaseDateInFuture(date=purchase_date)
+    return purchase_date

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation import Assistant, Outcome
-from bot.flows.engine import ChatUser
+from bot.boundary import Action, ChatUser, Outcome, to_plain
+from bot.conversation import Assistant
 from bot.settings import REPO_ROOT, Settings
 from kb.knowledge import KnowledgeBase
 from services import demo
@@ -65,6 +65,12 @@ class Chat:
         json.dumps(self.last.to_json())  # what the console prints must always serialise
         return self.last
 
+    def act(self, action: Action) -> Outcome:
+        self.now += dt.timedelta(minutes=1)
+        self.last = self.assistant.act(self.who, action, now=self.now)
+        json.dumps(self.last.to_json())
+        return self.last
+
     def says(self, *texts: str) -> Outcome:
         for text in texts:
             self.say(text)
@@ -73,7 +79,8 @@ class Chat:
 
 
 def text_of(outcome: Outcome) -> str:
-    return "\n".join(reply.text for reply in outcome.replies)
+    """What a user reads, as plain text."""
+    return "\n".join(to_plain(reply.text) for reply in outcome.replies)
 
 
 def choices_of(outcome: Outcome) -> list[tuple[str, str]]:

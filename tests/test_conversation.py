@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.boundary import to_mrkdwn
 from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, questions
@@ -84,7 +85,8 @@ def test_a_question_gets_the_article_and_feedback_is_stored(
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.say("What is the Gold support programme?")
     assert out.waiting_for == "feedback"
-    assert text_of(out).startswith("*What is the Gold support programme?*")
+    assert text_of(out).startswith("What is the Gold support programme?\n")
+    assert to_mrkdwn(out.replies[0].text).startswith("*What is the Gold support programme?*")
     values = [value for value, _ in choices_of(out)]
     assert values[0] == "read" and values[-2:] == ["yes", "no"]
     assert any(value.startswith("article:") for value in values)  # related articles
@@ -92,7 +94,7 @@ def test_a_question_gets_the_article_and_feedback_is_stored(
     whole = chat.say("Read the whole article")
     assert len(text_of(whole)) > len(text_of(out)) and whole.waiting_for == "feedback"
     thanks = chat.say("no")
-    assert thanks.waiting_for is None and "report an incident" in [v for v, _ in choices_of(thanks)]
+    assert thanks.waiting_for is None and "flow:file_incident" in [v for v, _ in choices_of(thanks)]
     with session_factory() as session:
         [logged] = session.scalars(select(QuestionLog)).all()
         assert (logged.answered, logged.slug, logged.lang) == (True, "gold-program", "en")
@@ -106,7 +108,7 @@ def test_a_related_article_then_something_else(assistant: Assistant) -> None:
     out = chat.say("What is the Gold support programme?")
     related = next(label for value, label in choices_of(out) if value.startswith("article:"))
     out = chat.say(related)
-    assert text_of(out).startswith(f"*{related}*") and out.waiting_for == "feedback"
+    assert text_of(out).startswith(f"{related}\n") and out.waiting_for == "feedback"
     out = chat.say("my products")  # not a vote: understood as a new request
     assert out.waiting_for is None and "registered products" in text_of(out)
 
@@ -125,7 +127,7 @@ def test_no_answer_is_honest_logged_and_offers_an_incident(
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.say("what is the weather like on the moon tomorrow?")
     assert "no answer to that in the knowledge base" in text_of(out)
-    assert ("report an incident", "Report an incident") in choices_of(out)
+    assert ("flow:file_incident", "Report an incident") in choices_of(out)
     with session_factory() as session:
         [unanswered] = questions.unanswered_questions(session)
         assert unanswered.question == "what is the weather like on the moon tomorrow?"
@@ -219,7 +221,7 @@ def test_menu_thanks_and_not_understood(assistant: Assistant) -> None:
     out = chat.say("xyzzy")
     assert "did not understand" in text_of(out) and len(choices_of(out)) == 7
     out = Chat(assistant, user("U2", lang="fr")).say("aide")
-    assert ("enregistrer un produit", "Enregistrer un produit") in choices_of(out)
+    assert ("flow:register_product", "Enregistrer un produit") in choices_of(out)
     assert "nothing to cancel" in text_of(chat.say("cancel"))
 
 

@@ -49,7 +49,7 @@ def _file(session_factory: SessionFactory, service: str, summary: str) -> str:
 def test_menu_choice_by_number(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     menu = chat.say("hello")
-    assert choices_of(menu)[4] == ("my products", "My products")
+    assert choices_of(menu)[4] == ("list:products", "My products")
     out = chat.say("5")
     assert "You have 5 registered products" in text_of(out)
     out = chat.say("1")  # the list's own choice now: nothing is offered after a full list
@@ -256,7 +256,7 @@ def test_an_answer_after_expiry_gets_the_menu_not_a_search(
     out = chat.say("DGS-1210-28 modèle")
     text = text_of(out)
     assert "Votre demande précédente" in text and "base de connaissances" not in text
-    assert next(value for value, _ in choices_of(out)) == "enregistrer un produit"
+    assert next(value for value, _ in choices_of(out)) == "flow:register_product"
     with session_factory() as session:
         assert session.scalars(select(QuestionLog)).all() == []  # no junk question for the editors
 

@@ -142,7 +142,7 @@ def test_a_customer_without_products_is_sent_to_registration(assistant: Assistan
     chat = Chat(assistant, user("U-nobody", email="nobody@example.com", lang="en"))
     out = chat.say("activate a service")
     assert out.waiting_for is None and "Register your product first" in text_of(out)
-    assert choices_of(out) == [("register a product", "Register a product")]
+    assert choices_of(out) == [("flow:register_product", "Register a product")]
     assert (
         chat.say("register a product").waiting_for == "company"
     )  # onboarding: name is in the profile

@@ -180,7 +180,7 @@ def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: Sessi
         for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
             incidents.change_status(session, "INC-000001", status, actor="staff@example.com")
     out = chat.say("INC-000001")
-    assert ("reopen INC-000001", "Reopen INC-000001") in choices_of(out)
+    assert ("reopen:INC-000001", "Reopen INC-000001") in choices_of(out)
     out = chat.say("reopen INC-000001")
     assert "I have reopened INC-000001" in text_of(out)
     with session_factory() as session:

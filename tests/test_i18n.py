@@ -17,7 +17,17 @@ from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, ROOT, TEMPLATES_DIR, _environment, mask_secret, texts_for
+from bot.i18n import (
+    LOCALES_DIR,
+    ROOT,
+    TEMPLATES_DIR,
+    Texts,
+    _environment,
+    mask_secret,
+    texts_for,
+)
+from bot.media import to_plain
+from bot.replies import ProductItem
 from services.errors import CodeExpired, CodeUnknown, FreeTierNoIncidents, PurchaseDateInFuture
 
 KEYWORDS = ["N_", "_", "gettext", "ngettext:1,2", "lazy_gettext"]
@@ -104,20 +114,20 @@ def test_every_template_compiles() -> None:
 
 
 def test_templates_are_translated() -> None:
-    fr = texts_for("fr").render("flows/ask_serial.j2", model="DGS-1210-28")
-    en = texts_for("en").render("flows/ask_serial.j2", model="DGS-1210-28")
+    fr = plain("fr").render("flows/ask_serial.j2", model="DGS-1210-28")
+    en = plain("en").render("flows/ask_serial.j2", model="DGS-1210-28")
     assert fr.startswith("Quel est le numéro de série de votre DGS-1210-28")
     assert en.startswith("What is the serial number of your DGS-1210-28")
 
 
 def test_plurals() -> None:
-    items = [{"model": "M", "name": "N", "serial": "S", "purchase_date": "d", "site": ""}]
+    items = [ProductItem("M", "N", "S", dt.date(2026, 11, 23), "")]
     assert (
-        texts_for("fr")
+        plain("fr")
         .render("lists/products.j2", items=items, count=1)
         .startswith("Vous avez 1 produit enregistré :")
     )
-    two = texts_for("fr").render("lists/products.j2", items=items * 2, count=2)
+    two = plain("fr").render("lists/products.j2", items=items * 2, count=2)
     assert two.startswith("Vous avez 2 produits enregistrés :")
 
 
@@ -140,14 +150,28 @@ def test_unknown_language_and_zone_fall_back() -> None:
     assert texts_for("fr-CA").lang == "fr"
 
 
+class PlainTexts(Texts):
+    """Texts as a plain-text medium shows them (rendering marks interpolated values)."""
+
+    def render(self, template: str, **context: object) -> str:
+        return to_plain(super().render(template, **context))
+
+    def refusal(self, err: Exception) -> str:  # type: ignore[override]
+        return to_plain(super().refusal(err))  # type: ignore[arg-type]
+
+
+def plain(lang: str) -> PlainTexts:
+    return PlainTexts(texts_for(lang).lang)
+
+
 def test_refusals_are_translated_with_their_parameters() -> None:
-    fr = texts_for("fr")
+    fr = plain("fr")
     expired = CodeExpired(deadline=dt.date(2026, 5, 24), purchase_date=dt.date(2026, 2, 23))
     assert fr.refusal(expired) == (
         "Ce code a expiré : il devait être utilisé au plus tard le 24 mai 2026, 90 jours après "
         "l’achat du service le 23 février 2026. Contactez votre fournisseur."
     )
-    assert "May 24, 2026" in texts_for("en").refusal(expired)
+    assert "May 24, 2026" in plain("en").refusal(expired)
     assert "1er décembre 2026" in fr.refusal(PurchaseDateInFuture(date=dt.date(2026, 12, 1)))
     assert fr.refusal(FreeTierNoIncidents(service="Nuclias Cloud Basic")).startswith(
         "Nuclias Cloud Basic est un abonnement gratuit"
@@ -155,10 +179,10 @@ def test_refusals_are_translated_with_their_parameters() -> None:
 
 
 def test_codes_in_refusals_are_never_shown_whole() -> None:
-    text = texts_for("en").refusal(CodeUnknown(code="ABCD-EFGH-1234"))
+    text = plain("en").refusal(CodeUnknown(code="ABCD-EFGH-1234"))
     assert "ABCD" not in text and "1234" in text
     assert mask_secret("ABCD-EFGH-1234").endswith("1234")
-    assert "****-****-1234" in texts_for("en").refusal(CodeUnknown(code="****-****-1234"))
+    assert "****-****-1234" in plain("en").refusal(CodeUnknown(code="****-****-1234"))
 
 
 def test_catalog_sources_exist() -> None:

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import sys
 from typing import Any
 
-from sqlalchemy import select
-
-from bot.flows.common import (
-    prompt_site_country,
-    resolve_site,
-    site_choices,
-    site_slots,
-    site_summary,
-    validate_city,
-    validate_postal_code,
-    validate_site_country,
-    validate_site_value,
-    validate_street,
+from bot.flows.common import resolve_site, site_field, site_slots
+from bot.flows.engine import (
+    CHOICE,
+    CONFIRM,
+    DATE,
+    IDENTIFIER,
+    YESNO,
+    Choice,
+    Field,
+    Flow,
+    FlowContext,
+    Invalid,
+    Reply,
+    Slot,
 )
-from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
 from bot.nlu import parse_yes_no
 from services import catalog, das, products
 from services.errors import (
     N_,
     ProductNotFound,
-    ServicePurchaseDateInFuture,
+    Refusal,
     ServicePurchaseDateRequired,
     TermsNotAccepted,
 )
@@ -41,22 +40,11 @@ from storage.models import ActivationCode, RegisteredProduct
 # Shorter answers are never looked up as codes (nor counted as wrong ones).
 MIN_CODE_LENGTH = 4
 
-# The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
-__all__ = [
-    "prompt_site_country",
-    "validate_city",
-    "validate_postal_code",
-    "validate_site_country",
-    "validate_street",
-]
-
 
 def on_start(ctx: FlowContext) -> list[Reply] | None:
     if ctx.account is None or not products.list_products(ctx.session, ctx.account):
         text = ctx.texts.render("flows/activate_service/no_product.j2")
-        return [
-            Reply(text, [Choice(ctx._(N_("register a product")), ctx._(N_("Register a product")))])
-        ]
+        return [Reply(text, [Choice("flow:register_product", ctx._(N_("Register a product")))])]
     return None
 
 
@@ -151,14 +139,20 @@ def validate_code(ctx: FlowContext, value: str) -> str:
 
 def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
     """The service purchase date the supplier gave with the code, when it is known."""
-    query = select(ActivationCode).where(ActivationCode.code == ctx.values["code"])
-    found = ctx.session.scalars(query).first()
-    return found.purchase_date if found is not None else None
+    try:
+        return _check(ctx, ctx.values["code"], None).purchase_date
+    except Refusal:  # no recorded date (or the code no longer fits: the next step says so)
+        return None
 
 
 def prompt_service_purchase_date(ctx: FlowContext) -> dict[str, Any]:
     recorded = _recorded_purchase_date(ctx)
     return {"recorded": ctx.texts.date(recorded) if recorded else None}
+
+
+def initial_service_purchase_date(ctx: FlowContext) -> str | None:
+    recorded = _recorded_purchase_date(ctx) if "code" in ctx.values else None
+    return recorded.isoformat() if recorded else None
 
 
 def prefer_service_purchase_date(ctx: FlowContext, text: str) -> dt.date | None:
@@ -167,34 +161,36 @@ def prefer_service_purchase_date(ctx: FlowContext, text: str) -> dt.date | None:
 
 
 def validate_service_purchase_date(ctx: FlowContext, value: dt.date) -> dt.date:
-    if value > ctx.today:
-        raise ServicePurchaseDateInFuture(date=value)
+    # The service's rules, in its order: a date in the future, one that differs from the
+    # recorded date, one past the 90 days.
     _check(ctx, ctx.values["code"], value)
     return value
 
 
-def choices_site(ctx: FlowContext) -> list[Choice]:
-    return site_choices(ctx, optional=False)
+def _period(ctx: FlowContext) -> tuple[ActivationCode, dt.date, dt.date]:
+    code = _check(ctx, ctx.values["code"], ctx.date("service_purchase_date"))
+    starts_on, ends_on = das.service_period(ctx.now.date(), code.duration_months)
+    return code, starts_on, ends_on
 
 
-def validate_site(ctx: FlowContext, value: str) -> str:
-    return validate_site_value(ctx, value, optional=False)
+def summary_confirm(ctx: FlowContext) -> list[Field]:
+    product = _product(ctx)
+    code, _, _ = _period(ctx)
+    fields = [
+        Field(ctx._(N_("Service:")), code.service),
+        Field(ctx._(N_("Product:")), f"{product.model} ({product.serial})"),
+        Field(ctx._(N_("Activation code:")), das.mask_code(ctx.values["code"])),
+        Field(
+            ctx._(N_("Service purchase date:")),
+            ctx.texts.date(ctx.date("service_purchase_date") or ctx.today),
+        ),
+    ]
+    return [*fields, site_field(ctx)]
 
 
 def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
-    product = _product(ctx)
-    code = _check(ctx, ctx.values["code"], ctx.date("service_purchase_date"))
-    starts_on, ends_on = das.service_period(ctx.now.date(), code.duration_months)
-    return {
-        "service": code.service,
-        "model": product.model,
-        "serial": product.serial,
-        "code": das.mask_code(ctx.values["code"]),
-        "service_purchase_date": ctx.texts.date(ctx.date("service_purchase_date") or ctx.today),
-        "site": site_summary(ctx),
-        "starts_on": ctx.texts.date(starts_on),
-        "ends_on": ctx.texts.date(ends_on),
-    }
+    _, starts_on, ends_on = _period(ctx)
+    return {"starts_on": ctx.texts.date(starts_on), "ends_on": ctx.texts.date(ends_on)}
 
 
 def on_confirm(ctx: FlowContext) -> list[Reply]:
@@ -217,19 +213,51 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
         starts_on=ctx.texts.date(activated.starts_on),
         ends_on=ctx.texts.date(activated.ends_on),
     )
-    return [Reply(text, [Choice(ctx._(N_("my services")), ctx._(N_("My services")))])]
+    return [Reply(text, [Choice("list:services", ctx._(N_("My services")))])]
 
 
 FLOW = Flow(
     name="activate_service",
     title=N_("activating a DAS service"),
+    label=N_("Activate a DAS service"),
     slots=(
-        Slot("terms", YESNO),
-        Slot("product", CHOICE),
-        Slot("code"),
-        Slot("service_purchase_date", DATE),
-        *site_slots(),
-        Slot("confirm", YESNO),
+        Slot(
+            "terms",
+            YESNO,
+            label=N_("I accept the D-Link Assist terms and conditions"),
+            validate=validate_terms,
+        ),
+        Slot(
+            "product",
+            CHOICE,
+            label=N_("Product"),
+            choices=choices_product,
+            validate=validate_product,
+            search=True,
+        ),
+        Slot(
+            "code",
+            label=N_("Activation code"),
+            requires=("product",),
+            validate=validate_code,
+            prompt=prompt_code,
+            answer=IDENTIFIER,
+            secret=True,
+        ),
+        Slot(
+            "service_purchase_date",
+            DATE,
+            label=N_("Service purchase date"),
+            requires=("code",),
+            validate=validate_service_purchase_date,
+            prompt=prompt_service_purchase_date,
+            prefer=prefer_service_purchase_date,
+            initial=initial_service_purchase_date,
+            not_after_today=True,
+        ),
+        *site_slots(optional=False),
+        Slot("confirm", CONFIRM, summary=summary_confirm, prompt=prompt_confirm),
     ),
-    module=sys.modules[__name__],
+    on_start=on_start,
+    on_confirm=on_confirm,
 )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.engine import Choice, FlowContext, Reply, match_choice
+from bot.flows.engine import ArticleAnswer, Choice, FlowContext, Reply, match_choice
+from bot.i18n import Trusted
 from bot.nlu import normalize, parse_yes_no
 from services import questions
 from services.errors import N_
@@ -47,6 +48,7 @@ KB_FLOW = "kb"
 FEEDBACK = "feedback"
 READ = "read"
 ARTICLE = "article:"
+REPORT = "flow:file_incident"
 
 
 def _article(ctx: FlowContext, slug: str, lang: str) -> Any:
@@ -71,16 +73,44 @@ def _feedback_choices(ctx: FlowContext) -> list[Choice]:
     ]
 
 
+def article_answer(
+    ctx: FlowContext,
+    article: Any,
+    *,
+    whole: bool = False,
+    follow_ups: bool = True,
+) -> ArticleAnswer:
+    """An article as an answer: its short answer (or all of it), with what may follow."""
+    template = "kb/article.j2" if whole else "kb/answer.j2"
+    text = ctx.texts.render(
+        template,
+        title=article.title,
+        summary=Trusted(article.summary),
+        body=Trusted(article.body if whole else ""),
+    )
+    link = None if whole or not follow_ups else Choice(READ, ctx._(N_("Read the whole article")))
+    related = _related_choices(ctx, article) if follow_ups else []
+    feedback = _feedback_choices(ctx) if follow_ups else []
+    return ArticleAnswer(
+        text,
+        [*([link] if link else []), *related, *feedback],
+        title=article.title,
+        summary=article.summary,
+        body=article.body if whole else "",
+        slug=article.slug,
+        lang=article.lang,
+        link=link,
+        related=related,
+        feedback=feedback,
+    )
+
+
 def show_article(
     ctx: FlowContext, article: Any, question_id: int | None, *, whole: bool = False
 ) -> tuple[list[Reply], dict[str, Any]]:
     """The article's answer (or all of it) with its follow-ups; the state to keep."""
-    template = "kb/article.j2" if whole else "kb/answer.j2"
-    text = ctx.texts.render(
-        template, title=article.title, summary=article.summary, body=article.body
-    )
-    choices = [] if whole else [Choice(READ, ctx._(N_("Read the whole article")))]
-    choices += _related_choices(ctx, article) + _feedback_choices(ctx)
+    reply = article_answer(ctx, article, whole=whole)
+    choices = reply.choices
     state = {
         "slug": article.slug,
         "lang": article.lang,
@@ -88,7 +118,7 @@ def show_article(
         "choices": [c.to_json() for c in choices],
         "awaiting": FEEDBACK,
     }
-    return [Reply(text, choices)], state
+    return [reply], state
 
 
 def answer(
@@ -117,19 +147,13 @@ def answer(
     article = _article(ctx, best.slug, best.lang) if best else None
     if article is not None:
         if in_flow:
-            text = ctx.texts.render(
-                "kb/answer.j2", title=article.title, summary=article.summary, body=""
-            )
-            return [Reply(text)], None
+            return [article_answer(ctx, article, follow_ups=False)], None
         return show_article(ctx, article, logged.id)
     alternatives = [Choice(f"{ARTICLE}{ref.slug}", ref.title) for ref in result.alternatives]
     text = ctx.texts.render("kb/no_answer.j2", alternatives=bool(alternatives), in_flow=in_flow)
     if in_flow:
         return [Reply(text)], None
-    choices = [
-        *alternatives,
-        Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident"))),
-    ]
+    choices = [*alternatives, Choice(REPORT, ctx._(N_("Report an incident")))]
     state = {"choices": [c.to_json() for c in choices], "question_id": logged.id, "awaiting": None}
     return [Reply(text, choices)], state
 
@@ -180,7 +204,7 @@ def follow_up(
     ctx: FlowContext, state: dict[str, Any], text: str
 ) -> tuple[list[Reply], dict[str, Any] | None] | str | None:
     """The user's answer to an answer's follow-ups: replies and the state to keep; or the
-    text of a chosen choice to understand as a new message ("report an incident"); or None
+    command of a chosen choice ("flow:file_incident"); or None
     when the message is about something else."""
     choices = [Choice(c["value"], c["label"]) for c in state.get("choices", [])]
     # Not loose: after an answer, "activate a service" is a new request, not the related
@@ -211,9 +235,7 @@ def follow_up(
                 "and the support team will help you."
             )
         )
-        return [
-            Reply(sorry, [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))])
-        ], None
+        return [Reply(sorry, [Choice(REPORT, ctx._(N_("Report an incident")))])], None
     if chosen is None:
         return None
     if chosen.value == READ and "slug" in state:
@@ -224,4 +246,4 @@ def follow_up(
         article = _article(ctx, chosen.value[len(ARTICLE) :], ctx.texts.lang)
         if article is not None:
             return show_article(ctx, article, state.get("question_id"))
-    return chosen.value  # "report an incident" and the like: understood as a new message
+    return chosen.value  # "flow:file_incident" and the like: a command

@@ -6,9 +6,7 @@ exactly like a number that does not exist.
 
 from __future__ import annotations
 
-import sys
-
-from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Reply, Slot
+from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Refused, Reply, Slot
 from bot.nlu import incident_number_in
 from services import incidents
 from services.errors import N_, IncidentNotFound, Refusal
@@ -42,9 +40,8 @@ def refusal_text(ctx: FlowContext, err: Refusal) -> str:
 def on_start(ctx: FlowContext) -> list[Reply] | None:
     if ctx.account is None or not incidents.list_incidents(ctx.session, account=ctx.account):
         if "incident_number" in ctx.values:
-            return [
-                Reply(ctx.texts.refusal(IncidentNotFound(number=ctx.values["incident_number"])))
-            ]
+            missing = IncidentNotFound(number=ctx.values["incident_number"])
+            return [Refused(ctx.texts.refusal(missing), reason=type(missing).__name__)]
         return [Reply(ctx._(N_("You have not reported any incident yet.")), report_choice(ctx))]
     if "incident_number" in ctx.values:
         # The number came with the request ("where is INC-000042"): check it like an answer.
@@ -54,12 +51,12 @@ def on_start(ctx: FlowContext) -> list[Reply] | None:
                 "incident_number": validate_incident_number(ctx, ctx.values["incident_number"]),
             }
         except IncidentNotFound as err:
-            return [Reply(ctx.texts.refusal(err))]
+            return [Refused(ctx.texts.refusal(err), reason=type(err).__name__)]
     return None
 
 
 def report_choice(ctx: FlowContext) -> list[Choice]:
-    return [Choice(ctx._(N_("report an incident")), ctx._(N_("Report an incident")))]
+    return [Choice("flow:file_incident", ctx._(N_("Report an incident")))]
 
 
 def choices_incident_number(ctx: FlowContext) -> list[Choice]:
@@ -116,7 +113,7 @@ def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
     choices = []
     if incident.status == incidents.RESOLVED:
         label = ctx._(N_("Reopen {number}")).format(number=incident.number)
-        choices.append(Choice(ctx._(N_("reopen {number}")).format(number=incident.number), label))
+        choices.append(Choice(f"reopen:{incident.number}", label))
     return Reply(text, choices)
 
 
@@ -131,6 +128,21 @@ def on_complete(ctx: FlowContext) -> list[Reply]:
 FLOW = Flow(
     name="check_incident",
     title=N_("checking an incident"),
-    slots=(Slot("incident_number", CHOICE),),
-    module=sys.modules[__name__],
+    label=N_("Check an incident"),
+    slots=(
+        Slot(
+            "incident_number",
+            CHOICE,
+            label=N_("Incident"),
+            choices=choices_incident_number,
+            prefer=prefer_incident_number,
+            validate=validate_incident_number,
+            # "2" is the incident numbered 2, never the second in the list.
+            numbered=False,
+            search=True,
+        ),
+    ),
+    on_start=on_start,
+    on_complete=on_complete,
+    form=False,
 )

@@ -17,7 +17,7 @@ from functools import cache
 
 from babel import Locale
 
-from bot.flows.engine import CHOICE, Choice, FlowContext, Invalid, Slot
+from bot.flows.engine import CHOICE, FREE, Choice, Field, FlowContext, Invalid, Slot
 from bot.nlu import normalize
 from services import accounts, sites
 from services.errors import N_, InvalidEmail
@@ -56,28 +56,6 @@ def _profile_email_usable(ctx: FlowContext) -> bool:
     except InvalidEmail:
         return False
     return True
-
-
-def account_slots() -> tuple[Slot, ...]:
-    return (
-        Slot("email", needed=lambda ctx: needs_account(ctx) and not _profile_email_usable(ctx)),
-        Slot("name", needed=lambda ctx: needs_account(ctx) and not (ctx.user.name or "").strip()),
-        Slot("company", needed=needs_account),
-        Slot("country", needed=needs_account),
-    )
-
-
-def site_slots() -> tuple[Slot, ...]:
-    def new_site(ctx: FlowContext) -> bool:
-        return ctx.values.get("site") == NEW_SITE
-
-    return (
-        Slot("site", CHOICE),
-        Slot("street", needed=new_site),
-        Slot("postal_code", needed=new_site),
-        Slot("city", needed=new_site),
-        Slot("country", key="site_country", needed=new_site),
-    )
 
 
 # --- account ---------------------------------------------------------------------------
@@ -195,16 +173,19 @@ def ensure_account(ctx: FlowContext) -> Account:
     return account
 
 
-def account_summary(ctx: FlowContext) -> dict[str, str] | None:
-    """What the confirm step shows of an account about to be created."""
+def account_fields(ctx: FlowContext) -> list[Field]:
+    """What the confirm step shows of an account about to be created (nothing when the
+    user has one)."""
     if ctx.account is not None:
-        return None
-    return {
-        "email": ctx.values.get("email") or ctx.user.email or "",
-        "name": ctx.values.get("name") or ctx.user.name or "",
-        "company": ctx.values.get("company") or "",
-        "country": country_name(ctx, ctx.values.get("country")),
-    }
+        return []
+    email = ctx.values.get("email") or ctx.user.email or ""
+    name = ctx.values.get("name") or ctx.user.name or ""
+    details = [
+        f"{name} ({email})",
+        ctx.values.get("company") or "",
+        country_name(ctx, ctx.values.get("country")),
+    ]
+    return [Field(ctx._(N_("New support account:")), ", ".join(d for d in details if d))]
 
 
 # --- site ------------------------------------------------------------------------------
@@ -259,17 +240,18 @@ def validate_site_value(ctx: FlowContext, value: str, *, optional: bool) -> str:
     raise Invalid(N_("Please pick one of your sites, or create a new site address."))
 
 
-def site_summary(ctx: FlowContext) -> str:
-    """The chosen or new site, as the confirm step shows it ("" when there is none)."""
+def site_field(ctx: FlowContext) -> Field:
+    """The chosen or new site, as the confirm step shows it (an empty value when none)."""
     choice = ctx.values.get("site")
+    value = ""
     if choice == NEW_SITE:
         country = country_name(ctx, ctx.values.get("site_country"))
-        return (
+        value = (
             f"{ctx.values['street']}, {ctx.values['postal_code']} {ctx.values['city']}, {country}"
         )
-    if choice and choice != NO_SITE and ctx.account is not None:
-        return site_label(ctx, sites.get_site(ctx.session, ctx.account, int(choice)))
-    return ""
+    elif choice and choice != NO_SITE and ctx.account is not None:
+        value = site_label(ctx, sites.get_site(ctx.session, ctx.account, int(choice)))
+    return Field(ctx._(N_("Site:")), value)
 
 
 def resolve_site(ctx: FlowContext, account: Account) -> int | None:
@@ -292,5 +274,83 @@ def resolve_site(ctx: FlowContext, account: Account) -> int | None:
 
 
 def prompt_site_country(ctx: FlowContext) -> dict[str, str]:
-    known = ctx.values.get("country") or (ctx.account.country if ctx.account else None)
-    return {"suggestion": country_name(ctx, known)}
+    return {"suggestion": country_name(ctx, _known_country(ctx))}
+
+
+def _known_country(ctx: FlowContext) -> str | None:
+    return ctx.values.get("country") or (ctx.account.country if ctx.account else None)
+
+
+# --- the slots ---------------------------------------------------------------------------
+
+
+def account_slots() -> tuple[Slot, ...]:
+    """What onboarding asks a user with no account (only what the profile lacks)."""
+    return (
+        Slot(
+            "email",
+            label=N_("E-mail"),
+            needed=lambda ctx: needs_account(ctx) and not _profile_email_usable(ctx),
+            validate=validate_email,
+            answer=FREE,
+        ),
+        Slot(
+            "name",
+            label=N_("Full name"),
+            needed=lambda ctx: needs_account(ctx) and not (ctx.user.name or "").strip(),
+            validate=validate_name,
+            answer=FREE,
+        ),
+        Slot(
+            "company",
+            label=N_("Company"),
+            needed=needs_account,
+            validate=validate_company,
+            answer=FREE,
+            optional=True,
+        ),
+        Slot(
+            "country",
+            label=N_("Country"),
+            needed=needs_account,
+            validate=validate_country,
+        ),
+    )
+
+
+def site_slots(*, optional: bool) -> tuple[Slot, ...]:
+    """The site where the product is installed: one of the account's, or a new one."""
+    new_site = ("site", NEW_SITE)
+    return (
+        Slot(
+            "site",
+            CHOICE,
+            label=N_("Site"),
+            choices=lambda ctx: site_choices(ctx, optional=optional),
+            validate=lambda ctx, value: validate_site_value(ctx, value, optional=optional),
+        ),
+        Slot(
+            "street",
+            label=N_("Street address"),
+            shown_when=new_site,
+            validate=validate_street,
+            answer=FREE,
+        ),
+        Slot(
+            "postal_code",
+            label=N_("Postal code"),
+            shown_when=new_site,
+            validate=validate_postal_code,
+            answer=FREE,
+        ),
+        Slot("city", label=N_("City"), shown_when=new_site, validate=validate_city, answer=FREE),
+        Slot(
+            "country",
+            key="site_country",
+            label=N_("Country of the site"),
+            shown_when=new_site,
+            validate=validate_site_country,
+            prompt=prompt_site_country,
+            initial=lambda ctx: _known_country(ctx),
+        ),
+    )

@@ -1,16 +1,27 @@
-"""The flow engine: a flow is ordered slots plus small step functions, found by name.
+"""The flow engine: a flow is data — ordered slots with their hooks — plus small functions.
 
-A flow module defines, for a slot stored under `key`:
-  - `validate_<key>(ctx, value)` → the value to keep, or raises `Invalid` / a Refusal;
-  - `choices_<key>(ctx)` → the choices offered (choice slots);
-  - `prefer_<key>(ctx, text)` → the value the text names in its own right, before the
-    slot's kind reads it (an incident number "2" is not the second choice; "yes" confirms
-    the date already recorded for a code), or None;
-  - `prompt_<key>(ctx)` → extra template context for the question;
-  - `on_start(ctx)` → replies that end the flow before it starts (nothing to do), or None;
-  - `on_confirm(ctx)` → the action, run when the user says yes to the `confirm` slot. It
-    calls the services in the caller's transaction: nothing is written before that;
-  - `on_complete(ctx)` → for a look-up with no confirm slot: the answer, once all is known.
+A `Slot` carries what the engine needs to ask for it and read the answer, as attributes
+(a misspelt hook is a NameError at import, not a silent no-op):
+  - `validate(ctx, value)` → the value to keep, or raises `Invalid` / a Refusal;
+  - `choices(ctx)` → the choices offered (choice slots);
+  - `prefer(ctx, text)` → the value the text names in its own right, before the slot's
+    kind reads it (an incident number "2" is not the second choice; "yes" confirms the
+    date already recorded for a code), or None;
+  - `prompt(ctx)` → extra template context for the question;
+  - `summary(ctx)` → the confirmation's fields (the confirm slot);
+  - `initial(ctx)` → the value a form shows first;
+and its traits: how a typed answer is read (`answer`: WORDS, FREE — short free text,
+OPEN — the user's own words, IDENTIFIER — a serial or a code copied from a label),
+`secret` (never echoed nor kept in a history), `search` (a long list), `numbered` (a
+number picks an option by position), `multiline`, `not_after_today` (a date bound),
+`requires` (the slots its value is checked against) and `shown_when` (a (slot, value)
+pair: asked only when that slot has that value).
+
+A `Flow` has its slots and its actions: `on_start(ctx)` → replies that end the flow before
+it starts (nothing to do), or None; `on_confirm(ctx)` → run when the user says yes to the
+`confirm` slot, in the caller's transaction (nothing is written before that);
+`on_complete(ctx)` → for a look-up with no confirm slot, the answer once all is known.
+
 The question is the template `flows/<flow>/ask_<key>.j2`, else `flows/ask_<key>.j2`; the
 help for a slot is `flows/help_<key>.j2` when there is one.
 
@@ -22,59 +33,68 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from types import ModuleType
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.dates import parse_date
 from bot.i18n import Texts, shorten
+from bot.media import mark
 from bot.nlu import normalize, parse_yes_no
+from bot.replies import (
+    CHOICE,
+    CONFIRM,
+    DATE,
+    KINDS,
+    LABEL_MAX,
+    TEXT,
+    YESNO,
+    ArticleAnswer,
+    ChatUser,
+    Choice,
+    Confirmation,
+    Field,
+    IncidentItem,
+    ItemList,
+    ProductItem,
+    Prompt,
+    Refused,
+    Reply,
+    ServiceItem,
+)
 from bot.settings import Settings
 from services.errors import N_, Refusal
 from storage.models import Account
 
-TEXT = "text"
-CHOICE = "choice"
-YESNO = "yesno"
-DATE = "date"
+__all__ = [
+    "CHOICE",
+    "CONFIRM",
+    "DATE",
+    "KINDS",
+    "LABEL_MAX",
+    "TEXT",
+    "YESNO",
+    "ArticleAnswer",
+    "ChatUser",
+    "Choice",
+    "Confirmation",
+    "Field",
+    "IncidentItem",
+    "ItemList",
+    "ProductItem",
+    "Prompt",
+    "Refused",
+    "Reply",
+    "ServiceItem",
+]
 
-
-@dataclass(frozen=True)
-class Choice:
-    value: str
-    label: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"value": self.value, "label": self.label}
-
-
-@dataclass
-class Reply:
-    """One message of the bot: text, optional choices, optional structure (list items)."""
-
-    text: str
-    choices: list[Choice] = field(default_factory=list)
-    items: list[dict[str, Any]] | None = None  # for channels that lay lists out as tables
-
-    def to_json(self) -> dict[str, Any]:
-        # Exactly the documented shape: automation reads {"text", "choices"} and nothing else.
-        return {"text": self.text, "choices": [c.to_json() for c in self.choices]}
-
-
-@dataclass(frozen=True)
-class ChatUser:
-    """Who is talking, as a channel sees them (Slack profile, console options)."""
-
-    workspace_id: str
-    user_id: str
-    thread_key: str
-    email: str | None = None
-    name: str | None = None
-    tz: str | None = None
-    locale: str | None = None
+# How a typed answer is read (Slot.answer).
+WORDS = "words"  # anything: a request or a question is understood as such
+FREE = "free"  # short free text (a name, a street): a question is answered, nothing else
+OPEN = "open"  # the user's own words (a summary, a description): only commands count
+IDENTIFIER = "identifier"  # a serial or a code: never mistaken for an incident number
 
 
 class Invalid(Exception):
@@ -117,33 +137,85 @@ class FlowContext:
         return self.texts.gettext(message, **params)
 
 
+Hook = Callable[..., Any]
+
+
 @dataclass(frozen=True)
 class Slot:
     name: str  # what the user is asked for: `waiting_for`
     kind: str = TEXT
     key: str = ""  # where the value is kept, when two slots share a name (account/site country)
-    needed: Callable[[FlowContext], bool] | None = None
+    label: str = ""  # N_(): the field's name in a form
+    needed: Callable[[FlowContext], bool] | None = None  # asked only when this says so
+    shown_when: tuple[str, str] | None = None  # asked only when that slot has that value
+    requires: tuple[str, ...] = ()  # the slots this one's value is checked against
+    validate: Hook | None = None
+    choices: Callable[[FlowContext], list[Choice]] | None = None
+    prefer: Hook | None = None
+    prompt: Callable[[FlowContext], dict[str, Any]] | None = None
+    summary: Callable[[FlowContext], list[Field]] | None = None
+    initial: Callable[[FlowContext], str | None] | None = None
+    answer: str = WORDS
+    secret: bool = False
+    search: bool = False
+    numbered: bool = True
+    multiline: bool = False
+    optional: bool = False  # a form may leave it empty (a default is taken)
+    not_after_today: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"slot {self.name}: unknown kind {self.kind!r}")
+        if self.answer not in (WORDS, FREE, OPEN, IDENTIFIER):
+            raise ValueError(f"slot {self.name}: unknown answer trait {self.answer!r}")
 
     @property
     def store(self) -> str:
         return self.key or self.name
+
+    def is_needed(self, ctx: FlowContext) -> bool:
+        if self.shown_when is not None:
+            other, value = self.shown_when
+            if ctx.values.get(other) != value:
+                return False
+        return self.needed is None or self.needed(ctx)
 
 
 @dataclass(frozen=True)
 class Flow:
     name: str
     title: str  # N_() English, e.g. "registering a product": used in "your request (…)"
+    label: str  # N_() English, e.g. "Register a product": a button, a form's title
     slots: tuple[Slot, ...]
-    module: ModuleType
+    on_start: Callable[[FlowContext], list[Reply] | None] | None = None
+    on_confirm: Callable[[FlowContext], list[Reply]] | None = None
+    on_complete: Callable[[FlowContext], list[Reply]] | None = None
+    form: bool = True  # whether a channel may offer it as one form
 
-    def hook(self, prefix: str, key: str) -> Callable[..., Any] | None:
-        return getattr(self.module, f"{prefix}_{key}", None)
+    def __post_init__(self) -> None:
+        keys = [slot.store for slot in self.slots]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"flow {self.name}: two slots share a key")
+        confirms = [slot for slot in self.slots if slot.kind == CONFIRM]
+        if confirms and (self.on_confirm is None or confirms[-1] is not self.slots[-1]):
+            raise ValueError(f"flow {self.name}: a confirm slot comes last, with on_confirm")
+        if not confirms and self.on_complete is None:
+            raise ValueError(f"flow {self.name}: a flow without confirm needs on_complete")
+        for slot in self.slots:
+            if slot.kind == CHOICE and slot.choices is None:
+                raise ValueError(f"flow {self.name}: choice slot {slot.name} has no choices")
+            for other in (*slot.requires, *(slot.shown_when or ())[:1]):
+                if other not in keys[: keys.index(slot.store)]:
+                    raise ValueError(f"flow {self.name}: {slot.name} depends on a later slot")
+
+    def slot(self, key: str) -> Slot | None:
+        return next((slot for slot in self.slots if slot.store == key), None)
 
     def pending(self, ctx: FlowContext) -> Slot | None:
         for slot in self.slots:
             if slot.store in ctx.values:
                 continue
-            if slot.needed is None or slot.needed(ctx):
+            if slot.is_needed(ctx):
                 return slot
         return None
 
@@ -164,25 +236,41 @@ def yes_no_choices(ctx: FlowContext) -> list[Choice]:
     return [Choice("yes", ctx._(N_("Yes"))), Choice("no", ctx._(N_("No")))]
 
 
-def choices_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Choice]:
-    if slot.kind == YESNO:
+def choices_for(ctx: FlowContext, slot: Slot) -> list[Choice]:
+    if slot.kind in (YESNO, CONFIRM):
         return yes_no_choices(ctx)
-    hook = flow.hook("choices", slot.store)
-    return list(hook(ctx)) if hook else []
+    return list(slot.choices(ctx)) if slot.choices else []
 
 
-def prompt(flow: Flow, ctx: FlowContext, slot: Slot) -> Reply:
+def prompt(flow: Flow, ctx: FlowContext, slot: Slot) -> Prompt:
     context: dict[str, Any] = {"values": ctx.values}
-    extra = flow.hook("prompt", slot.store)
-    if extra is not None:
-        context.update(extra(ctx))
+    if slot.prompt is not None:
+        context.update(slot.prompt(ctx))
+    fields = slot.summary(ctx) if slot.summary is not None else []
+    context["fields"] = fields
     specific = f"flows/{flow.name}/ask_{slot.store}.j2"
     template = specific if ctx.texts.has_template(specific) else f"flows/ask_{slot.store}.j2"
-    return Reply(ctx.texts.render(template, **context), choices_for(flow, ctx, slot))
+    common: dict[str, Any] = {
+        "text": ctx.texts.render(template, **context),
+        "choices": choices_for(ctx, slot),
+        "action_slot": slot.store,
+        "slot": slot.store,
+        "kind": slot.kind,
+        "run_id": ctx.run_id,
+        "max_date": ctx.today if slot.not_after_today else None,
+        "initial": slot.initial(ctx) if slot.initial is not None else None,
+        "secret": slot.secret,
+        "search": slot.search,
+        "numbered": slot.numbered,
+        "multiline": slot.multiline,
+    }
+    if slot.kind == CONFIRM:
+        return Confirmation(fields=fields, **common)
+    return Prompt(**common)
 
 
 def help_for(flow: Flow, ctx: FlowContext, slot: Slot) -> list[Reply]:
-    replies = []
+    replies: list[Reply] = []
     for template in dict.fromkeys((f"flows/help_{slot.store}.j2", f"flows/help_{slot.name}.j2")):
         if ctx.texts.has_template(template):
             replies.append(Reply(ctx.texts.render(template)))
@@ -229,14 +317,17 @@ _FILLER = frozenset(
 )
 
 
-def match_choice(text: str, choices: list[Choice], *, loose: bool = True) -> Choice | None:
-    """The number, the value or the label of a choice (typos tolerated, "the"/"le" ignored;
-    `loose`: some of a label's words in any order); None if unclear."""
+def match_choice(
+    text: str, choices: Sequence[Choice], *, loose: bool = True, positional: bool = True
+) -> Choice | None:
+    """The number (`positional`), the value or the label of a choice (typos tolerated,
+    "the"/"le" ignored; `loose`: some of a label's words in any order); None if unclear.
+    This is the one place where a number typed picks a choice."""
     raw = text.strip()
     for choice in choices:
         if raw == choice.value:  # a site's id is a value before it is a position
             return choice
-    if raw.isdigit() and 1 <= int(raw) <= len(choices):
+    if positional and raw.isdigit() and 1 <= int(raw) <= len(choices):
         return choices[int(raw) - 1]
     wanted = normalize(raw).replace("?", "").strip()
     if not wanted:
@@ -272,16 +363,17 @@ def _has_words(words: list[str], label: list[str]) -> bool:
     )
 
 
-def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
+def parse(ctx: FlowContext, slot: Slot, text: str) -> Any:
+    """An answer for `slot`, read by its kind and checked by its validator (the same for a
+    message, a button and a form field); raises Invalid or a Refusal."""
     raw = text.strip()
     if not raw:
         raise Invalid(N_("I did not get an answer."))
-    validate = flow.hook("validate", slot.store)
-    prefer = flow.hook("prefer", slot.store)
-    preferred = prefer(ctx, raw) if prefer is not None else None
+    validate = slot.validate
+    preferred = slot.prefer(ctx, raw) if slot.prefer is not None else None
     if preferred is not None:
         value: Any = preferred
-    elif slot.kind == YESNO:
+    elif slot.kind in (YESNO, CONFIRM):
         picked = match_choice(raw, yes_no_choices(ctx)) if raw.isdigit() else None
         value = picked.value == "yes" if picked else parse_yes_no(raw)
         if value is None:
@@ -295,7 +387,7 @@ def _parse(flow: Flow, ctx: FlowContext, slot: Slot, text: str) -> Any:
                 example2=ctx.texts.date(dt.date(2026, 11, 23)),
             )
     elif slot.kind == CHOICE:
-        chosen = match_choice(raw, choices_for(flow, ctx, slot))
+        chosen = match_choice(raw, choices_for(ctx, slot), positional=slot.numbered)
         value = chosen.value if chosen else raw
         if chosen is None and validate is None:
             raise Invalid(N_("Please pick one of the choices (its number or its name)."))
@@ -315,17 +407,22 @@ def error_text(ctx: FlowContext, err: Invalid | Refusal) -> str:
     return ctx.texts.gettext(err.message).format(**params)
 
 
+def refused(ctx: FlowContext, err: Invalid | Refusal, suffix: str = "") -> Refused:
+    reason = type(err).__name__ if isinstance(err, Refusal) else "invalid"
+    text = error_text(ctx, err)
+    return Refused(f"{text} {suffix}" if suffix else text, reason=reason)
+
+
 def _shown(ctx: FlowContext, value: Any) -> Any:
-    """A parameter of an answer's refusal, as the user reads it."""
+    """A parameter of an answer's refusal, as the user reads it (marked: it is data)."""
     if isinstance(value, dt.date):
         return ctx.texts.date(value)
-    return shorten(value) if isinstance(value, str) else value
+    return mark(shorten(value)) if isinstance(value, str) else value
 
 
 def begin(flow: Flow, ctx: FlowContext) -> Step:
-    on_start = getattr(flow.module, "on_start", None)
-    if on_start is not None:
-        stop = on_start(ctx)
+    if flow.on_start is not None:
+        stop = flow.on_start(ctx)
         if stop:
             return Step(list(stop), None, ctx.values, [])
     return _ask_next(flow, ctx, [], [])
@@ -334,8 +431,20 @@ def begin(flow: Flow, ctx: FlowContext) -> Step:
 def _ask_next(flow: Flow, ctx: FlowContext, replies: list[Reply], history: list[str]) -> Step:
     slot = flow.pending(ctx)
     if slot is None:  # a flow without a confirm step (a look-up) ends when it has its answers
-        return Step([*replies, *flow.module.on_complete(ctx)], None, {}, [])
+        assert flow.on_complete is not None  # Flow checks it
+        return Step([*replies, *flow.on_complete(ctx)], None, {}, [])
     return Step([*replies, prompt(flow, ctx, slot)], slot, ctx.values, history)
+
+
+def confirm(flow: Flow, ctx: FlowContext) -> list[Reply]:
+    """The flow's action, in a savepoint: a refusal at the last moment (a code used
+    meanwhile) undoes the account or site created on the way, and nothing else is lost."""
+    assert flow.on_confirm is not None
+    try:
+        with ctx.session.begin_nested():
+            return list(flow.on_confirm(ctx))
+    except Refusal as err:
+        return [refused(ctx, err, ctx._(N_("Nothing was saved.")))]
 
 
 def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
@@ -344,25 +453,15 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     if slot is None:
         raise RuntimeError(f"flow {flow.name} has nothing pending")
     try:
-        value = _parse(flow, ctx, slot, text)
+        value = parse(ctx, slot, text)
     except (Invalid, Refusal) as err:
-        return Step(
-            [Reply(error_text(ctx, err)), prompt(flow, ctx, slot)], slot, ctx.values, history
-        )
-    if slot.store == "confirm":
+        return Step([refused(ctx, err), prompt(flow, ctx, slot)], slot, ctx.values, history)
+    if slot.kind == CONFIRM:
         if not value:
             return Step(
                 [Reply(ctx._(N_("All right, I cancelled it. Nothing was saved.")))], None, {}, []
             )
-        try:
-            # A savepoint: a refusal at the last moment (a code used meanwhile) undoes the
-            # account or site created on the way, and the conversation is still saved.
-            with ctx.session.begin_nested():
-                done = list(flow.module.on_confirm(ctx))
-        except Refusal as err:
-            nothing = ctx._(N_("Nothing was saved."))
-            return Step([Reply(f"{error_text(ctx, err)} {nothing}")], None, {}, [])
-        return Step(done, None, {}, [])
+        return Step(confirm(flow, ctx), None, {}, [])
     ctx.values = {**ctx.values, slot.store: value}
     return _ask_next(flow, ctx, [], [*history, slot.store])
 

@@ -8,10 +8,21 @@ double click, two processes) files one incident.
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from typing import Any
 
-from bot.flows.engine import CHOICE, YESNO, Choice, Flow, FlowContext, Invalid, Reply, Slot
+from bot.flows.engine import (
+    CHOICE,
+    CONFIRM,
+    OPEN,
+    Choice,
+    Field,
+    Flow,
+    FlowContext,
+    Invalid,
+    Refused,
+    Reply,
+    Slot,
+)
 from bot.i18n import shorten
 from services import incidents, sla, subscriptions
 from services.errors import N_, FreeTierNoIncidents
@@ -40,7 +51,8 @@ def on_start(ctx: FlowContext) -> list[Reply] | None:
         return [Reply(ctx.texts.render("flows/file_incident/no_subscription.j2"))]
     if all(s.tier != "paid" for s in held):
         self_help = ctx.texts.render("flows/file_incident/self_help.j2")
-        return [Reply(_all_free(ctx, [s.service for s in held])), Reply(self_help)]
+        free = _all_free(ctx, [s.service for s in held])
+        return [Refused(free, reason=FreeTierNoIncidents.__name__), Reply(self_help)]
     return None
 
 
@@ -93,16 +105,19 @@ def _subscription(ctx: FlowContext) -> Subscription:
     return subscriptions.get_subscription(ctx.session, ctx.account, ctx.values["subscription"])
 
 
+def summary_confirm(ctx: FlowContext) -> list[Field]:
+    return [
+        Field(ctx._(N_("Subscription:")), _subscription(ctx).service),
+        Field(ctx._(N_("Summary:")), ctx.values["summary"]),
+        # The whole description is filed; the summary to check shows its beginning.
+        Field(ctx._(N_("Description:")), shorten(ctx.values["description"], DESCRIPTION_SHOWN)),
+    ]
+
+
 def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
     subscription = _subscription(ctx)
     hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
-    return {
-        "service": subscription.service,
-        "summary": ctx.values["summary"],
-        # The whole description is filed; the summary to check shows its beginning.
-        "description": shorten(ctx.values["description"], DESCRIPTION_SHOWN),
-        "target": ctx.texts.duration(dt.timedelta(hours=hours)),
-    }
+    return {"target": ctx.texts.duration(dt.timedelta(hours=hours))}
 
 
 def on_confirm(ctx: FlowContext) -> list[Reply]:
@@ -129,17 +144,25 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
         channels=channels_text(ctx, subscription),
         english_note=ctx.texts.lang != "en",
     )
-    return [Reply(text, [Choice(ctx._(N_("my incidents")), ctx._(N_("My incidents")))])]
+    return [Reply(text, [Choice("list:incidents", ctx._(N_("My incidents")))])]
 
 
 FLOW = Flow(
     name="file_incident",
     title=N_("reporting an incident"),
+    label=N_("Report an incident"),
     slots=(
-        Slot("subscription", CHOICE),
-        Slot("summary"),
-        Slot("description"),
-        Slot("confirm", YESNO),
+        Slot(
+            "subscription",
+            CHOICE,
+            label=N_("Subscription"),
+            choices=choices_subscription,
+            validate=validate_subscription,
+        ),
+        Slot("summary", label=N_("Summary"), validate=validate_summary, answer=OPEN),
+        Slot("description", label=N_("Description"), answer=OPEN, multiline=True),
+        Slot("confirm", CONFIRM, summary=summary_confirm, prompt=prompt_confirm),
     ),
-    module=sys.modules[__name__],
+    on_start=on_start,
+    on_confirm=on_confirm,
 )

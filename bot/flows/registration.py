@@ -4,44 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from typing import Any
 
 from bot.flows.common import (
+    account_fields,
     account_slots,
-    account_summary,
     ensure_account,
-    prompt_site_country,
     resolve_site,
-    site_choices,
+    site_field,
     site_slots,
-    site_summary,
-    validate_city,
-    validate_company,
-    validate_country,
-    validate_email,
-    validate_name,
-    validate_postal_code,
-    validate_site_country,
-    validate_site_value,
-    validate_street,
 )
-from bot.flows.engine import CHOICE, DATE, YESNO, Choice, Flow, FlowContext, Reply, Slot
+from bot.flows.engine import (
+    CHOICE,
+    CONFIRM,
+    DATE,
+    IDENTIFIER,
+    Choice,
+    Field,
+    Flow,
+    FlowContext,
+    Reply,
+    Slot,
+)
 from services import catalog, products
-from services.errors import N_, InvalidSerial, PurchaseDateInFuture
-
-# The engine finds a slot's hooks on the flow's module: the shared ones are imported here.
-__all__ = [
-    "prompt_site_country",
-    "validate_city",
-    "validate_company",
-    "validate_country",
-    "validate_email",
-    "validate_name",
-    "validate_postal_code",
-    "validate_site_country",
-    "validate_street",
-]
+from services.errors import N_, InvalidSerial
 
 
 def choices_model(ctx: FlowContext) -> list[Choice]:
@@ -76,29 +62,23 @@ def validate_serial(ctx: FlowContext, value: str) -> str:
 
 
 def validate_purchase_date(ctx: FlowContext, value: dt.date) -> dt.date:
-    if value > ctx.today:
-        raise PurchaseDateInFuture(date=value)
+    products.check_purchase_date(value, today=ctx.today)
     return value
 
 
-def choices_site(ctx: FlowContext) -> list[Choice]:
-    return site_choices(ctx, optional=True)
-
-
-def validate_site(ctx: FlowContext, value: str) -> str:
-    return validate_site_value(ctx, value, optional=True)
-
-
-def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
+def summary_confirm(ctx: FlowContext) -> list[Field]:
     model = catalog.get_model(ctx.session, ctx.values["model"])
-    return {
-        "account": account_summary(ctx),
-        "model": model.model,
-        "model_name": model.name,
-        "serial": ctx.values["serial"],
-        "purchase_date": ctx.texts.date(ctx.date("purchase_date") or ctx.today),
-        "site": site_summary(ctx),
-    }
+    fields = [
+        *account_fields(ctx),
+        Field(ctx._(N_("Model:")), f"{model.model} ({model.name})"),
+        Field(ctx._(N_("Serial number:")), ctx.values["serial"]),
+        Field(
+            ctx._(N_("Purchase date:")),
+            ctx.texts.date(ctx.date("purchase_date") or ctx.today),
+        ),
+    ]
+    site = site_field(ctx)
+    return [*fields, site] if site.value else fields
 
 
 def on_confirm(ctx: FlowContext) -> list[Reply]:
@@ -115,21 +95,40 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
     text = ctx.texts.render(
         "flows/register_product/done.j2", model=product.model, serial=product.serial
     )
-    return [
-        Reply(text, [Choice(ctx._(N_("activate a service")), ctx._(N_("Activate a DAS service")))])
-    ]
+    return [Reply(text, [Choice("flow:activate_service", ctx._(N_("Activate a DAS service")))])]
 
 
 FLOW = Flow(
     name="register_product",
     title=N_("registering a product"),
+    label=N_("Register a product"),
     slots=(
         *account_slots(),
-        Slot("model", CHOICE),
-        Slot("serial"),
-        Slot("purchase_date", DATE),
-        *site_slots(),
-        Slot("confirm", YESNO),
+        Slot(
+            "model",
+            CHOICE,
+            label=N_("Model"),
+            choices=choices_model,
+            validate=validate_model,
+            search=True,
+        ),
+        Slot(
+            "serial",
+            label=N_("Serial number"),
+            requires=("model",),
+            validate=validate_serial,
+            prompt=prompt_serial,
+            answer=IDENTIFIER,
+        ),
+        Slot(
+            "purchase_date",
+            DATE,
+            label=N_("Purchase date"),
+            validate=validate_purchase_date,
+            not_after_today=True,
+        ),
+        *site_slots(optional=True),
+        Slot("confirm", CONFIRM, summary=summary_confirm),
     ),
-    module=sys.modules[__name__],
+    on_confirm=on_confirm,
 )

@@ -1,0 +1,374 @@
+"""Routing: what a message, a picked choice or a command does, given the conversation's mode.
+
+- Inside a flow: "cancel", "back", "help" and a language switch act on the flow; a
+  look-up ("my incidents", "where is INC-000042?") is answered and the flow goes on;
+  another request sets the flow aside (the user is told nothing was saved); a question is
+  answered from the knowledge base and the flow's question asked again; anything else is
+  the answer to the pending slot. How much of that applies depends on the slot's `answer`
+  trait: the user's own words (a description) are only checked for commands.
+- After a knowledge-base answer: a vote, "read more", a related article, or a new message.
+- Otherwise: a command, a menu choice, a list, a flow to start, or a question for the KB.
+
+Choices carry commands as values ("flow:register_product", "list:incidents",
+"incident:INC-000042", "reopen:INC-000042"), never phrases: a picked choice does the same
+thing in every language and never goes through understanding again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.flows import FLOWS, answers, listings
+from bot.flows.check_incident import incident_reply, refusal_text
+from bot.flows.engine import (
+    CHOICE,
+    FREE,
+    IDENTIFIER,
+    OPEN,
+    Choice,
+    Flow,
+    FlowContext,
+    Refused,
+    Reply,
+    Step,
+    back,
+    begin,
+    choices_for,
+    help_for,
+    match_choice,
+    reask,
+)
+from bot.flows.engine import answer as answer_slot
+from bot.i18n import texts_for
+from bot.nlu import (
+    Intent,
+    Understanding,
+    identifier_in,
+    is_sentence,
+    looks_like_question,
+    normalize,
+    tokens,
+    understand,
+)
+from services import incidents
+from services.errors import N_, IncidentNotFound, Refusal
+from storage.conversations import AnswerState, FlowState, Mode
+
+FLOW_INTENTS = {
+    Intent.REGISTER_PRODUCT: "register_product",
+    Intent.ACTIVATE_SERVICE: "activate_service",
+    Intent.FILE_INCIDENT: "file_incident",
+    Intent.CHECK_INCIDENT: "check_incident",
+}
+LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
+    "products": listings.my_products,
+    "services": listings.my_services,
+    "incidents": listings.my_incidents,
+}
+LIST_INTENTS = {
+    Intent.LIST_PRODUCTS: "products",
+    Intent.LIST_SERVICES: "services",
+    Intent.LIST_INCIDENTS: "incidents",
+}
+
+# Commands: the values of the choices shown outside a flow.
+FLOW_COMMAND = "flow:"
+LIST_COMMAND = "list:"
+INCIDENT_COMMAND = "incident:"
+REOPEN_COMMAND = "reopen:"
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class Result:
+    """What one turn leaves: the replies, the conversation's next mode, what is asked."""
+
+    replies: list[Reply]
+    mode: Mode = None
+    waiting_for: str | None = None
+
+
+def from_step(
+    flow: Flow, ctx: FlowContext, step: Step, before: list[Reply] | None = None
+) -> Result:
+    replies = [*(before or []), *step.replies]
+    if step.done:
+        return Result(replies)
+    slot = step.waiting_for
+    assert slot is not None
+    state = FlowState(flow.name, ctx.run_id, step.values, step.history, slot.store)
+    return Result(replies, state, slot.name)
+
+
+def start(
+    name: str,
+    ctx: FlowContext,
+    values: dict[str, str] | None = None,
+    before: list[Reply] | None = None,
+) -> Result:
+    flow = FLOWS[name]
+    ctx.values = dict(values or {})
+    ctx.run_id = new_run_id()
+    return from_step(flow, ctx, begin(flow, ctx), before)
+
+
+def cancelled(ctx: FlowContext) -> Result:
+    return Result([Reply(ctx._(N_("All right, I cancelled it. Nothing was saved.")))])
+
+
+# --- inside a flow ----------------------------------------------------------------------
+
+
+def in_flow(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Result:
+    slot = flow.pending(ctx)
+    if slot is None:  # a flow saved by an older version of the bot: start it afresh
+        return start(flow.name, ctx)
+    if not text.strip():  # an empty message: say so and ask again
+        return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
+    command = understand(text)
+    if command.intent is Intent.CANCEL:
+        return cancelled(ctx)
+    if command.intent is Intent.BACK:
+        return from_step(flow, ctx, back(flow, ctx, history))
+    if command.intent in (Intent.HELP, Intent.GREETING):
+        replies = help_for(flow, ctx, slot)
+        return from_step(flow, ctx, Step(replies, slot, ctx.values, history))
+    if command.intent is Intent.SWITCH_LANGUAGE and command.lang:
+        ctx.texts = texts_for(command.lang, ctx.texts.tz)
+        said = Reply(ctx.texts.render("language_switched.j2"))
+        return from_step(flow, ctx, reask(flow, ctx, history, [said]))
+
+    if slot.answer != OPEN:
+        chosen = slot.kind == CHOICE and match_choice(
+            text, choices_for(ctx, slot), positional=slot.numbered
+        )
+        sentence = slot.answer == IDENTIFIER and is_sentence(text)
+        if sentence and command.intent is Intent.CHECK_INCIDENT and command.incident_number:
+            # "où en est INC-000001 ?" is about an incident, whatever a serial looks like.
+            replies = show_incident(ctx, command.incident_number)
+            return from_step(flow, ctx, reask(flow, ctx, history, replies))
+        if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
+            return from_step(flow, ctx, answer_slot(flow, ctx, history, found))
+        # A request first, even phrased as a question ("where is INC-000042?"); then a
+        # question. Any other sentence where a serial or a code is expected is never
+        # tried as one (a wrong code counts towards the rate limit): it is a question.
+        if not chosen and slot.answer != FREE:
+            aside = _aside(flow, ctx, history, command)
+            if aside is not None:
+                return aside
+        if not chosen and (looks_like_question(text) or sentence):
+            replies, _ = answers.answer(ctx, text, in_flow=True)
+            return from_step(flow, ctx, reask(flow, ctx, history, replies))
+    return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
+
+
+def _aside(
+    flow: Flow, ctx: FlowContext, history: list[str], command: Understanding
+) -> Result | None:
+    """Another request in the middle of a flow: look-ups are answered and the flow goes
+    on; a different flow replaces this one (the user is told nothing was saved)."""
+    if command.intent in LIST_INTENTS:
+        replies = LISTS[LIST_INTENTS[command.intent]](ctx)
+        return from_step(flow, ctx, reask(flow, ctx, history, replies))
+    pending = flow.pending(ctx)
+    if command.intent is Intent.CHECK_INCIDENT and pending and pending.answer == IDENTIFIER:
+        return None  # "INC12345678" typed for a serial is a serial
+    if (
+        command.intent is Intent.CHECK_INCIDENT
+        and command.incident_number
+        and flow.name != "check_incident"
+    ):
+        replies = show_incident(ctx, command.incident_number)
+        return from_step(flow, ctx, reask(flow, ctx, history, replies))
+    target = FLOW_INTENTS.get(command.intent)
+    if target is not None and target != flow.name:
+        values = (
+            {"incident_number": str(command.incident_number)} if command.incident_number else {}
+        )
+        return start(target, ctx, values, [set_aside(flow, ctx)])
+    return None
+
+
+def set_aside(flow: Flow, ctx: FlowContext) -> Reply:
+    return Reply(
+        ctx._(
+            N_("I have set aside your current request ({request}); nothing was saved for it.")
+        ).format(request=ctx._(flow.title))
+    )
+
+
+def command_in_flow(flow: Flow, ctx: FlowContext, history: list[str], value: str) -> Result | None:
+    """A command picked from a reply shown during a flow (an incident of a list shown as
+    an aside, a menu button): a look-up goes on with the flow, a new flow replaces it."""
+    if value.startswith(FLOW_COMMAND) and value[len(FLOW_COMMAND) :] != flow.name:
+        name = value[len(FLOW_COMMAND) :]
+        if name in FLOWS:
+            return start(name, ctx, before=[set_aside(flow, ctx)])
+        return None
+    replies = _lookup(ctx, value)
+    if replies is None:
+        return None
+    return from_step(flow, ctx, reask(flow, ctx, history, replies))
+
+
+# --- after a KB answer ------------------------------------------------------------------
+
+
+def after_answer(ctx: FlowContext, state: AnswerState, text: str) -> Result:
+    kept = {
+        "slug": state.slug,
+        "lang": state.lang,
+        "question_id": state.question_id,
+        "choices": state.choices,
+        "awaiting": answers.FEEDBACK if state.awaiting_feedback else None,
+    }
+    outcome = answers.follow_up(ctx, kept, text)
+    if isinstance(outcome, str):
+        return run_command(ctx, outcome) or fresh(ctx, text)
+    if outcome is None:
+        return fresh(ctx, text)
+    replies, new_state = outcome
+    return kb_result(replies, new_state)
+
+
+def kb_result(replies: list[Reply], state: dict[str, object] | None) -> Result:
+    if state is None:
+        return Result(replies)
+    awaiting = state.get("awaiting") == answers.FEEDBACK
+    answer = AnswerState(
+        run_id=new_run_id(),
+        slug=state.get("slug"),  # type: ignore[arg-type]
+        lang=state.get("lang"),  # type: ignore[arg-type]
+        question_id=state.get("question_id"),  # type: ignore[arg-type]
+        choices=list(state.get("choices", [])),  # type: ignore[call-overload]
+        awaiting_feedback=awaiting,
+    )
+    return Result(replies, answer, answers.FEEDBACK if awaiting else None)
+
+
+# --- a new request ----------------------------------------------------------------------
+
+
+def picked(offered: list[dict[str, str]], text: str) -> str | None:
+    """A choice shown outside a flow, picked by its number or its label → its command."""
+    choices = [Choice(c["value"], c["label"]) for c in offered]
+    raw = text.strip()
+    if raw.isdigit():
+        found = match_choice(raw, choices, loose=False)
+        return found.value if found else None
+    wanted = normalize(raw)
+    for choice in choices:
+        if wanted and wanted == normalize(choice.label):
+            return choice.value
+    return None
+
+
+def run_command(ctx: FlowContext, value: str) -> Result | None:
+    """A choice's command ("flow:…", "list:…", "incident:…", "reopen:…"); None if unknown."""
+    if value.startswith(FLOW_COMMAND):
+        name = value[len(FLOW_COMMAND) :]
+        return start(name, ctx) if name in FLOWS else None
+    replies = _lookup(ctx, value)
+    return Result(replies) if replies is not None else None
+
+
+def _lookup(ctx: FlowContext, value: str) -> list[Reply] | None:
+    if value.startswith(LIST_COMMAND) and value[len(LIST_COMMAND) :] in LISTS:
+        return LISTS[value[len(LIST_COMMAND) :]](ctx)
+    for prefix, action in ((INCIDENT_COMMAND, show_incident), (REOPEN_COMMAND, reopen)):
+        if value.startswith(prefix):
+            number = incidents.parse_number(value[len(prefix) :])
+            if number is not None:
+                return action(ctx, int(number.split("-")[-1]))
+    return None
+
+
+def fresh(ctx: FlowContext, text: str, *, closed: bool = False) -> Result:
+    """A new request. `closed`: the user's flow just expired, so a bare answer to its
+    last question ("DGS-1210-28", "oui") gets the menu, not a knowledge-base search."""
+    command = understand(text)
+    intent = command.intent
+    if intent is Intent.CANCEL:
+        return Result([Reply(ctx._(N_("There is nothing to cancel."))), *menu(ctx, intro=False)])
+    if intent is Intent.BACK:
+        nothing = ctx._(N_("There is no previous question to go back to."))
+        return Result([Reply(nothing), *menu(ctx, intro=False)])
+    if intent in (Intent.HELP, Intent.GREETING):
+        return Result(menu(ctx, intro=True))
+    if intent is Intent.THANKS:
+        return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
+    if intent is Intent.SWITCH_LANGUAGE and command.lang:
+        ctx.texts = texts_for(command.lang, ctx.texts.tz)
+        said = Reply(ctx.texts.render("language_switched.j2"))
+        return Result([said, *menu(ctx, intro=False)])
+    if intent in LIST_INTENTS:
+        return Result(LISTS[LIST_INTENTS[intent]](ctx))
+    if intent is Intent.REOPEN_INCIDENT and command.incident_number:
+        return Result(reopen(ctx, command.incident_number))
+    if intent is Intent.CHECK_INCIDENT and command.incident_number:
+        return Result(show_incident(ctx, command.incident_number))
+    if intent in FLOW_INTENTS:
+        return start(FLOW_INTENTS[intent], ctx)
+    if closed and intent is Intent.QUESTION and not looks_like_question(text):
+        return Result(menu(ctx, intro=False))
+    if not text.strip().endswith("?") and len(tokens(text)) < 2:
+        # One word that is no command is too little to search the KB with.
+        sorry = Reply(ctx._(N_("Sorry, I did not understand.")))
+        return Result([sorry, *menu(ctx, intro=False)])
+    replies, state = answers.answer(ctx, text, in_flow=False)
+    return kb_result(replies, state)
+
+
+def show_incident(ctx: FlowContext, number: int) -> list[Reply]:
+    formatted = incidents.format_number(number)
+    try:
+        if ctx.account is None:
+            raise IncidentNotFound(number=formatted)
+        incident = incidents.get_incident(ctx.session, formatted, account=ctx.account)
+    except Refusal as err:
+        return [Refused(ctx.texts.refusal(err), reason=type(err).__name__)]
+    return [incident_reply(ctx, incident)]
+
+
+def reopen(ctx: FlowContext, number: int) -> list[Reply]:
+    formatted = incidents.format_number(number)
+    try:
+        if ctx.account is None:
+            raise IncidentNotFound(number=formatted)
+        with ctx.session.begin_nested():
+            incident = incidents.reopen(
+                ctx.session, formatted, actor=ctx.account.email, account=ctx.account, now=ctx.now
+            )
+    except Refusal as err:
+        return [Refused(refusal_text(ctx, err), reason=type(err).__name__)]
+    said = Reply(
+        ctx._(N_("I have reopened {number}; the support team will look at it again.")).format(
+            number=incident.number
+        )
+    )
+    return [said, incident_reply(ctx, incident)]
+
+
+def menu(ctx: FlowContext, *, intro: bool) -> list[Reply]:
+    full_name = ctx.user.name or (ctx.account.name if ctx.account is not None else "")
+    text = ctx.texts.render("menu.j2", intro=intro, name=(full_name or "").split(" ")[0])
+    return [Reply(text, menu_choices(ctx))]
+
+
+def menu_choices(ctx: FlowContext) -> list[Choice]:
+    """What the bot can do: each value is a command."""
+    entries = [
+        ("flow:register_product", N_("Register a product")),
+        ("flow:activate_service", N_("Activate a DAS service")),
+        ("flow:file_incident", N_("Report an incident")),
+        ("flow:check_incident", N_("Check an incident")),
+        ("list:products", N_("My products")),
+        ("list:services", N_("My services")),
+        ("list:incidents", N_("My incidents")),
+    ]
+    return [Choice(value, ctx._(label)) for value, label in entries]
