@@ -20,11 +20,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.blocks import build_text_blocks
+from bot.boundary import ChatUser
 from bot.conversation import Assistant, apology
-from bot.flows.engine import ChatUser
 from bot.handlers import register_all
-from bot.handlers.common import Deps, Place, post_outcome
+from bot.handlers.common import Deps, Place, post_replies
 from bot.settings import Settings
 from bot.slack.bridge import Bridge
 from bot.slack.profiles import Profiles
@@ -105,7 +104,7 @@ def create_app(
             )
             outcome = apology(user)
             try:
-                post_outcome(client, place, outcome, build_text_blocks(outcome.replies[0].text))
+                post_replies(client, place, user, outcome)
             except Exception:
                 log.warning("could not send the apology", exc_info=True)
         return None

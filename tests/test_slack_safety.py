@@ -3,6 +3,7 @@ the Home tab or forms — and Block Kit's limits never get a message rejected.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,14 +11,13 @@ from bot.blocks import (
     BLOCKS_PER_MESSAGE,
     LABEL_CHARS,
     SECTION_CHARS,
-    Binding,
     Labels,
     build_reply_blocks,
     messages_of,
     split_text,
 )
-from bot.flows.engine import Choice
-from bot.slack.mrkdwn import escape
+from bot.boundary import Choice, Reply
+from bot.boundary import escape_mrkdwn as escape
 from services import incidents
 from storage.models import Account
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
@@ -60,8 +60,8 @@ def test_hostile_text_is_inert_in_every_message(slack: RunningApp) -> None:  # n
     me.say("report an incident")
     me.select("Nuclias Cloud Pro (type 1, paid)")
     me.say(HOSTILE)
-    text = me.say(f"It broke {HOSTILE}")
-    assert "&lt;!channel&gt;" in text  # shown, as text
+    me.say(f"It broke {HOSTILE}")
+    assert "&lt;!channel&gt;" in me.text  # shown, as text
     me.click("Yes")
     for message in slack.fake.posted():
         assert_inert(message)
@@ -101,18 +101,17 @@ def test_long_texts_are_split_within_block_kit_limits() -> None:
     ).replace(" ", "")
     choices = [Choice(f"v{n}", "a label far too long for a button " * 5) for n in range(3)]
     blocks = build_reply_blocks(
-        article,
-        choices,
-        binding=Binding("D1", 3),
+        Reply(article, choices),
+        thread_key="D1",
+        run_id="r1",
         index=0,
-        kind=None,
-        slot=None,
-        labels=Labels("Choose", "Pick a date", "Search"),
+        labels=Labels("Choose", "Pick a date"),
+        today=dt.date(2026, 11, 29),
     )
     messages = list(messages_of(blocks))
     assert len(messages) > 1 and all(len(m) <= BLOCKS_PER_MESSAGE for m in messages)
     controls = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    labels = [o["text"]["text"] for e in controls for o in e.get("options", [])]
+    labels = [e["text"]["text"] for e in controls]
     assert len(labels) == 3 and all(len(label) <= LABEL_CHARS for label in labels)
 
 

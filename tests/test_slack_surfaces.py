@@ -21,7 +21,7 @@ def test_a_kb_answer_offers_the_whole_article_and_feedback(slack: RunningApp) ->
     assert "Read the whole article" in labels
     assert "Yes, it helped" in labels and "No, it did not help" in labels
     me.click("Read the whole article")
-    assert len(me.text) > 200
+    assert len(me.text) > 200, me.last
     me.click("Yes, it helped")
     assert "Thank you for your feedback" in me.text
     with slack.session_factory() as session:

@@ -38,7 +38,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = str(thread.get("user_id", ""))
         workspace = str((thread.get("context") or {}).get("team_id") or body.get("team_id") or "")
         user = chat_user(deps, workspace, user_id, place)
-        texts = texts_of(deps, user, deps.bridge.language(user))
+        texts = texts_of(deps, user)
         client.assistant_threads_setSuggestedPrompts(
             channel_id=place.channel,
             thread_ts=place.thread_ts,

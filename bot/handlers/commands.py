@@ -71,6 +71,6 @@ def register(app: App, deps: Deps) -> None:
         ack()
         place = dm_place(client, user_id)
         user = chat_user(deps, workspace, user_id, place)
-        texts = texts_of(deps, user, deps.bridge.language(user))
+        texts = texts_of(deps, user)
         text = texts.gettext(saying) if saying in SAYINGS.values() else saying
         converse(deps, client, user, place, text)

@@ -1,35 +1,29 @@
-"""What every listener shares: the app's objects, who is talking, and posting a turn."""
+"""What every listener shares: the app's objects, who is talking, and posting replies."""
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.blocks import (
-    Binding,
     Block,
     Labels,
-    build_feedback_blocks,
     build_notice_blocks,
     build_reply_blocks,
     fallback_text,
     messages_of,
 )
-from bot.conversation import Outcome
-from bot.flows.engine import ChatUser
+from bot.boundary import ChatUser, Outcome, Reply
 from bot.i18n import Texts, texts_for
 from bot.settings import Settings
-from bot.slack.bridge import FEEDBACK_KIND, Bridge, State, Turn
+from bot.slack.bridge import Bridge, Turn
 from bot.slack.profiles import Profiles
 from services.clock import utcnow
 from services.errors import N_
 from storage.db import SessionFactory
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,90 +71,82 @@ def chat_user(deps: Deps, workspace_id: str, user_id: str, place: Place) -> Chat
 
 
 def texts_of(deps: Deps, user: ChatUser, lang: str | None = None) -> Texts:
-    return texts_for(lang or user.locale or deps.settings.default_lang, user.tz)
+    """The user's language: the one they last spoke with the bot, else their profile's."""
+    lang = lang or deps.bridge.language(user) or user.locale or deps.settings.default_lang
+    return texts_for(lang, user.tz or deps.settings.default_tz)
 
 
 def labels_for(texts: Texts) -> Labels:
+    _ = texts.gettext
     return Labels(
-        pick=texts.gettext(N_("Choose…")),
-        pick_date=texts.gettext(N_("Pick a date")),
-        search=texts.gettext(N_("Type to search…")),
+        pick=_(N_("Choose…")),
+        pick_date=_(N_("Pick a date")),
+        submit=_(N_("Submit")),
+        cancel=_(N_("Cancel")),
+        accept=_(N_("Yes")),
     )
 
 
-def turn_blocks(turn: Turn, place: Place, user: ChatUser, now: dt.datetime) -> list[Block]:
-    """The whole turn's replies as blocks; the controls of the last reply answer the
-    question the conversation now waits for, the others are free commands."""
-    outcome, state = turn.outcome, turn.state
-    texts = texts_for(outcome.lang, user.tz)
+def reply_blocks(
+    replies: list[Reply], run_id: str | None, place: Place, texts: Texts, now: dt.datetime
+) -> list[Block]:
     labels = labels_for(texts)
+    today = now.astimezone(texts.zone).date()
     blocks: list[Block] = []
-    last = len(outcome.replies) - 1
-    for index, reply in enumerate(outcome.replies):
-        asks = index == last and state.waiting
-        binding = Binding(place.thread_key, state.version if asks else None)
-        if asks and state.kind == FEEDBACK_KIND:
-            blocks += build_feedback_blocks(
-                reply.text, reply.choices, binding=binding, index=index, labels=labels
-            )
-            continue
+    for index, reply in enumerate(replies):
         blocks += build_reply_blocks(
-            reply.text,
-            reply.choices,
-            binding=binding,
+            reply,
+            thread_key=place.thread_key,
+            run_id=run_id,
             index=index,
-            kind=state.kind if asks else None,
-            slot=state.slot if asks else None,
             labels=labels,
-            today=now.astimezone(texts.zone).date(),
+            today=today,
         )
     return blocks
 
 
-def post_outcome(
-    client: WebClient, place: Place, outcome: Outcome, blocks: list[Block]
-) -> list[str]:
-    """Post the blocks (several messages when Block Kit's limits demand); the ts posted."""
-    text = "\n\n".join(reply.text for reply in outcome.replies)
-    posted = []
+def post_replies(client: WebClient, place: Place, user: ChatUser, outcome: Outcome) -> None:
+    """Post a turn's replies (several messages when Block Kit's limits demand)."""
+    texts = texts_for(outcome.lang, user.tz)
+    blocks = reply_blocks(outcome.replies, outcome.run_id, place, texts, utcnow())
+    text = fallback_text([reply.text for reply in outcome.replies])
     for chunk in messages_of(blocks):
-        response = client.chat_postMessage(
+        client.chat_postMessage(
             channel=place.channel,
             thread_ts=place.thread_ts,
-            text=fallback_text(text),
+            text=text,
             blocks=chunk,
             unfurl_links=False,
             unfurl_media=False,
         )
-        posted.append(str(response.get("ts", "")))
-    return posted
-
-
-def post_turn(client: WebClient, place: Place, user: ChatUser, turn: Turn) -> None:
-    post_outcome(client, place, turn.outcome, turn_blocks(turn, place, user, utcnow()))
 
 
 def post_notice(client: WebClient, place: Place, text: str) -> None:
     client.chat_postMessage(
         channel=place.channel,
         thread_ts=place.thread_ts,
-        text=fallback_text(text),
+        text=fallback_text([text]),
         blocks=build_notice_blocks(text),
     )
 
 
-def converse(deps: Deps, client: WebClient, user: ChatUser, place: Place, text: str) -> State:
-    """One message of the user, answered where it was written."""
-    turn = deps.bridge.say(user, text)
-    post_turn(client, place, user, turn)
-    if turn.ended:
+def deliver(deps: Deps, client: WebClient, user: ChatUser, place: Place, turn: Turn) -> None:
+    post_replies(client, place, user, turn.outcome)
+    if turn.changed:
         from bot.handlers.home import publish_home  # the Home tab shows what changed
 
         publish_home(deps, client, user.workspace_id, user.user_id)
-    return turn.state
+
+
+def converse(deps: Deps, client: WebClient, user: ChatUser, place: Place, text: str) -> None:
+    """One message of the user, answered where it was written."""
+    deliver(deps, client, user, place, deps.bridge.say(user, text))
 
 
 def dm_place(client: WebClient, user_id: str) -> Place:
     """The user's direct-message conversation with the bot."""
     response = client.conversations_open(users=user_id)
     return Place(str(response["channel"]["id"]))
+
+
+Blocks = Block  # re-exported for the handlers' annotations

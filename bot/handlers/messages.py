@@ -67,7 +67,7 @@ def register(app: App, deps: Deps) -> None:
                 return
             place = Place(channel, thread_ts)
             user = chat_user(deps, workspace_of(body, event), str(event["user"]), place)
-            if not deps.bridge.state(user).waiting:
+            if deps.bridge.step(user) is None:
                 return
         if not first_delivery(deps, body):
             return
