@@ -35,9 +35,11 @@ extract: $(VENV)/.installed
 		--project=helpdesk-bot --version=0.1.0 --no-location --sort-output -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
+# The demo's whole description is `helpdesk demo seed` (and the README): here, one line.
 chat: install
-	$(BIN)/helpdesk db upgrade
-	$(BIN)/helpdesk demo seed
+	@$(BIN)/helpdesk db upgrade
+	@$(BIN)/helpdesk demo seed | tail -n 1
+	@echo "Demo customer: demo@example.com. Products, codes and serials to try: README.md (Demo data) or 'helpdesk demo seed'."
 	$(BIN)/helpdesk chat --email demo@example.com
 
 test: install-test

@@ -1,35 +1,57 @@
 """The terminal adapter: the same conversations as in Slack, with no Slack workspace.
 
 Two modes over one `Assistant`:
-- interactive (a terminal): colours (rich), numbered choices — typing the number or the
-  label works —, line editing and history (readline, kept in the data directory);
+- interactive (a terminal): the typed replies laid out with `rich` (lists as tables, the
+  whole article as Markdown, refusals in colour), the choices a number picks numbered —
+  the engine decides what a number picks, exactly as in `--jsonl` mode —, line editing
+  and a history per user (readline) that never keeps what was typed at a secret prompt
+  nor anything shaped like an activation code; `exit`, `quit`, `quitter` or Ctrl-D leave;
 - `--jsonl` (automation): one user message per input line, exactly one JSON line per
-  message, flushed: {"replies": [{"text": …, "choices": [{"value": …, "label": …}]}],
-  "waiting_for": <slot or null>}. Every line is a message, a blank one too (it gets the
-  question asked again): a driver that writes a line and reads the answer never waits forever.
+  message, flushed: {"replies": [{"type": …, "text": …, "choices": [{"value": …,
+  "label": …}], …}], "waiting_for": <slot or null>, "run_id": …, "lang": …}. Every line
+  is a message, a blank one too (it gets the question asked again): a driver that writes
+  a line and reads the answer never waits forever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
+from rich.table import Table
 
-from bot.conversation import Assistant, Outcome, apology
-from bot.flows.engine import ChatUser, Choice
-from bot.i18n import texts_for
+from bot.boundary import (
+    ArticleAnswer,
+    ChatUser,
+    ItemList,
+    Outcome,
+    Refused,
+    Reply,
+    to_plain,
+    to_terminal,
+)
+from bot.conversation import Assistant, apology
+from bot.i18n import Texts, texts_for
+from bot.nlu import normalize
 from services.errors import N_
 
 log = logging.getLogger(__name__)
 
 WORKSPACE = "console"
 THREAD = "console"
+# Words that leave the console (inside a flow, "cancel" / "annuler" stop the flow).
+LEAVE = frozenset({"exit", "quit", "quitter", "sortir"})
+# Three or more groups of four letters and digits: an activation code, wherever it is typed.
+_CODE_SHAPED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{4}(?:[\s-]*[A-Za-z0-9]{4}){2,}")
 
 
 def console_user(
@@ -63,57 +85,131 @@ def _handle(assistant: Assistant, user: ChatUser, message: str) -> Outcome:
     try:
         return assistant.handle(user, message)
     except Exception:
-        log.exception("handling %r failed", message)
+        log.exception("handling a message failed")
         return apology(user)
 
 
-def _history(path: Path) -> Callable[[], None]:
-    """Load the line history (readline); return what saves it when the session ends."""
-    try:
-        import readline
-    except ImportError:  # not on every platform; the console works without it
-        return lambda: None
-    with contextlib.suppress(OSError):
-        readline.read_history_file(path)
-    readline.set_history_length(1000)
+# --- history ------------------------------------------------------------------------------
 
-    def save() -> None:
+
+def history_file(directory: Path, user: ChatUser) -> Path:
+    """One history per console user: what one person typed is not offered to another."""
+    digest = hashlib.sha256(f"{user.workspace_id}\0{user.user_id}".encode()).hexdigest()[:16]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", user.user_id)[:40]
+    return directory / f"{readable}-{digest}"
+
+
+def may_remember(line: str, outcome: Outcome | None) -> bool:
+    """Whether a typed line may go into the history: never at a secret prompt (the
+    activation code), never when it holds something shaped like a code."""
+    prompt = outcome.prompt if outcome is not None else None
+    if prompt is not None and prompt.secret:
+        return False
+    return _CODE_SHAPED.search(line) is None
+
+
+class _History:
+    """Line editing and history (readline), added to by hand: only lines that may be kept."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            readline.write_history_file(path)
+            import readline
+        except ImportError:  # not on every platform; the console works without it
+            self.readline: Any = None
+            return
+        self.readline = readline
+        readline.clear_history()
+        readline.set_auto_history(False)
+        with contextlib.suppress(OSError):
+            readline.read_history_file(path)
+        readline.set_history_length(1000)
+
+    def add(self, line: str) -> None:
+        if self.readline is not None:
+            self.readline.add_history(line)
+
+    def save(self) -> None:
+        if self.readline is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.write_history_file(self.path)
         except OSError:
             pass  # a history that cannot be kept is no reason to fail
 
-    return save
+
+# --- layout -------------------------------------------------------------------------------
 
 
-def _show(console: Console, outcome: Outcome) -> list[Choice]:
-    """Print the replies; return the choices the user can now pick by number."""
-    offered: list[Choice] = []
+def _table(texts: Texts, reply: ItemList) -> Table:
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    rows: list[list[str]] = []
+    if reply.of == "products":
+        headers = [N_("Model"), N_("Serial number"), N_("Purchase date"), N_("Site")]
+        rows = [[i.model, i.serial, texts.date(i.purchase_date), i.site] for i in reply.items]
+    elif reply.of == "services":
+        headers = [N_("Service"), N_("Serial number"), N_("Starts on"), N_("Ends on")]
+        rows = [
+            [i.service, f"{i.model} ({i.serial})", texts.date(i.starts_on), texts.date(i.ends_on)]
+            for i in reply.items
+        ]
+    else:
+        headers = [N_("Incident"), N_("Summary"), N_("Subscription"), N_("Status"), N_("Filed on")]
+        rows = [
+            [i.number, i.summary, i.service, i.status_label, texts.date(i.created)]
+            for i in reply.items
+        ]
+    for header in headers:
+        table.add_column(texts.gettext(header))
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    return table
+
+
+def _show_reply(console: Console, texts: Texts, reply: Reply) -> None:
+    style = "bold red" if isinstance(reply, Refused) else "bold cyan"
+    if isinstance(reply, ItemList) and reply.items:
+        first = to_plain(reply.text).split("\n", 1)[0]
+        console.print(f"[{style}]bot ›[/] {escape(first)}")
+        console.print(_table(texts, reply))
+    elif isinstance(reply, ArticleAnswer) and reply.body:
+        console.print(f"[{style}]bot ›[/] [bold]{escape(reply.title)}[/]")
+        console.print(Markdown(reply.body))
+    else:
+        console.print(f"[{style}]bot ›[/] {to_terminal(reply.text)}")
+
+
+def show(console: Console, texts: Texts, outcome: Outcome) -> None:
+    """Print the replies: the choices a number picks are numbered, the others bulleted."""
+    numbered = outcome.numbered
     for reply in outcome.replies:
-        console.print(f"[bold cyan]bot ›[/] {escape(reply.text)}")
+        _show_reply(console, texts, reply)
         for choice in reply.choices:
-            offered.append(choice)
-            console.print(f"   [yellow]{len(offered)}.[/] {escape(choice.label)}")
-    return offered
+            if choice in numbered:
+                console.print(f"   [yellow]{numbered.index(choice) + 1}.[/] {escape(choice.label)}")
+            else:
+                console.print(f"   [yellow]•[/] {escape(choice.label)}")
 
 
 def run_interactive(
-    assistant: Assistant, user: ChatUser, history: Path, console: Console | None = None
+    assistant: Assistant, user: ChatUser, history_dir: Path, console: Console | None = None
 ) -> None:
     console = console or Console(highlight=False)
-    save_history = _history(history)
+    history = _History(history_file(history_dir, user))
     try:
-        _converse(assistant, user, console)
+        _converse(assistant, user, console, history.add)
     finally:
-        save_history()
+        history.save()
 
 
-def _converse(assistant: Assistant, user: ChatUser, console: Console) -> None:
-    texts = texts_for(user.locale)
-    banner = texts.gettext(N_("Type your message and press Enter; Ctrl-D to quit."))
+def _converse(
+    assistant: Assistant, user: ChatUser, console: Console, remember: Callable[[str], None]
+) -> None:
+    texts = texts_for(assistant.language_of(user), user.tz)
+    banner = texts.gettext(N_("Type your message and press Enter; “exit” or Ctrl-D to quit."))
     console.print(f"[dim]{escape(banner)}[/]")
-    offered: list[Choice] = []
+    last: Outcome | None = None
     while True:
         try:
             message = console.input("[bold green]you ›[/] ")
@@ -122,8 +218,10 @@ def _converse(assistant: Assistant, user: ChatUser, console: Console) -> None:
             return
         if not message.strip():
             continue
-        raw = message.strip()
-        # A number picks among the choices just shown, wherever they came from.
-        if raw.isdigit() and 1 <= int(raw) <= len(offered):
-            message = offered[int(raw) - 1].value
-        offered = _show(console, _handle(assistant, user, message))
+        if normalize(message) in LEAVE:
+            return
+        if may_remember(message, last):
+            remember(message)
+        last = _handle(assistant, user, message)
+        texts = texts_for(last.lang, user.tz)
+        show(console, texts, last)

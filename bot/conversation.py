@@ -111,6 +111,13 @@ class Assistant:
         moment = now or self.clock()
         return self._transaction(lambda s: _Turn(self, s, user, moment).action(action))
 
+    def language_of(self, user: ChatUser) -> str:
+        """The language the bot speaks to `user` now (read-only): for a channel's own texts."""
+        with self.session_factory() as session:
+            pref = find_preference(session, user.workspace_id, user.user_id)
+            lang = (pref.lang if pref else None) or normalize_lang(user.locale)
+        return lang or normalize_lang(self.settings.default_lang) or "en"
+
     def forms(self, user: ChatUser, *, now: dt.datetime | None = None) -> list[FormSpec]:
         """The flows a channel may offer as one form, with their fields, for this user."""
         names = [name for name, flow in FLOWS.items() if flow.form]

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from bot.nlu import normalize
+from services.clock import utcnow
 
 _MONTHS = {
     "january": 1,
@@ -95,7 +96,7 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
         return _build(year, second, first)
     norm = normalize(raw).replace("?", "").strip()
     if norm in _RELATIVE:
-        base = today or dt.date.today()
+        base = today or utcnow().date()
         return base - dt.timedelta(days=_RELATIVE[norm])
     norm = re.sub(r"\s+", " ", _WEEKDAYS.sub(" ", norm)).strip()
     dmy = _DAY_MONTH_YEAR.match(norm)

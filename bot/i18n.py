@@ -30,13 +30,15 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.media import mark
+from kb.articles import LANGS
+from services.das import mask_code
 from services.errors import Refusal
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
 TEMPLATES_DIR = ROOT / "templates"
 DOMAIN = "messages"
-LANGUAGES = ("fr", "en")
+LANGUAGES = LANGS  # the languages the KB is written in are the ones the bot speaks
 DEFAULT_LANG = "en"
 
 # Refusal parameters that are secrets: shown masked, never echoed in full.
@@ -193,8 +195,8 @@ class Texts:
             return type(err).message.format(**params)
 
     def _param(self, key: str, value: Any) -> str:
-        if key in _SECRET_PARAMS and isinstance(value, str) and not any(ch in value for ch in "*•"):
-            return mask_secret(value)  # services mask their codes; this is a safety net
+        if key in _SECRET_PARAMS and isinstance(value, str) and "*" not in value:
+            return mask_code(value)  # services mask their codes; this is a safety net
         if isinstance(value, dt.datetime):
             return self.datetime(value)
         if isinstance(value, dt.date):
@@ -210,14 +212,6 @@ ECHO_CHARS = 80
 def shorten(value: str, limit: int = ECHO_CHARS) -> str:
     """What the user typed, echoed in a refusal: a pasted page is not repeated in full."""
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
-
-
-def mask_secret(value: str) -> str:
-    """Keep the last four characters: enough to recognise a code, useless to a thief."""
-    cleaned = value.strip()
-    if len(cleaned) <= 4:
-        return "•" * len(cleaned)
-    return "•" * (len(cleaned) - 4) + cleaned[-4:]
 
 
 def texts_for(lang: str | None, tz: str | None = None) -> Texts:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+
+from kb.analysis import fold
+from kb.lang import ENGLISH_WORDS, FRENCH_WORDS
 
 
 class Intent(StrEnum):
@@ -48,10 +50,9 @@ class Understanding:
 
 
 def normalize(text: str) -> str:
-    """Casefold, strip accents, turn punctuation (apostrophes included) into spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    spaced = re.sub(r"[^\w?]+", " ", stripped.replace("_", " "))
+    """Casefold, strip accents (the KB's folding), turn punctuation (apostrophes
+    included) into spaces."""
+    spaced = re.sub(r"[^\w?]+", " ", fold(text.casefold()).replace("_", " "))
     return re.sub(r"\s+", " ", spaced).strip()
 
 
@@ -503,12 +504,13 @@ def requested_language(text: str) -> str | None:
     return asked.pop() if len(asked) == 1 else None
 
 
-_FRENCH_HINTS = _words(
-    "bonjour salut bonsoir coucou merci aide annuler retour oui non mes mon ma produit produits"
+# The words of each language that KB language detection knows, and the bot's commands.
+_FRENCH_HINTS = frozenset(normalize(word) for word in FRENCH_WORDS) | _words(
+    "bonjour salut bonsoir coucou merci aide annuler retour oui non produit produits"
     " enregistrer activer signaler etat francais svp"
 )
-_ENGLISH_HINTS = _words(
-    "hello hi hey thanks help cancel back yes no my product products register activate report"
+_ENGLISH_HINTS = frozenset(normalize(word) for word in ENGLISH_WORDS) | _words(
+    "hello hi hey thanks help cancel back yes no product products register activate report"
     " status english please"
 )
 

@@ -1,6 +1,6 @@
 """DAS (D-Link Assist Service) activation codes and the services they activate.
 
-Rules (DESIGN.md "DAS service contracts and activation codes"):
+Rules (docs/design.md "DAS service contracts and activation codes"):
 - codes are compared after normalisation (case, spaces, dashes) and shown masked
   ("****-****-7F3A") in every refusal and listing: a code is a secret until it is used;
 - a code activates one service, once, on a registered product of a model it is for, and

@@ -260,3 +260,24 @@ def test_an_article_answer_is_typed(assistant: Assistant) -> None:
     assert isinstance(answer, ArticleAnswer) and answer.title and answer.summary
     assert answer.link is not None and answer.feedback
     assert out.to_json()["replies"][0]["type"] == "article"
+
+
+def test_a_flow_is_checked_when_it_is_built() -> None:
+    from bot.flows.engine import CHOICE, CONFIRM, Flow, Slot
+
+    with pytest.raises(ValueError, match="unknown kind"):
+        Slot("when", "calendar")
+    with pytest.raises(ValueError, match="no choices"):
+        Flow("f", "t", "T", (Slot("pick", CHOICE),), on_complete=lambda ctx: [])
+    with pytest.raises(ValueError, match="confirm slot comes last"):
+        Flow("f", "t", "T", (Slot("confirm", CONFIRM), Slot("x")), on_confirm=lambda ctx: [])
+    with pytest.raises(ValueError, match="depends on a later slot"):
+        Flow("f", "t", "T", (Slot("a", requires=("b",)), Slot("b")), on_complete=lambda ctx: [])
+
+
+def test_jsonl_keeps_its_documented_fields(assistant: Assistant) -> None:
+    line = Chat(assistant, user("U1", lang="en")).say("register a product").to_json()
+    assert line["waiting_for"] == "model" and line["lang"] == "en" and line["run_id"]
+    prompt = line["replies"][-1]
+    assert prompt["type"] == "prompt" and prompt["slot"] == "model" and prompt["kind"] == "choice"
+    assert prompt["text"].startswith("Which model") and prompt["choices"][0]["value"] == "DAP-2662"

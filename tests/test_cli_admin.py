@@ -16,13 +16,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import admin, cli, common
+from services.clock import utcnow
 
 CATALOG = """model,name,serial_pattern,das_services
 DGS-1100-08,8-Port Gigabit Smart Managed Switch,[A-Z0-9]{13},DAS-NBD;DAS-4H
 DGS-3630-28TC,28-Port Stackable Managed Switch,QB[0-9A-Z]{11},DAS-NBD
 """
 
-TODAY = dt.date.today()
+# The CLI's today is UTC's (services.clock), whatever the machine's time zone.
+TODAY = utcnow().date()
 RECENT = (TODAY - dt.timedelta(days=10)).isoformat()
 CODES = f"""code,service,models,purchase_date,duration_months
 AB12-CD34-7F3A,DAS-NBD,DGS-1100-08,{RECENT},12
@@ -202,8 +204,8 @@ def test_register_list_activate_and_list_services(customer: int) -> None:
         "--accept-terms",
     )
     assert list(activated) == SERVICE_KEYS
-    assert activated["activated_on"] == dt.date.today().isoformat()
-    assert activated["starts_on"] == (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    assert activated["activated_on"] == TODAY.isoformat()
+    assert activated["starts_on"] == (TODAY + dt.timedelta(days=2)).isoformat()
     assert activated["site_id"] == customer
     listed = ok_json("services", "list", "--email", "jane@example.com")
     assert listed == [activated]
@@ -214,7 +216,7 @@ def test_register_list_activate_and_list_services(customer: int) -> None:
 
 
 def test_refusals_exit_1_with_the_reason_on_stderr(customer: int) -> None:
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (TODAY + dt.timedelta(days=3)).isoformat()
     refused = run(
         "products",
         "register",

@@ -5,18 +5,22 @@ The results of a JSONL session are checked with the admin CLI, as staff would se
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from click.testing import CliRunner
 from rich.console import Console
 
+from bot.boundary import ChatUser
 from bot.cli import cli
-from bot.console import console_user, run_interactive
+from bot.console import console_user, history_file, run_interactive
 from bot.conversation import Assistant
 from bot.settings import Settings
+from services.clock import utcnow
 from storage.db import SessionFactory
 from tests.conversation_helpers import seed_demo, shared_kb
 
@@ -27,7 +31,8 @@ def seeded(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    seed_demo(session_factory)
+    # `helpdesk chat` runs on the real clock: the demo is seeded for today, whatever day it is.
+    seed_demo(session_factory, today=utcnow().date())
     # The index built once for the session is current: the console opens it, never rebuilds.
     monkeypatch.setenv("HELPDESK_INDEX_DIR", str(shared_kb(tmp_path_factory).index_dir))
 
@@ -79,7 +84,8 @@ def test_registration_in_french_visible_to_staff(seeded: None) -> None:
         "enregistrer un produit",
         "DAP-X2850",
         "AX28A52000555",
-        "23 novembre 2026",
+        # A purchase date typed the French way, a few days ago on the real clock.
+        format_date(utcnow().date() - dt.timedelta(days=6), "d MMMM y", locale="fr"),
         "1",
         "oui",
         args=("--email", "demo@example.com", "--lang", "fr", "--tz", "Europe/Paris"),
@@ -196,3 +202,132 @@ def test_a_bug_gets_an_apology_and_the_session_goes_on(
     ]
     assert out[0]["waiting_for"] is None
     assert len(out[1]["replies"][0]["choices"]) == 7
+
+
+def _interactive(
+    assistant: Assistant,
+    who: ChatUser,
+    history: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *lines: str,
+) -> tuple[str, list[str]]:
+    typed = iter(lines)
+    consumed: list[str] = []
+
+    def fake_input(self: Console, prompt: str = "") -> str:
+        try:
+            consumed.append(next(typed))
+        except StopIteration:
+            raise EOFError from None
+        return consumed[-1]
+
+    monkeypatch.setattr(Console, "input", fake_input)
+    screen = io.StringIO()
+    run_interactive(assistant, who, history, Console(file=screen, force_terminal=False, width=200))
+    return screen.getvalue(), consumed
+
+
+@pytest.fixture
+def console_assistant(
+    seeded: None,
+    session_factory: SessionFactory,
+    settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Assistant:
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+@pytest.mark.parametrize("word", ["exit", "quit", "quitter", "Quitter"])
+def test_exit_words_leave_the_console(
+    console_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    shown, consumed = _interactive(
+        console_assistant, who, tmp_path / "h", monkeypatch, "register a product", word, "help"
+    )
+    assert consumed == ["register a product", word]  # nothing read after it
+    assert "cancelled" not in shown
+
+
+def test_the_banner_speaks_the_users_language(
+    console_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang=None, tz=None)
+    shown, _ = _interactive(console_assistant, who, tmp_path / "h", monkeypatch, "bonjour")
+    assert shown.startswith("Type your message")  # nothing known of this user yet
+    shown, _ = _interactive(console_assistant, who, tmp_path / "h", monkeypatch)
+    assert shown.startswith("Tapez votre message")  # "bonjour" said which language
+
+
+def test_history_is_per_user_and_never_keeps_a_code(
+    console_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    lines = (
+        "activate a service",
+        "yes",
+        "NS34L11000562",
+        "8x5n c9p4 w7ld",
+        "my code is ABCD-1234-EFGH",
+    )
+    _interactive(console_assistant, demo, tmp_path / "h", monkeypatch, *lines)
+    other = console_user(user_id="someone", email=None, name="Other", lang="en", tz=None)
+    _interactive(console_assistant, other, tmp_path / "h", monkeypatch, "my products")
+    files = sorted(p.name for p in (tmp_path / "h").iterdir())
+    assert len(files) == 2
+    kept = history_file(tmp_path / "h", demo).read_text()
+    # Anything shaped like a code is left out, at the code step or elsewhere.
+    assert kept.splitlines() == ["activate a service", "yes"]
+    assert "8x5n" not in kept and "ABCD-1234" not in kept
+    assert (
+        "my products" not in kept
+        and "my products" in history_file(tmp_path / "h", other).read_text()
+    )
+
+
+def test_a_number_picks_the_same_in_both_modes(
+    console_assistant: Assistant,
+    session_factory: SessionFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for summary in ("First", "Second"):
+        chat_jsonl(
+            "report an incident",
+            "OneTouch AT.com",
+            summary,
+            "Details.",
+            "yes",
+            args=("--email", "demo@example.com", "--lang", "en"),
+        )
+    jsonl = chat_jsonl(
+        "check an incident", "1", args=("--email", "demo@example.com", "--lang", "en")
+    )
+    assert "Incident INC-000001: First" in jsonl[-1]["replies"][0]["text"]
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    shown, _ = _interactive(
+        console_assistant, who, tmp_path / "h", monkeypatch, "check an incident", "1"
+    )
+    assert "• INC-000002" in shown  # incident numbers are not positions: not numbered
+    assert "Incident INC-000001: First" in shown
+
+
+def test_lists_are_tables_and_user_text_is_shown_as_typed(
+    console_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    hostile = "[bold]<!channel>[/bold] **not bold**"
+    shown, _ = _interactive(
+        console_assistant,
+        who,
+        tmp_path / "h",
+        monkeypatch,
+        "report an incident",
+        "OneTouch AT.com",
+        hostile,
+        "Details.",
+        "yes",
+        "my incidents",
+    )
+    assert hostile in shown
+    assert "Incident" in shown and "Subscription" in shown  # the table's header

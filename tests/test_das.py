@@ -1,4 +1,4 @@
-"""DAS activation codes: every rule of DESIGN.md "DAS service contracts and activation codes"."""
+"""DAS activation codes: every rule of docs/design.md "DAS service contracts and activation codes"."""
 
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ from bot.i18n import (
     TEMPLATES_DIR,
     Texts,
     _environment,
-    mask_secret,
     texts_for,
 )
 from bot.media import to_plain
@@ -181,7 +180,7 @@ def test_refusals_are_translated_with_their_parameters() -> None:
 def test_codes_in_refusals_are_never_shown_whole() -> None:
     text = plain("en").refusal(CodeUnknown(code="ABCD-EFGH-1234"))
     assert "ABCD" not in text and "1234" in text
-    assert mask_secret("ABCD-EFGH-1234").endswith("1234")
+    assert text.count("****-****-1234") == 1  # the one masking format (services.das)
     assert "****-****-1234" in plain("en").refusal(CodeUnknown(code="****-****-1234"))
 
 

@@ -55,7 +55,7 @@ def chat(
         if jsonl:
             run_jsonl(assistant, user, sys.stdin, sys.stdout)
         else:
-            run_interactive(assistant, user, rt.settings.data_dir / "chat_history")
+            run_interactive(assistant, user, rt.settings.data_dir / "chat_histories")
     finally:
         kb.close()
 

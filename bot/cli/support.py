@@ -30,7 +30,7 @@ json_flag = click.option("--json", "as_json", is_flag=True, help="Machine-readab
 
 class StatusChoice(click.Choice):
     """An incident status as people write it: "In progress", "in-progress", "IN_PROGRESS"
-    all mean in_progress (DESIGN.md spells the statuses with spaces)."""
+    all mean in_progress (docs/design.md spells the statuses with spaces)."""
 
     def __init__(self) -> None:
         super().__init__(incidents.STATUSES)
