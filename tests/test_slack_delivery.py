@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from bot.conversation import Assistant
 from tests.slack.fake_api import BOT_USER_ID
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
@@ -83,3 +86,17 @@ def test_health_check_answers(slack: RunningApp) -> None:  # noqa: F811
 
     with urllib.request.urlopen(slack.base_url + "/healthz") as answer:
         assert answer.status == 200
+
+
+def test_a_bug_is_logged_and_the_user_gets_an_apology(
+    slack: RunningApp,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Assistant, "handle", broken)
+    slack.sender.dm(CUSTOMER, "hello")
+    reply = slack.fake.wait_for("chat.postMessage")[0].args
+    assert "Sorry, something went wrong" in reply["text"]
+    assert "a bug" not in reply["text"]
