@@ -7,6 +7,8 @@ import time
 import pytest
 
 from bot.conversation import Assistant
+from bot.slack import delivery
+from storage.db import SessionFactory
 from tests.slack.fake_api import BOT_USER_ID
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
@@ -100,3 +102,11 @@ def test_a_bug_is_logged_and_the_user_gets_an_apology(
     reply = slack.fake.wait_for("chat.postMessage")[0].args
     assert "Sorry, something went wrong" in reply["text"]
     assert "a bug" not in reply["text"]
+
+
+def test_a_delivery_key_is_claimed_once_then_released(session_factory: SessionFactory) -> None:
+    assert delivery.claim(session_factory, "event:Ev1") is True
+    assert delivery.claim(session_factory, "event:Ev1") is False
+    assert delivery.claim(session_factory, "event:Ev2") is True
+    delivery.release(session_factory, "event:Ev1")
+    assert delivery.claim(session_factory, "event:Ev1") is True

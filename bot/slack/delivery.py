@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Executable, delete
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,13 +27,16 @@ def claim(session_factory: SessionFactory, key: str, *, now: dt.datetime | None 
     values = {"key": key[:KEY_CHARS], "at": now or utcnow()}
     with session_factory.begin() as session:
         dialect = session.get_bind().dialect.name
-        stmt: Executable
-        if dialect == "postgresql":
-            stmt = pg_insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        else:  # SQLite, the other supported database
-            stmt = sqlite_insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        result = session.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        # RETURNING says whether this insert took the key (a row count does not, reliably,
+        # for ON CONFLICT DO NOTHING through every driver).
+        stmt = (
+            insert(ProcessedEvent)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(ProcessedEvent.key)
+        )
+        return session.execute(stmt).first() is not None
 
 
 def release(session_factory: SessionFactory, key: str) -> None:
