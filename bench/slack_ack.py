@@ -243,18 +243,21 @@ def main() -> None:
             str(args.threads),
         ],
     }
+    logs = {name: open(tmp / f"{name.replace(' ', '_')}.log", "wb") for name in commands}  # noqa: SIM115
     processes = {
         name: subprocess.Popen(
             cmd,
             env=env,
             cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=logs[name],
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         for name, cmd in commands.items()
     }
     results: list[tuple[Run, tuple[int, int, int, list[float]]]] = []
+    # Event ids unique to this run: a database kept from an earlier run has claimed its ids.
+    session = f"{int(time.time()) % 100000:05d}"
     try:
         for name, port in ports.items():
             wait_healthy(f"http://127.0.0.1:{port}/healthz", processes[name])
@@ -270,10 +273,10 @@ def main() -> None:
                     sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
                     # A warm-up: first requests build caches (profiles, index, pools).
                     warm = Run(name, 20, 20)
-                    drive(sender, warm, f"W{rate}{name[0]}", pool)
+                    drive(sender, warm, f"{session}W{rate}{name[0]}", pool)
                     deliveries(fake, warm, args.settle)
                     run = Run(name, rate, args.count)
-                    drive(sender, run, f"R{rate}{name[0]}", pool)
+                    drive(sender, run, f"{session}R{rate}{name[0]}", pool)
                     results.append((run, deliveries(fake, run, args.settle)))
     finally:
         for process in processes.values():
@@ -281,6 +284,15 @@ def main() -> None:
         for process in processes.values():
             process.wait(timeout=30)
         fake.stop()
+        for name, log in logs.items():
+            log.close()
+            errors = [
+                line
+                for line in (tmp / Path(log.name).name).read_text(errors="replace").splitlines()
+                if "Error" in line or "error" in line
+            ]
+            if errors:
+                print(f"{name} logged {len(errors)} error lines, e.g.: {errors[0][:300]}")
         shutil.rmtree(tmp, ignore_errors=True)
 
     header = (

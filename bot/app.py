@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
-WORKER_THREADS = 16
+WORKER_THREADS = 4
 
 
 def make_client(settings: Settings) -> WebClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -104,9 +105,12 @@ def test_a_bug_is_logged_and_the_user_gets_an_apology(
     assert "a bug" not in reply["text"]
 
 
-def test_a_delivery_key_is_claimed_once_then_released(session_factory: SessionFactory) -> None:
-    assert delivery.claim(session_factory, "event:Ev1") is True
-    assert delivery.claim(session_factory, "event:Ev1") is False
+def test_a_delivery_key_is_claimed_once_and_forgotten_after_a_day(
+    session_factory: SessionFactory,
+) -> None:
+    then = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    assert delivery.claim(session_factory, "event:Ev1", now=then) is True
+    assert delivery.claim(session_factory, "event:Ev1", now=then) is False
     assert delivery.claim(session_factory, "event:Ev2") is True
-    delivery.release(session_factory, "event:Ev1")
-    assert delivery.claim(session_factory, "event:Ev1") is True
+    assert delivery.forget_before(session_factory, then + delivery.KEEP_KEYS) == 1
+    assert delivery.claim(session_factory, "event:Ev2") is False

@@ -18,6 +18,7 @@ from bot.cli.common import runtime
 from bot.settings import Settings
 
 EXIT_CONFIG = 2
+GIL_SWITCH_SECONDS = 0.001
 
 
 class ConfigError(Exception):
@@ -118,6 +119,9 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
             from bot.app import create_app
             from bot.slack.wsgi import make_wsgi
 
+            # The conversations are CPU work under one GIL: hand it over more often so
+            # the thread acknowledging a request is not kept waiting behind them.
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
             return make_wsgi(create_app(settings))
 
     Server().run()

@@ -10,6 +10,7 @@ The claim runs in the worker after the ack, never on the ack path.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,11 +21,16 @@ from storage.db import SessionFactory
 from storage.models import ProcessedEvent
 
 KEY_CHARS = 255
+# Slack stops retrying an event within the hour; keys are kept well beyond, then dropped.
+KEEP_KEYS = dt.timedelta(days=1)
+_FORGET_EVERY = 3600.0  # seconds between two clean-ups in one process
+_last_forget = [time.monotonic()]
 
 
 def claim(session_factory: SessionFactory, key: str, *, now: dt.datetime | None = None) -> bool:
     """True for the first caller with this key, False for every later one (any process)."""
-    values = {"key": key[:KEY_CHARS], "at": now or utcnow()}
+    at = now or utcnow()
+    values = {"key": key[:KEY_CHARS], "at": at}
     with session_factory.begin() as session:
         dialect = session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -36,14 +42,11 @@ def claim(session_factory: SessionFactory, key: str, *, now: dt.datetime | None 
             .on_conflict_do_nothing()
             .returning(ProcessedEvent.key)
         )
-        return session.execute(stmt).first() is not None
-
-
-def release(session_factory: SessionFactory, key: str) -> None:
-    """Give a key back: the work it guarded did not happen (a form refused), so the same
-    submission may be tried again."""
-    with session_factory.begin() as session:
-        session.execute(delete(ProcessedEvent).where(ProcessedEvent.key == key[:KEY_CHARS]))
+        took = session.execute(stmt).first() is not None
+    if time.monotonic() - _last_forget[0] > _FORGET_EVERY:
+        _last_forget[0] = time.monotonic()
+        forget_before(session_factory, at - KEEP_KEYS)
+    return took
 
 
 def forget_before(session_factory: SessionFactory, moment: dt.datetime) -> int:
