@@ -35,12 +35,12 @@ extract: $(VENV)/.installed
 		--project=helpdesk-bot --version=0.1.0 --no-location --sort-output -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
-# The demo's whole description is `helpdesk demo seed` (and the README): here, one line.
+# The demo's whole description is `helpdesk demo seed` (and the README); the console
+# says in two lines whose account it is and where the rest is.
 chat: install
 	@$(BIN)/helpdesk db upgrade
-	@$(BIN)/helpdesk demo seed | tail -n 1
-	@echo "Demo customer: demo@example.com. Products, codes and serials to try: README.md (Demo data) or 'helpdesk demo seed'."
-	$(BIN)/helpdesk chat --email demo@example.com
+	@$(BIN)/helpdesk demo seed > /dev/null
+	$(BIN)/helpdesk chat --email demo@example.com --summary
 
 test: install-test
 	$(BIN)/python -m pytest

@@ -1,6 +1,6 @@
 """The boundary between the conversation engine and a channel (Slack, terminal, JSONL).
 
-Read this module to build a channel. Everything a channel needs is here; nothing here
+Read this module to build a channel (the design behind it: docs/design.md, "Architecture"). Everything a channel needs is here; nothing here
 knows Slack, and nothing below it knows how a channel lays things out.
 
 Entry points (`bot.conversation.Assistant`, one transaction per call, safe from several
@@ -67,7 +67,8 @@ a (slot, value) pair: the field matters only when that slot has that value, e.g.
 site's street when the site is "new"). `submit_form` validates the fields in slot order
 with the conversation's own validators and returns `FormResult.errors` (slot → message in
 the user's language) or, when every field is valid, runs the flow's action once and
-returns its replies. The same idempotency key submitted again runs nothing.
+returns its replies (their choices bound to `FormResult.run_id`, like an outcome's). A
+refused form writes nothing; the same idempotency key submitted again runs nothing.
 
 Text and media
 --------------

@@ -42,6 +42,7 @@ from bot.boundary import (
 from bot.conversation import Assistant, apology
 from bot.i18n import Texts, texts_for
 from bot.nlu import normalize
+from services import accounts, products, subscriptions
 from services.errors import N_
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ def _table(texts: Texts, reply: ItemList) -> Table:
         headers = [N_("Model"), N_("Serial number"), N_("Purchase date"), N_("Site")]
         rows = [[i.model, i.serial, texts.date(i.purchase_date), i.site] for i in reply.items]
     elif reply.of == "services":
-        headers = [N_("Service"), N_("Serial number"), N_("Starts on"), N_("Ends on")]
+        headers = [N_("Service"), N_("Product"), N_("Starts on"), N_("Ends on")]
         rows = [
             [i.service, f"{i.model} ({i.serial})", texts.date(i.starts_on), texts.date(i.ends_on)]
             for i in reply.items
@@ -193,20 +194,57 @@ def show(console: Console, texts: Texts, outcome: Outcome) -> None:
 
 
 def run_interactive(
-    assistant: Assistant, user: ChatUser, history_dir: Path, console: Console | None = None
+    assistant: Assistant,
+    user: ChatUser,
+    history_dir: Path,
+    console: Console | None = None,
+    *,
+    summary: bool = False,
 ) -> None:
     console = console or Console(highlight=False)
     history = _History(history_file(history_dir, user))
     try:
-        _converse(assistant, user, console, history.add)
+        _converse(assistant, user, console, history.add, summary=summary)
     finally:
         history.save()
 
 
+def account_summary(assistant: Assistant, user: ChatUser, texts: Texts) -> list[str]:
+    """Two lines: whose account the console speaks for and what it holds (`make chat`
+    prints this instead of the demo's whole description)."""
+    with assistant.session_factory() as session:
+        account = accounts.find_account(session, user.email) if user.email else None
+        if account is None:
+            said = texts.gettext(N_("No support account uses this e-mail yet."))
+        else:
+            said = texts.gettext(
+                N_(
+                    "{name} ({email}): {products} registered products, {subscriptions} subscriptions."
+                )
+            ).format(
+                name=account.name,
+                email=account.email,
+                products=len(products.list_products(session, account)),
+                subscriptions=len(subscriptions.list_subscriptions(session, account)),
+            )
+    hint = texts.gettext(
+        N_("Serials and activation codes to try: README.md (Demo data) or “helpdesk demo seed”.")
+    )
+    return [said, hint]
+
+
 def _converse(
-    assistant: Assistant, user: ChatUser, console: Console, remember: Callable[[str], None]
+    assistant: Assistant,
+    user: ChatUser,
+    console: Console,
+    remember: Callable[[str], None],
+    *,
+    summary: bool,
 ) -> None:
     texts = texts_for(assistant.language_of(user), user.tz)
+    if summary:
+        for line in account_summary(assistant, user, texts):
+            console.print(escape(line), soft_wrap=True)
     banner = texts.gettext(N_("Type your message and press Enter; “exit” or Ctrl-D to quit."))
     console.print(f"[dim]{escape(banner)}[/]")
     last: Outcome | None = None

@@ -152,11 +152,19 @@ class Assistant:
             if idempotency_key and record.applied(idempotency_key):
                 return FormResult({}, [_already_done(ctx)], ctx.texts.lang, done=True)
             result = forms.submit(FLOWS[flow_name], ctx, cleaned, run_id=idempotency_key)
-            if result.done and idempotency_key:
-                record.remember(idempotency_key)
-                record.save(record.mode, record.updated_at)
             if not result.done:
                 raise _Discard(result)  # nothing of a refused form is kept
+            if idempotency_key:
+                record.remember(idempotency_key)
+            mode, touched = record.mode, record.updated_at
+            shown = [c.to_json() for reply in result.replies for c in reply.choices]
+            if shown and not isinstance(mode, FlowState):
+                # What the action's reply offers next ("My services") becomes pickable;
+                # a flow going on in the conversation is left as it is.
+                mode, touched = OfferState(routing.new_run_id(), shown), moment
+                result.run_id = mode.run_id
+                _bind(result.replies, mode.run_id)
+            record.save(mode, touched)
             return result
 
         return self._transaction(work)

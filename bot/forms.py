@@ -83,6 +83,7 @@ class FormResult:
     replies: list[Reply]  # the action's replies (or why it could not be done)
     lang: str
     done: bool = False  # the action ran (or had already run for this idempotency key)
+    run_id: str | None = None  # the run the replies' choices are bound to, if any
 
     @property
     def ok(self) -> bool:

@@ -26,6 +26,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.db import SessionFactory, downgrade, make_engine, make_session_factory, upgrade
 from storage.models import Base
+from tests.database_reset import Emptier
 
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -64,39 +65,9 @@ def postgres_migrated() -> Iterator[str]:
     _drop_everything(POSTGRES_URL)
 
 
-class _Emptier:
-    """Empties the test database between tests, on one connection kept for the run."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        self.tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-        self.probe = text(
-            " UNION ALL ".join(
-                f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in self.tables
-            )
-        )
-
-    def __call__(self) -> None:
-        with self.engine.begin() as conn:
-            filled = {row[0] for row in conn.execute(self.probe)}
-            for name in self.tables:  # children before their parents
-                if name in filled:
-                    conn.execute(text(f"DELETE FROM {name}"))
-            conn.execute(
-                text(
-                    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)"
-                    " FROM pg_sequences"
-                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
-                )
-            )
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
 @pytest.fixture(scope="session")
-def postgres_emptier(postgres_migrated: str) -> Iterator[_Emptier]:
-    emptier = _Emptier(postgres_migrated)
+def postgres_emptier(postgres_migrated: str) -> Iterator[Emptier]:
+    emptier = Emptier(postgres_migrated)
     yield emptier
     emptier.close()
 

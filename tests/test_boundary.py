@@ -177,6 +177,10 @@ def test_a_valid_form_runs_its_action_once(
     result = assistant.submit_form(who, "register_product", fields, idempotency_key="v1", now=NOW)
     assert result.ok and result.errors == {}
     assert "is registered" in to_plain(result.replies[0].text)
+    # The reply's button ("Activate a DAS service") works like any other.
+    assert result.run_id and result.replies[0].action_slot == "command"
+    button = Action(result.run_id, "command", "flow:activate_service", "after-form")
+    assert Chat(assistant, who).act(button).waiting_for == "terms"
     again = assistant.submit_form(who, "register_product", fields, idempotency_key="v1", now=NOW)
     assert again.errors == {} and "already taken" in to_plain(again.replies[0].text)
     with session_factory() as session:
@@ -281,3 +285,59 @@ def test_jsonl_keeps_its_documented_fields(assistant: Assistant) -> None:
     prompt = line["replies"][-1]
     assert prompt["type"] == "prompt" and prompt["slot"] == "model" and prompt["kind"] == "choice"
     assert prompt["text"].startswith("Which model") and prompt["choices"][0]["value"] == "DAP-2662"
+
+
+def test_rows_saved_by_the_previous_version_continue(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    """Conversations saved before the state was typed: a flow, an answer, offered choices."""
+    legacy = [
+        (
+            "U-flow",
+            "register_product",
+            "serial",
+            {"values": {"model": "DGS-3630-28TC"}, "run_id": "r1"},
+            ["model"],
+        ),
+        (
+            "U-kb",
+            "kb",
+            "feedback",
+            {
+                "kb": {
+                    "slug": "gold-support",
+                    "lang": "en",
+                    "question_id": None,
+                    "choices": [{"value": "yes", "label": "Yes, it helped"}],
+                    "awaiting": "feedback",
+                }
+            },
+            [],
+        ),
+        ("U-menu", None, None, {"offered": [{"value": "my products", "label": "My products"}]}, []),
+    ]
+    with session_factory.begin() as session:
+        for user_id, flow, step, slots, history in legacy:
+            session.add(
+                Conversation(
+                    workspace_id="T1",
+                    user_id=user_id,
+                    thread_key="D1",
+                    flow=flow,
+                    step=step,
+                    slots=slots,
+                    history=history,
+                    updated_at=NOW,
+                )
+            )
+    assert (
+        Chat(assistant, user("U-flow", lang="en")).say("S3TC270004512").waiting_for
+        == "purchase_date"
+    )
+    assert "Thank you for your feedback" in text_of(
+        Chat(assistant, user("U-kb", lang="en")).say("yes")
+    )
+    # An old menu's value was a phrase: picking it by its label still understands it.
+    assert "registered products" in text_of(
+        Chat(assistant, user("U-menu", lang="en")).say("My products")
+    )

@@ -331,3 +331,15 @@ def test_lists_are_tables_and_user_text_is_shown_as_typed(
     )
     assert hostile in shown
     assert "Incident" in shown and "Subscription" in shown  # the table's header
+
+
+def test_make_chats_summary_is_two_lines(seeded: None) -> None:
+    """What `make chat` runs: `helpdesk chat --summary`, then "quitter" leaves."""
+    result = CliRunner().invoke(
+        cli, ["chat", "--email", "demo@example.com", "--lang", "fr", "--summary"], input="quitter\n"
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines[0] == "Demo Customer (demo@example.com) : 5 produits enregistrés, 6 abonnements."
+    assert "helpdesk demo seed" in lines[1] and lines[2].startswith("Tapez votre message")
+    assert len(lines) <= 4

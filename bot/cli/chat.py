@@ -22,6 +22,11 @@ from storage.db import DatabaseNotReady, check_schema
     is_flag=True,
     help="Machine mode: one message per input line, one JSON line per message.",
 )
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Interactive mode: first say in two lines whose account this is and what it holds.",
+)
 def chat(
     user_id: str | None,
     email: str | None,
@@ -29,6 +34,7 @@ def chat(
     lang: str | None,
     tz: str | None,
     jsonl: bool,
+    summary: bool,
 ) -> None:
     """Talk to the bot in the terminal."""
     if tz and not valid_timezone(tz):
@@ -55,7 +61,9 @@ def chat(
         if jsonl:
             run_jsonl(assistant, user, sys.stdin, sys.stdout)
         else:
-            run_interactive(assistant, user, rt.settings.data_dir / "chat_histories")
+            run_interactive(
+                assistant, user, rt.settings.data_dir / "chat_histories", summary=summary
+            )
     finally:
         kb.close()
 
