@@ -28,7 +28,8 @@ the structured fields a rich channel lays out instead:
                     yesno, date, confirm), `options` (= `choices`), `max_date`/`min_date`,
                     `initial`, `secret` (never echo, never keep in a history), `search`
                     (a long list: offer a type-ahead), `numbered` (a number typed picks
-                    an option by position), `multiline`;
+                    an option by position), `widget` ("multiline" text, a
+                    "checkbox" for an agreement, or None: the kind's usual one);
   - `Confirmation`  a `Prompt` of kind confirm with the summary to check: `fields`, a
                     list of `Field(label, value)`;
   - `ArticleAnswer` a knowledge-base answer: `title`, `summary` (Markdown), `body`
@@ -93,11 +94,13 @@ from bot.forms import FormField, FormResult, FormSpec
 from bot.media import escape_mrkdwn, reply_mrkdwn, to_mrkdwn, to_plain, to_terminal
 from bot.outcome import Action, Outcome
 from bot.replies import (
+    CHECKBOX,
     CHOICE,
     CONFIRM,
     DATE,
     KINDS,
     LABEL_MAX,
+    MULTILINE,
     TEXT,
     YESNO,
     ArticleAnswer,
@@ -115,11 +118,13 @@ from bot.replies import (
 )
 
 __all__ = [
+    "CHECKBOX",
     "CHOICE",
     "CONFIRM",
     "DATE",
     "KINDS",
     "LABEL_MAX",
+    "MULTILINE",
     "TEXT",
     "YESNO",
     "Action",

@@ -48,7 +48,7 @@ class FormField:
     shown_when: tuple[str, str] | None = None  # (slot, value): only then does it matter
     secret: bool = False
     search: bool = False
-    multiline: bool = False
+    widget: str | None = None  # multiline, checkbox, or the kind's usual one
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,7 +63,7 @@ class FormField:
             "shown_when": list(self.shown_when) if self.shown_when else None,
             "secret": self.secret,
             "search": self.search,
-            "multiline": self.multiline,
+            "widget": self.widget,
         }
 
 
@@ -109,7 +109,7 @@ def spec(flow: Flow, ctx: FlowContext) -> FormSpec:
                 shown_when=slot.shown_when,
                 secret=slot.secret,
                 search=slot.search,
-                multiline=slot.multiline,
+                widget=slot.widget,
             )
         )
     return FormSpec(flow.name, ctx._(flow.label), fields, list(stop or []))

@@ -23,6 +23,11 @@ DATE = "date"
 CONFIRM = "confirm"
 KINDS = (TEXT, CHOICE, YESNO, DATE, CONFIRM)
 
+# Widgets a slot asks for when its kind alone does not say (None: the kind's usual one).
+MULTILINE = "multiline"  # a text of several lines (a description)
+CHECKBOX = "checkbox"  # a yes/no that is an agreement (terms and conditions)
+WIDGETS = (MULTILINE, CHECKBOX)
+
 # Slack's limit for a button's or an option's text; every label fits it.
 LABEL_MAX = 75
 
@@ -114,7 +119,7 @@ class Prompt(Reply):
     secret: bool = False
     search: bool = False
     numbered: bool = True
-    multiline: bool = False
+    widget: str | None = None  # MULTILINE, CHECKBOX, or None
 
     type: ClassVar[str] = "prompt"
 

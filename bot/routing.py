@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.flows import FLOWS, answers, listings
 from bot.flows.check_incident import incident_reply, refusal_text
@@ -236,16 +237,17 @@ def after_answer(ctx: FlowContext, state: AnswerState, text: str) -> Result:
     return kb_result(replies, new_state)
 
 
-def kb_result(replies: list[Reply], state: dict[str, object] | None) -> Result:
+def kb_result(replies: list[Reply], state: dict[str, Any] | None) -> Result:
+    """The answers module's state (its own small dict) as the conversation's typed mode."""
     if state is None:
         return Result(replies)
     awaiting = state.get("awaiting") == answers.FEEDBACK
     answer = AnswerState(
         run_id=new_run_id(),
-        slug=state.get("slug"),  # type: ignore[arg-type]
-        lang=state.get("lang"),  # type: ignore[arg-type]
-        question_id=state.get("question_id"),  # type: ignore[arg-type]
-        choices=list(state.get("choices", [])),  # type: ignore[call-overload]
+        slug=state.get("slug"),
+        lang=state.get("lang"),
+        question_id=state.get("question_id"),
+        choices=list(state.get("choices", [])),
         awaiting_feedback=awaiting,
     )
     return Result(replies, answer, answers.FEEDBACK if awaiting else None)

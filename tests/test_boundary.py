@@ -206,7 +206,10 @@ def test_form_specs_list_fields_with_kinds_options_and_bounds(assistant: Assista
     assert fields["serial"].requires == ("model",)
     assert fields["purchase_date"].max_date == dt.date(2026, 11, 23)
     assert fields["street"].shown_when == ("site", "new")
-    assert specs["activate_service"].fields[0].kind == "yesno"
+    terms = specs["activate_service"].fields[0]
+    assert terms.kind == "yesno" and terms.widget == "checkbox"
+    description = {f.slot: f for f in specs["file_incident"].fields}["description"]
+    assert description.widget == "multiline"
     assert specs["file_incident"].unavailable == []
     newcomer = assistant.form(user("U-new", email=None, name=None, lang="en"), "activate_service")
     assert newcomer.unavailable  # no product to activate a service on
@@ -271,6 +274,8 @@ def test_a_flow_is_checked_when_it_is_built() -> None:
 
     with pytest.raises(ValueError, match="unknown kind"):
         Slot("when", "calendar")
+    with pytest.raises(ValueError, match="unknown widget"):
+        Slot("when", widget="slider")
     with pytest.raises(ValueError, match="no choices"):
         Flow("f", "t", "T", (Slot("pick", CHOICE),), on_complete=lambda ctx: [])
     with pytest.raises(ValueError, match="confirm slot comes last"):

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.flows.common import resolve_site, site_field, site_slots
 from bot.flows.engine import (
+    CHECKBOX,
     CHOICE,
     CONFIRM,
     DATE,
@@ -226,6 +227,7 @@ FLOW = Flow(
             YESNO,
             label=N_("I accept the D-Link Assist terms and conditions"),
             validate=validate_terms,
+            widget=CHECKBOX,
         ),
         Slot(
             "product",

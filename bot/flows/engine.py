@@ -13,7 +13,8 @@ A `Slot` carries what the engine needs to ask for it and read the answer, as att
 and its traits: how a typed answer is read (`answer`: WORDS, FREE — short free text,
 OPEN — the user's own words, IDENTIFIER — a serial or a code copied from a label),
 `secret` (never echoed nor kept in a history), `search` (a long list), `numbered` (a
-number picks an option by position), `multiline`, `not_after_today` (a date bound),
+number picks an option by position), `widget` (multiline text, a checkbox),
+`not_after_today` (a date bound),
 `requires` (the slots its value is checked against) and `shown_when` (a (slot, value)
 pair: asked only when that slot has that value).
 
@@ -44,12 +45,15 @@ from bot.i18n import Texts, shorten
 from bot.media import mark
 from bot.nlu import normalize, parse_yes_no
 from bot.replies import (
+    CHECKBOX,
     CHOICE,
     CONFIRM,
     DATE,
     KINDS,
     LABEL_MAX,
+    MULTILINE,
     TEXT,
+    WIDGETS,
     YESNO,
     ArticleAnswer,
     ChatUser,
@@ -69,11 +73,13 @@ from services.errors import N_, Refusal
 from storage.models import Account
 
 __all__ = [
+    "CHECKBOX",
     "CHOICE",
     "CONFIRM",
     "DATE",
     "KINDS",
     "LABEL_MAX",
+    "MULTILINE",
     "TEXT",
     "YESNO",
     "ArticleAnswer",
@@ -159,13 +165,15 @@ class Slot:
     secret: bool = False
     search: bool = False
     numbered: bool = True
-    multiline: bool = False
+    widget: str | None = None
     optional: bool = False  # a form may leave it empty (a default is taken)
     not_after_today: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"slot {self.name}: unknown kind {self.kind!r}")
+        if self.widget is not None and self.widget not in WIDGETS:
+            raise ValueError(f"slot {self.name}: unknown widget {self.widget!r}")
         if self.answer not in (WORDS, FREE, OPEN, IDENTIFIER):
             raise ValueError(f"slot {self.name}: unknown answer trait {self.answer!r}")
 
@@ -262,7 +270,7 @@ def prompt(flow: Flow, ctx: FlowContext, slot: Slot) -> Prompt:
         "secret": slot.secret,
         "search": slot.search,
         "numbered": slot.numbered,
-        "multiline": slot.multiline,
+        "widget": slot.widget,
     }
     if slot.kind == CONFIRM:
         return Confirmation(fields=fields, **common)

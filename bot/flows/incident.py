@@ -13,6 +13,7 @@ from typing import Any
 from bot.flows.engine import (
     CHOICE,
     CONFIRM,
+    MULTILINE,
     OPEN,
     Choice,
     Field,
@@ -160,7 +161,7 @@ FLOW = Flow(
             validate=validate_subscription,
         ),
         Slot("summary", label=N_("Summary"), validate=validate_summary, answer=OPEN),
-        Slot("description", label=N_("Description"), answer=OPEN, multiline=True),
+        Slot("description", label=N_("Description"), answer=OPEN, widget=MULTILINE),
         Slot("confirm", CONFIRM, summary=summary_confirm, prompt=prompt_confirm),
     ),
     on_start=on_start,
