@@ -19,6 +19,7 @@ from bot.boundary import (
     CHOICE,
     CONFIRM,
     DATE,
+    MULTILINE,
     YESNO,
     ArticleAnswer,
     Choice,
@@ -390,7 +391,8 @@ def _field_element(field: FormField, labels: Labels, today: dt.date) -> dict[str
             "options": [{"text": plain(labels.accept), "value": "yes"}],
         }
         return element
-    element = {"type": "plain_text_input", "action_id": FIELD_ACTION, "multiline": field.multiline}
+    multiline = field.widget == MULTILINE
+    element = {"type": "plain_text_input", "action_id": FIELD_ACTION, "multiline": multiline}
     if field.initial:
         element["initial_value"] = field.initial
     return element

@@ -51,6 +51,7 @@ def _days_ago(days: int) -> str:
 def test_an_incident_form_files_one_incident_however_many_clicks(slack: RunningApp) -> None:  # noqa: F811
     view = _open(slack, CUSTOMER, "incident")
     assert [b["block_id"] for b in view["blocks"]] == ["subscription", "summary", "description"]
+    assert view["blocks"][2]["element"]["multiline"] is True
     values = {
         "subscription": _option("Nuclias Cloud Pro"),
         "summary": _text("Switch down"),
