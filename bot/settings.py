@@ -29,6 +29,12 @@ class Settings:
     default_tz: str = "UTC"
     flow_idle_minutes: int = 30
     code_failures_per_hour: int = 5
+    # Slack (`helpdesk serve`): read here, checked by the command that needs them.
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""  # set: Socket Mode (development, no public URL)
+    slack_api_url: str = "https://slack.com/api/"
+    triage_channel: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,4 +49,9 @@ class Settings:
             default_tz=_env("HELPDESK_DEFAULT_TZ", "UTC"),
             flow_idle_minutes=int(_env("HELPDESK_FLOW_IDLE_MINUTES", "30")),
             code_failures_per_hour=int(_env("HELPDESK_CODE_FAILURES_PER_HOUR", "5")),
+            slack_bot_token=_env("SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=_env("SLACK_SIGNING_SECRET", ""),
+            slack_app_token=_env("SLACK_APP_TOKEN", ""),
+            slack_api_url=_env("HELPDESK_SLACK_API_URL", "https://slack.com/api/"),
+            triage_channel=_env("HELPDESK_TRIAGE_CHANNEL", ""),
         )

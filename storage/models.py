@@ -361,3 +361,13 @@ class ArticleFeedback(Base):
     slug: Mapped[str] = mapped_column(String(100), index=True)
     lang: Mapped[str] = mapped_column(String(5))
     helpful: Mapped[bool] = mapped_column(Boolean)
+
+
+class ProcessedEvent(Base):
+    """A delivery already taken by one process (a Slack event id, a form submission):
+    whoever inserts the key first does the work; a retry or a second process does not."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import admin, chat, db, kb, support
+from bot.cli import admin, chat, db, kb, serve, support
 from bot.runtime import Runtime
 
 
@@ -20,7 +20,7 @@ def cli(ctx: click.Context) -> None:
     ctx.call_on_close(runtime.close)
 
 
-for module in (db, admin, support, kb, chat):
+for module in (db, admin, support, kb, chat, serve):
     module.register(cli)
 
 

@@ -1,0 +1,124 @@
+"""create_app(settings) → the Slack app: the only place that builds Slack objects.
+
+One bolt `App` over one `WebClient` (retrying rate-limited calls after `Retry-After` and
+connection errors), the conversation engine, the profile cache, and one module per
+capability under bot/handlers. Events are acknowledged before any work (bolt runs event
+listeners on its executor after the ack); interactions ack first thing in their listener.
+Every failure that is not a domain refusal reaches the one error handler below.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.boundary import ChatUser
+from bot.conversation import Assistant, apology
+from bot.handlers import register_all
+from bot.handlers.common import Deps, Place, post_replies
+from bot.settings import Settings
+from bot.slack.bridge import Bridge
+from bot.slack.profiles import Profiles
+from storage.db import SessionFactory, make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+RATE_LIMIT_RETRIES = 3
+CONNECTION_RETRIES = 2
+WORKER_THREADS = 4
+
+
+def make_client(settings: Settings) -> WebClient:
+    base_url = (
+        settings.slack_api_url
+        if settings.slack_api_url.endswith("/")
+        else settings.slack_api_url + "/"
+    )
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=base_url,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    session_factory: SessionFactory | None = None,
+    kb: Any = None,
+) -> App:
+    client = client or make_client(settings)
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if kb is None:
+        from kb.knowledge import KnowledgeBase
+
+        kb = KnowledgeBase.open(
+            settings.articles_dir, settings.index_dir, default_lang=settings.default_lang
+        )
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Socket Mode needs no signature: the socket is authenticated by the app token.
+        request_verification_enabled=not settings.slack_app_token,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=WORKER_THREADS, thread_name_prefix="slack-listener"
+        ),
+    )
+    assistant = Assistant(session_factory, settings, kb)
+    deps = Deps(
+        settings=settings,
+        session_factory=session_factory,
+        bridge=Bridge(assistant, session_factory),
+        profiles=Profiles(client),
+        kb=kb,
+    )
+    register_all(app, deps)
+
+    @app.error
+    def handle_error(
+        error: Exception, body: dict[str, Any], client: WebClient
+    ) -> BoltResponse | None:
+        """The one place a bug ends: logged with its traceback; the user, when we know
+        who and where, gets an apology in their language instead of silence."""
+        log.error("handling a Slack request failed", exc_info=error)
+        place, user_id = _where(body)
+        if place is not None and user_id:
+            user = ChatUser(
+                workspace_id=str(body.get("team_id") or ""),
+                user_id=user_id,
+                thread_key=place.thread_key,
+                locale=deps.profiles.get(user_id).locale,
+            )
+            outcome = apology(user)
+            try:
+                post_replies(client, place, user, outcome)
+            except Exception:
+                log.warning("could not send the apology", exc_info=True)
+        return None
+
+    return app
+
+
+def _where(body: dict[str, Any]) -> tuple[Place | None, str | None]:
+    event = body.get("event") or {}
+    if event.get("channel"):
+        thread = event.get("thread_ts") or (
+            event.get("ts") if event.get("type") == "app_mention" else None
+        )
+        return Place(str(event["channel"]), thread), event.get("user")
+    channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    return (Place(str(channel)) if channel else None), user

@@ -1,0 +1,170 @@
+"""`helpdesk serve`: the Slack app.
+
+Socket Mode when SLACK_APP_TOKEN is set (development: no public URL needed); otherwise
+HTTP under gunicorn (threaded workers), Slack's endpoint at /slack/events and a health
+check at /healthz. Every worker builds its own app (database pool, search index): they
+share nothing but the database. A missing or wrong setting stops start-up with one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from bot.cli.common import runtime
+from bot.settings import Settings
+
+EXIT_CONFIG = 2
+GIL_SWITCH_SECONDS = 0.001
+
+
+class ConfigError(Exception):
+    """A setting that keeps the app from starting: the message names it and says why."""
+
+
+def check_settings(settings: Settings, *, socket_mode: bool) -> None:
+    if not settings.slack_bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
+    if not settings.slack_bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    if socket_mode and not settings.slack_app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+    if not socket_mode and not settings.slack_signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → Signing Secret)")
+    api = urlsplit(settings.slack_api_url)
+    if api.scheme not in ("http", "https") or not api.netloc:
+        raise ConfigError(
+            f"HELPDESK_SLACK_API_URL is not an http(s) URL: {settings.slack_api_url!r}"
+        )
+    if settings.triage_channel and settings.triage_channel[:1] not in ("C", "G"):
+        raise ConfigError(
+            f"HELPDESK_TRIAGE_CHANNEL must be a channel id (C… or G…): {settings.triage_channel!r}"
+        )
+
+
+def check_slack(settings: Settings) -> None:
+    """The token against the Web API, once, before any worker starts."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import make_client
+
+    try:
+        make_client(settings).auth_test()
+    except SlackApiError as err:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN was refused by Slack: {err.response.get('error', 'unknown error')}"
+        ) from err
+    except OSError as err:
+        raise ConfigError(
+            f"cannot reach the Slack Web API at {settings.slack_api_url}: {err}"
+        ) from err
+
+
+def check_database(settings: Settings) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import DatabaseNotReady, check_schema, make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+    except (SQLAlchemyError, ValueError) as err:
+        raise ConfigError(f"HELPDESK_DATABASE_URL is not a database URL: {err}") from err
+    try:
+        check_schema(engine, settings.database_url)
+    except DatabaseNotReady as err:
+        raise ConfigError(str(err)) from err
+    except (SQLAlchemyError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"HELPDESK_DATABASE_URL: cannot use the database: {first}") from err
+    finally:
+        engine.dispose()
+
+
+def run_socket_mode(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+
+    app = create_app(settings)
+    click.echo("helpdesk: connected to Slack in Socket Mode; Ctrl-C to stop", err=True)
+    SocketModeHandler(app, settings.slack_app_token).start()
+
+
+def run_http(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 60,
+                "graceful_timeout": 20,
+                "keepalive": 5,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "helpdesk-serve",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            # In each worker: its own app, database pool and index handle.
+            from bot.app import create_app
+            from bot.slack.wsgi import make_wsgi
+
+            # The conversations are CPU work under one GIL: hand it over more often so
+            # the thread acknowledging a request is not kept waiting behind them.
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
+            return make_wsgi(create_app(settings))
+
+    Server().run()
+
+
+@click.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (HTTP).")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes (HTTP).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker (HTTP).",
+)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
+    settings = runtime().settings
+    socket_mode = bool(settings.slack_app_token)
+    try:
+        check_settings(settings, socket_mode=socket_mode)
+        check_database(settings)
+        check_slack(settings)
+    except ConfigError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if socket_mode:
+        run_socket_mode(settings)
+    else:
+        click.echo(
+            f"helpdesk: serving Slack on http://{host}:{port}/slack/events "
+            f"({workers} workers × {threads} threads)",
+            err=True,
+        )
+        run_http(settings, host, port, workers, threads)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)

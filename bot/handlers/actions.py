@@ -1,0 +1,57 @@
+"""Buttons, selects and date pickers in the conversation's messages.
+
+A control carries its binding (bot.blocks.Binding): the conversation, the run and the
+slot it answers. The engine refuses, politely and changing nothing, a click on a question
+no longer open — an old message, or the second click of a double click.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.blocks import CHOICE_ACTION, DATE_ACTION, FEEDBACK_ACTION, SELECT_ACTION, Binding
+from bot.boundary import Action
+from bot.handlers.common import Deps, Place, chat_user, deliver
+
+ACTIONS = re.compile(
+    rf"^(?:{CHOICE_ACTION}:\d+|{FEEDBACK_ACTION}:\d+|{SELECT_ACTION}|{DATE_ACTION})$"
+)
+
+
+def picked_value(action: dict[str, Any]) -> str | None:
+    kind = action.get("type")
+    if kind == "button":
+        return action.get("value")
+    if kind in ("static_select", "external_select"):
+        return (action.get("selected_option") or {}).get("value")
+    if kind == "datepicker":
+        return action.get("selected_date")
+    return None
+
+
+def idempotency_key(body: dict[str, Any], action: dict[str, Any]) -> str:
+    """Unique to one click: Slack's action_ts, with the message it was on."""
+    message = (body.get("container") or {}).get("message_ts") or ""
+    return f"{action.get('action_ts', '')}:{message}:{action.get('action_id', '')}"
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ACTIONS)
+    def handle_choice(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        binding = Binding.from_block_id(str(action.get("block_id", "")))
+        value = picked_value(action)
+        if binding is None or value is None:
+            return  # a select cleared, or not one of ours: nothing was asked
+        who = body.get("user") or {}
+        workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
+        place = Place.from_thread_key(binding.thread_key)
+        user = chat_user(deps, workspace, str(who.get("id", "")), place)
+        click = Action(binding.run_id, binding.slot, value, idempotency_key(body, action))
+        deliver(deps, client, user, place, deps.bridge.act(user, click))

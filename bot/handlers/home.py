@@ -1,0 +1,63 @@
+"""The Home tab: published when the user opens it and after every change that affects it
+(a product registered, a service activated, an incident filed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.blocks import HomeSection, build_home_view
+from bot.handlers.common import Deps, Place, chat_user, texts_of
+from bot.slack.home import home_data
+from services.clock import utcnow
+from services.errors import N_
+
+FORM_BUTTONS = (
+    ("register_product", N_("Register a product")),
+    ("activate_service", N_("Activate a DAS service")),
+    ("file_incident", N_("Report an incident")),
+)
+
+
+def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) -> None:
+    user = chat_user(deps, workspace, user_id, Place("home"))
+    texts = texts_of(deps, user)
+    _ = texts.gettext
+    data = home_data(deps.session_factory, user, texts, utcnow())
+    first = (data.name or "").split(" ")[0]
+    greeting = (
+        _(N_("Hello {name}! Here is everything you have with us.")).format(name=first)
+        if first
+        else _(N_("Hello! Here is everything you have with us."))
+    )
+    sections = [
+        HomeSection(
+            _(N_("My products")), data.products, _(N_("You have no registered product yet."))
+        ),
+        HomeSection(
+            _(N_("My services")), data.services, _(N_("You have no activated DAS service yet."))
+        ),
+        HomeSection(
+            _(N_("My subscriptions")),
+            data.subscriptions,
+            _(N_("You have no subscription service.")),
+        ),
+        HomeSection(
+            _(N_("My incidents")), data.incidents, _(N_("You have not reported any incident yet."))
+        ),
+    ]
+    forms = [(flow, _(label)) for flow, label in FORM_BUTTONS]
+    client.views_publish(user_id=user_id, view=build_home_view(greeting, sections, forms))
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_home_opened")
+    def handle_app_home_opened(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient
+    ) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        workspace = str(event.get("user_team") or body.get("team_id") or "")
+        publish_home(deps, client, workspace, str(event["user"]))

@@ -1,0 +1,75 @@
+"""The Slack app running for real on loopback: the fake Web API, the app built by
+`create_app` and served over HTTP (a threaded WSGI server on port 0), and a sender."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+
+from bot.app import create_app, make_client
+from bot.settings import Settings
+from bot.slack.wsgi import EVENTS_PATH, make_wsgi
+from storage.db import SessionFactory
+from tests.slack.fake_api import FakeSlack
+from tests.slack.sender import SlackSender
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class RunningApp:
+    fake: FakeSlack
+    app: App
+    sender: SlackSender
+    session_factory: SessionFactory
+    base_url: str
+
+
+@contextmanager
+def running_app(
+    settings: Settings, session_factory: SessionFactory, kb: Any
+) -> Iterator[RunningApp]:
+    fake = FakeSlack().start()
+    settings = Settings(
+        **{
+            **settings.__dict__,
+            "slack_bot_token": "xoxb-test",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake.url,
+        }
+    )
+    app = create_app(settings, client=make_client(settings), session_factory=session_factory, kb=kb)
+    server = make_server(
+        "127.0.0.1",
+        0,
+        make_wsgi(app),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield RunningApp(
+            fake, app, SlackSender(base + EVENTS_PATH, SIGNING_SECRET), session_factory, base
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        fake.stop()
