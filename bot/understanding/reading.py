@@ -1,0 +1,291 @@
+"""One reading per message: what it asks, whether it is a question or a request, in which
+language, and the values it names — read once, routed on.
+
+`read(text, today=…, catalogue_models=…, subscriptions=…, encoder=None)` returns a
+frozen `Reading`. How it decides, in order (the sharp rules first, then the examples):
+
+1. Nothing but a command ("annuler", "back", "aide", "bonjour", "merci") → that command;
+   "oui"/"no" and bare values ("DGS-1210-28", "12/11/2026") → kind "answer".
+2. A language switch said as such ("in English please", "en français svp", "can we
+   switch to english?") → SWITCH_LANGUAGE; whatever else the message says is read as
+   well and asked second: "in English please, I want to register a product" asks
+   (SWITCH_LANGUAGE, REGISTER_PRODUCT). "Do your technicians speak French?" is no switch.
+3. A reference to an incident ("INC-000002", "ticket 2", "#2") → its status, or reopening
+   it when the message says so. Numbers alone never refer to one ("after 2 hours").
+4. A question about things ("how long is my code valid?", "what if my code expired",
+   "j'ai perdu mon code", "my printer is offline") → QUESTION, answered from the KB.
+   Questions may still ask for the user's own data ("which services do I have?",
+   "where is my ticket?"): among questions only the lists and the status stay possible.
+   A problem with a named subscription, or asking for a ticket, files an incident.
+5. Otherwise the closest intent by example phrasings (examples.py), with the encoder
+   when one is given, lexically when not; too far from every example → QUESTION.
+
+How routing should consume a Reading (bot/conversation.py, after its refactor):
+
+- `reading.lang_switch` set: switch the conversation's language (persisted as today);
+  then route `reading.asks[1:]` if any, else say the language changed and show the menu
+  (or re-ask the pending step inside a flow).
+- outside a flow, by `reading.asks[-1]` (`reading.intent`):
+  a flow intent (register_product, activate_service, file_incident, check_incident,
+  reopen_incident) → start that flow with `reading.values.slots()` as its initial values
+  (registration: model, serial, purchase_date; activation: product ← values.model (its
+  catalogue model or the text, to match among registered products), code, and
+  service_purchase_date ← values.date; incident: subscription, summary; check/reopen:
+  incident_number; `values.identifier` is the serial for registration, the code for
+  activation), each validated as if typed at its step, the flow then confirming what it
+  understood and asking only for the rest;
+  a list intent → that list; QUESTION → the KB answer (ask-which / no-answer are the
+  KB's decisions); a command → as today; kind "answer" outside a flow → the menu.
+- inside a flow: kind "command" → cancel/back/help as today; kind "question" → answer
+  from the KB, then ask the pending step again; kind "answer" → the pending slot's
+  parser gets the raw text (values already found can spare it the search); kind
+  "request" for another flow → set the current one aside and start the new one with its
+  slots; a list or an incident status → show it and re-ask the pending step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.nlu import Intent, is_howto_question, language_hint, normalize, parse_yes_no, understand
+from bot.understanding.intents import Encoder, matcher
+from bot.understanding.switch import language_switch
+from bot.understanding.values import Values, extract
+from kb.lang import detect_language
+
+# A command or a request fits in a few lines; the rest of a pasted log adds nothing.
+READ_CHARS = 500
+
+FLOWS = frozenset(
+    {
+        Intent.REGISTER_PRODUCT,
+        Intent.ACTIVATE_SERVICE,
+        Intent.FILE_INCIDENT,
+        Intent.CHECK_INCIDENT,
+        Intent.REOPEN_INCIDENT,
+    }
+)
+LISTS = frozenset({Intent.LIST_PRODUCTS, Intent.LIST_SERVICES, Intent.LIST_INCIDENTS})
+COMMANDS = frozenset(
+    {
+        Intent.CANCEL,
+        Intent.BACK,
+        Intent.HELP,
+        Intent.GREETING,
+        Intent.THANKS,
+        Intent.SWITCH_LANGUAGE,
+    }
+)
+# Below this closeness to every example, a message is no request the bot knows: a question.
+MIN_SCORE = 0.34
+MIN_SCORE_ENCODER = 0.80
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    lang: str | None  # the message's language, None when too short or mixed to tell
+    asks: tuple[Intent, ...]  # what it asks, in order; empty for a bare answer
+    kind: str  # "question" | "request" | "command" | "answer"
+    values: Values = field(default_factory=Values)
+    lang_switch: str | None = None  # the language asked for ("in English please")
+    yes_no: bool | None = None  # "oui", "no thanks"
+    scores: tuple[tuple[Intent, float], ...] = ()  # the closest intents, for tracing
+
+    @property
+    def intent(self) -> Intent | None:
+        """What to do about the message once any language switch is done."""
+        return self.asks[-1] if self.asks else None
+
+    @property
+    def then(self) -> Reading | None:
+        """After a language switch: the rest of the message, as its own reading."""
+        if self.lang_switch is None or len(self.asks) < 2:
+            return None
+        rest = self.asks[1:]
+        return replace(self, asks=rest, kind=_kind(rest[-1]), lang_switch=None)
+
+
+def read(
+    text: str,
+    *,
+    today: dt.date,
+    catalogue_models: Sequence[str] = (),
+    subscriptions: Sequence[str] = (),
+    encoder: Encoder | None = None,
+) -> Reading:
+    text = text[:READ_CHARS].strip()
+    lang = detect_language(text) or language_hint(text)
+    values, spans = extract(
+        text, today=today, catalogue_models=catalogue_models, subscriptions=subscriptions
+    )
+    switch = language_switch(text)
+    if switch is not None:
+        lang_asked, rest = switch
+        if not rest.strip(" ,.;:!?-"):
+            return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
+        offset = text.find(rest)
+        spans = [(s - offset, e - offset, k) for s, e, k in spans if s >= offset]
+        inner = _read_request(rest, values, spans, encoder)
+        if inner.intent is None or inner.intent in COMMANDS - {Intent.SWITCH_LANGUAGE}:
+            return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
+        return replace(
+            inner,
+            text=text,
+            lang=lang,
+            asks=(Intent.SWITCH_LANGUAGE, *inner.asks),
+            lang_switch=lang_asked,
+        )
+    return replace(_read_request(text, values, spans, encoder), lang=lang)
+
+
+def _kind(intent: Intent) -> str:
+    if intent in COMMANDS:
+        return "command"
+    if intent is Intent.QUESTION:
+        return "question"
+    return "request"
+
+
+def _reading(text: str, intent: Intent, values: Values, **more: object) -> Reading:
+    if intent is Intent.FILE_INCIDENT:
+        values = replace(values, summary=summary_of(text, values))
+    return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
+
+
+_GREETING_START = re.compile(
+    r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))\b[\s,.!]*",
+    re.IGNORECASE,
+)
+_REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+_QUESTION_START = re.compile(
+    r"^(?:hw|hoe|howto|how|why|what|whats|when|which|who|where|is|are|does|do|did|should|can i"
+    r"|could i|am i|will|is there|comment|pourquoi|quand|quel|quels|quelle|quelles|qu|que|quoi"
+    r"|combien|est ce|c est quoi|ca veut dire|dois|doit|faut|puis je|peut on|ou|y a t il"
+    r"|est il|qui)\b"
+)
+_REQUEST_START = re.compile(
+    r"^(?:can you|could you|would you|will you|please|pls|plz|pouvez vous|peux tu|pourriez vous"
+    r"|pourrais tu|merci de|i want|i d like|i would like|i need|je veux|je voudrais|je souhaite"
+    r"|j aimerais|je dois|let me|help me|aidez moi|aide moi)\b"
+)
+# Words of trouble: "my code is expired", "j'ai perdu mon code", "the test fails".
+_TROUBLE = re.compile(
+    r"\b(?:not|never|no|cannot|cant|can t|doesnt|doesn t|dont|don t|didnt|didn t|isnt|isn t"
+    r"|wont|won t|hasnt|hasn t|ne|pas|plus|jamais|aucun|aucune|rien|expired|expire|expiree"
+    r"|expire|lost|perdu|perdue|refused|refuse|rejected|invalid|invalide|fails|failed|failing"
+    r"|fail|broken|error|errors|erreur|erreurs|offline|down|panne|bug|bugs|crash|crashes"
+    r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque)\b"
+)
+_TICKET_WORDS = re.compile(
+    r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
+    r"|support case)\b"
+)
+_OPEN_WORDS = re.compile(
+    r"\b(?:open|file|create|report|raise|log|submit|new|ouvrir|ouvre|ouvrez|creer|cree|signaler"
+    r"|signale|declarer|soumettre|nouveau|nouvel)\b"
+)
+_CONTACT = re.compile(r"\b(?:contact support|contacter le support|joindre le support)\b")
+_PLACEHOLDER = {
+    "model": "{model}",
+    "serial": "{serial}",
+    "identifier": "{serial}",
+    "code": "{code}",
+    "date": "{date}",
+    "incident": "{number}",
+    "postal_code": "{number}",
+    "subscription": "{sub}",
+}
+_QUESTION_SET = frozenset({Intent.QUESTION, Intent.CHECK_INCIDENT, *LISTS})
+
+
+def _read_request(
+    text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
+) -> Reading:
+    greeting = _GREETING_START.match(text)
+    if greeting and greeting.end() < len(text) and len(text[greeting.end() :].split()) >= 2:
+        cut = greeting.end()
+        text = text[cut:]
+        spans = [(s - cut, e - cut, k) for s, e, k in spans if s >= cut]
+    norm = normalize(text).replace("?", " ").strip()
+    if not norm:
+        return Reading(text, None, (Intent.HELP,), "command", values)
+    command = understand(text).intent
+    if command in COMMANDS - {Intent.SWITCH_LANGUAGE}:
+        return Reading(text, None, (command,), "command", values)
+    words = norm.split()
+    yes_no = parse_yes_no(text) if len(words) <= 4 else None
+    masked = _mask(text, spans)
+    bare = normalize(masked).replace("?", " ").split()
+    if yes_no is not None or not bare or (len(bare) <= 2 and spans):
+        # "oui", "DGS-1210-28", "12/11/2026": the answer to a question the bot asked.
+        return Reading(text, None, (), "answer", values, yes_no=yes_no)
+
+    if values.incident is not None:
+        intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
+        return _reading(text, intent, values)
+
+    asking = (
+        text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
+    ) and not _REQUEST_START.match(norm)
+    asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
+    trouble = bool(_TROUBLE.search(norm))
+    ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
+    if not asking and (ticket or _CONTACT.search(norm)):
+        return _reading(text, Intent.FILE_INCIDENT, values)
+    if not asking and trouble and values.subscription is not None:
+        return _reading(text, Intent.FILE_INCIDENT, values)
+
+    scores = matcher(encoder).scores(masked)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    allowed = _QUESTION_SET if asking else None
+    if trouble and not asking:
+        allowed = frozenset({Intent.QUESTION, Intent.FILE_INCIDENT})
+    if allowed is not None:
+        ranked = [(intent, score) for intent, score in ranked if intent in allowed]
+    floor = MIN_SCORE if encoder is None else MIN_SCORE_ENCODER
+    best = ranked[0] if ranked and ranked[0][1] >= floor else None
+    intent = best[0] if best else Intent.QUESTION
+    if intent is Intent.FILE_INCIDENT and values.subscription is None and trouble:
+        intent = Intent.QUESTION  # a problem with no subscription named: the KB first
+    trace = tuple((i, round(s, 3)) for i, s in ranked[:3])
+    return _reading(text, intent, values, scores=trace)
+
+
+def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
+    out, at = [], 0
+    for start, end, kind in sorted(spans):
+        if start < at or start < 0:
+            continue
+        out.append(text[at:start])
+        out.append(f" {_PLACEHOLDER[kind]} ")
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+_SUMMARY_CUT = re.compile(r"[:–—]|\s-\s")
+_SUMMARY_LEAD = re.compile(
+    r"^(?:because|since|as|about|regarding|concerning|car|parce que|concernant|au sujet de"
+    r"|pour|for|with|avec|sur|on)\b\s*",
+    re.IGNORECASE,
+)
+
+
+def summary_of(text: str, values: Values) -> str | None:
+    """The user's own words about the problem, when the message gives some: after a colon
+    ("problem with OneTouch AT.com: the test fails") or after the subscription's name
+    ("créer un ticket pour linksprinter.com qui n'affiche plus les rapports")."""
+    cut = _SUMMARY_CUT.search(text)
+    tail = text[cut.end() :] if cut else ""
+    if not tail.strip() and values.subscription_text:
+        at = text.find(values.subscription_text)
+        tail = text[at + len(values.subscription_text) :] if at >= 0 else ""
+    elif values.subscription_text and tail.lstrip().startswith(values.subscription_text):
+        tail = tail.lstrip()[len(values.subscription_text) :]
+    tail = _SUMMARY_LEAD.sub("", tail.strip(" ,.;:!-–—"))
+    tail = re.sub(r"^(?:qui|that|which|is|est)\s+", "", tail, flags=re.IGNORECASE).strip()
+    return tail if len(tail.split()) >= 2 else None

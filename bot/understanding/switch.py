@@ -1,0 +1,218 @@
+"""A request to change the conversation's language, and what else the message says.
+
+A switch is a clause made only of a language's name and the words people wrap it in
+("in English please", "en français svp", "can we switch to english?", "parle-moi en
+anglais", "english pls"). Such a clause may open or close a longer message, separated by
+punctuation or not: "in English please, I want to register a product", "en français svp
+comment activer mon code", "how do I activate my code? in french please". A language
+named inside a sentence about something else is not a request to switch: "do your
+technicians speak French?", "is support available in English?".
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu import normalize, requested_language
+
+LANGUAGES = {
+    "english": "en",
+    "anglais": "en",
+    "anglai": "en",
+    "englsih": "en",
+    "inglish": "en",
+    "french": "fr",
+    "francais": "fr",
+    "franciais": "fr",
+    "fr": "fr",
+    "en": None,  # "en" is French for "in": no language by itself
+}
+# Words that wrap a language's name in a request to switch, in either language.
+WRAPPERS = frozenset(
+    [
+        "in",
+        "en",
+        "to",
+        "into",
+        "please",
+        "pls",
+        "plz",
+        "svp",
+        "stp",
+        "s",
+        "il",
+        "vous",
+        "plait",
+        "te",
+        "plait",
+        "merci",
+        "can",
+        "could",
+        "we",
+        "you",
+        "switch",
+        "change",
+        "swap",
+        "go",
+        "move",
+        "passer",
+        "passons",
+        "passe",
+        "passez",
+        "parler",
+        "parlez",
+        "parle",
+        "parles",
+        "speak",
+        "talk",
+        "answer",
+        "reply",
+        "respond",
+        "write",
+        "repondre",
+        "repondez",
+        "reponds",
+        "ecrire",
+        "ecrivez",
+        "ecris",
+        "continue",
+        "continuer",
+        "continuons",
+        "let",
+        "lets",
+        "us",
+        "me",
+        "moi",
+        "with",
+        "avec",
+        "the",
+        "language",
+        "langue",
+        "la",
+        "le",
+        "l",
+        "on",
+        "peut",
+        "est",
+        "ce",
+        "qu",
+        "que",
+        "pourrait",
+        "pourriez",
+        "pouvez",
+        "peux",
+        "je",
+        "voudrais",
+        "veux",
+        "would",
+        "like",
+        "i",
+        "d",
+        "prefer",
+        "prefere",
+        "rather",
+        "now",
+        "maintenant",
+        "back",
+        "again",
+        "mode",
+        "version",
+        "do",
+        "ok",
+        "okay",
+        "hi",
+        "hello",
+        "bonjour",
+        "sorry",
+        "pardon",
+        "desole",
+        "only",
+        "seulement",
+        "from",
+        "here",
+        "thanks",
+        "thank",
+    ]
+)
+# Without one of these, "in English" closing a sentence is part of it ("… available in English").
+POLITE = frozenset(
+    [
+        "please",
+        "pls",
+        "plz",
+        "svp",
+        "stp",
+        "plait",
+        "merci",
+        "switch",
+        "change",
+        "swap",
+        "passer",
+        "passons",
+        "passe",
+        "passez",
+        "parler",
+        "parlez",
+        "parle",
+        "parles",
+        "speak",
+        "talk",
+        "answer",
+        "reply",
+        "respond",
+        "write",
+        "repondre",
+        "repondez",
+        "reponds",
+        "ecrire",
+        "ecrivez",
+        "ecris",
+        "continue",
+        "continuer",
+        "continuons",
+    ]
+)
+_CLAUSE = re.compile(r"[^,;.!?]+[,;.!?]*")
+
+
+def language_switch(text: str) -> tuple[str, str] | None:
+    """(the language asked for, the rest of the message) or None when it asks none."""
+    short = requested_language(text)
+    if short is not None and _all_wrapped(text):
+        return short, ""
+    clauses = [m for m in _CLAUSE.finditer(text) if m.group().strip(" ,;.!?")]
+    for i, clause in enumerate(clauses):
+        lang = _switch_clause(clause.group())
+        if lang is not None:
+            rest = " ".join(c.group() for j, c in enumerate(clauses) if j != i)
+            return lang, rest.strip()
+    # No punctuation: the switch opens or closes the message ("en français svp comment …").
+    words = text.split()
+    for size in range(min(6, len(words) - 1), 0, -1):
+        head, tail = " ".join(words[:size]), " ".join(words[size:])
+        lang = _switch_clause(head, polite=True)
+        if lang is not None:
+            return lang, tail
+        head, tail = " ".join(words[:-size]), " ".join(words[-size:])
+        lang = _switch_clause(tail, polite=True)
+        if lang is not None:
+            return lang, head
+    return None
+
+
+def _all_wrapped(text: str) -> bool:
+    """Every word wraps the language's name, but for one: the name itself, maybe misspelt."""
+    toks = normalize(text).replace("?", " ").split()
+    return sum(t not in WRAPPERS and t not in LANGUAGES for t in toks) <= 1
+
+
+def _switch_clause(clause: str, *, polite: bool = False) -> str | None:
+    toks = normalize(clause).replace("?", " ").split()
+    named = {LANGUAGES[t] for t in toks if LANGUAGES.get(t)}
+    if len(named) != 1:
+        return None
+    if not all(t in WRAPPERS or LANGUAGES.get(t) for t in toks):
+        return None
+    if polite and not any(t in POLITE for t in toks):
+        return None
+    return named.pop()
