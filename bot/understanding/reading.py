@@ -51,8 +51,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.nlu import Intent, is_howto_question, language_hint, normalize, parse_yes_no, understand
-from bot.understanding.intents import Encoder, matcher
+from bot.understanding.intents import Encoder, matcher, prepare
 from bot.understanding.switch import language_switch
+from bot.understanding.topics import names_topic
 from bot.understanding.values import Values, extract
 from kb.lang import detect_language
 
@@ -153,6 +154,11 @@ def _kind(intent: Intent) -> str:
 def _reading(text: str, intent: Intent, values: Values, **more: object) -> Reading:
     if intent is Intent.FILE_INCIDENT:
         values = replace(values, summary=summary_of(text, values))
+    # A serial- or code-like word named by nothing is what the flow needs it to be.
+    if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
+        values = replace(values, serial=values.identifier)
+    if intent is Intent.ACTIVATE_SERVICE and values.code is None and values.identifier:
+        values = replace(values, code=values.identifier)
     return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
 
 
@@ -178,7 +184,8 @@ _TROUBLE = re.compile(
     r"|wont|won t|hasnt|hasn t|ne|pas|plus|jamais|aucun|aucune|rien|expired|expire|expiree"
     r"|expire|lost|perdu|perdue|refused|refuse|rejected|invalid|invalide|fails|failed|failing"
     r"|fail|broken|error|errors|erreur|erreurs|offline|down|panne|bug|bugs|crash|crashes"
-    r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque)\b"
+    r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque|nobody"
+    r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank)\b"
 )
 _TICKET_WORDS = re.compile(
     r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
@@ -187,6 +194,25 @@ _TICKET_WORDS = re.compile(
 _OPEN_WORDS = re.compile(
     r"\b(?:open|file|create|report|raise|log|submit|new|ouvrir|ouvre|ouvrez|creer|cree|signaler"
     r"|signale|declarer|soumettre|nouveau|nouvel)\b"
+)
+_HELP = re.compile(
+    r"^(?:i need|need|i want|je veux|j ai besoin d|besoin d|can you|could you|pouvez vous"
+    r"|peux tu|please|svp)?\s*(?:help|aide|an aide|de l aide|some help|assistance)"
+    r"(?:\s+(?:please|pls|svp|stp|s il vous plait|me|moi))*$"
+)
+_THANKS = re.compile(
+    r"^(?:ok |okay |great |super |parfait |perfect )?(?:thanks|thank you|thx|ty|merci|cheers)\b"
+)
+# "my open tickets", "mes incidents ouverts": a list, not a request to open one.
+_MY_TICKETS = re.compile(
+    r"\b(?:my|mes|all|tous|toutes|list|liste|show|voir)\s+(?:\w+\s+)?(?:incidents|tickets|cases|dossiers)\b"
+)
+# The user's own things: only then may a question ask for a list or a status.
+_MINE = re.compile(r"\b(?:my|mine|i|i ve|we|our|mon|ma|mes|je|j|ai je|nos|notre)\b")
+# "my serial is QB…", "mon code postal est 33000", "voici le code …": a value, given.
+_GIVING = re.compile(
+    r"^(?:(?:my|mon|ma|the|le|la|l|this|ce|c|it|here|voici|voila)\s+)?(?:\w+\s+){0,4}"
+    r"(?:is|est|s|:)\s+(?:z(?:model|serial|code|date|number|sub)\s*)+$"
 )
 _CONTACT = re.compile(r"\b(?:contact support|contacter le support|joindre le support)\b")
 _PLACEHOLDER = {
@@ -216,17 +242,26 @@ def _read_request(
     command = understand(text).intent
     if command in COMMANDS - {Intent.SWITCH_LANGUAGE}:
         return Reading(text, None, (command,), "command", values)
-    words = norm.split()
-    yes_no = parse_yes_no(text) if len(words) <= 4 else None
-    masked = _mask(text, spans)
-    bare = normalize(masked).replace("?", " ").split()
-    if yes_no is not None or not bare or (len(bare) <= 2 and spans):
-        # "oui", "DGS-1210-28", "12/11/2026": the answer to a question the bot asked.
-        return Reading(text, None, (), "answer", values, yes_no=yes_no)
-
+    if _HELP.match(norm):
+        return Reading(text, None, (Intent.HELP,), "command", values)
+    if _THANKS.match(norm) and len(norm.split()) <= 6:
+        return Reading(text, None, (Intent.THANKS,), "command", values)
     if values.incident is not None:
         intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
         return _reading(text, intent, values)
+    words = norm.split()
+    yes_no = parse_yes_no(text) if len(words) <= 4 else None
+    masked = _mask(text, spans)
+    bare = prepare(masked).split()
+    if (
+        yes_no is not None
+        or not bare
+        or (len(bare) <= 2 and spans)
+        or _GIVING.match(" ".join(bare))
+    ):
+        # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
+        # the bot asked.
+        return Reading(text, None, (), "answer", values, yes_no=yes_no)
 
     asking = (
         text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
@@ -234,6 +269,7 @@ def _read_request(
     asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
     trouble = bool(_TROUBLE.search(norm))
     ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
+    ticket = ticket and not _MY_TICKETS.search(norm)
     if not asking and (ticket or _CONTACT.search(norm)):
         return _reading(text, Intent.FILE_INCIDENT, values)
     if not asking and trouble and values.subscription is not None:
@@ -244,8 +280,11 @@ def _read_request(
     allowed = _QUESTION_SET if asking else None
     if trouble and not asking:
         allowed = frozenset({Intent.QUESTION, Intent.FILE_INCIDENT})
+    if asking and not _MINE.search(norm):
+        allowed = frozenset({Intent.QUESTION})  # "is there a limit on incidents?"
     if allowed is not None:
         ranked = [(intent, score) for intent, score in ranked if intent in allowed]
+    ranked = [(intent, score) for intent, score in ranked if names_topic(intent, bare)]
     floor = MIN_SCORE if encoder is None else MIN_SCORE_ENCODER
     best = ranked[0] if ranked and ranked[0][1] >= floor else None
     intent = best[0] if best else Intent.QUESTION

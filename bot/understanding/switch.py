@@ -11,6 +11,7 @@ technicians speak French?", "is support available in English?".
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from bot.nlu import normalize, requested_language
@@ -134,43 +135,11 @@ WRAPPERS = frozenset(
         "thank",
     ]
 )
-# Without one of these, "in English" closing a sentence is part of it ("… available in English").
+# A switch that opens or closes a longer sentence with no punctuation between says so
+# plainly ("… in French please", "switch to English …"); "… le support parle anglais ?"
+# is a question about the support.
 POLITE = frozenset(
-    [
-        "please",
-        "pls",
-        "plz",
-        "svp",
-        "stp",
-        "plait",
-        "merci",
-        "switch",
-        "change",
-        "swap",
-        "passer",
-        "passons",
-        "passe",
-        "passez",
-        "parler",
-        "parlez",
-        "parle",
-        "parles",
-        "speak",
-        "talk",
-        "answer",
-        "reply",
-        "respond",
-        "write",
-        "repondre",
-        "repondez",
-        "reponds",
-        "ecrire",
-        "ecrivez",
-        "ecris",
-        "continue",
-        "continuer",
-        "continuons",
-    ]
+    ["please", "pls", "plz", "svp", "stp", "plait", "merci", "switch", "change", "swap", "passer", "passons", "passez"]
 )
 _CLAUSE = re.compile(r"[^,;.!?]+[,;.!?]*")
 
@@ -201,9 +170,18 @@ def language_switch(text: str) -> tuple[str, str] | None:
 
 
 def _all_wrapped(text: str) -> bool:
-    """Every word wraps the language's name, but for one: the name itself, maybe misspelt."""
+    """Every word wraps the language's name, but for one: the name itself, misspelt."""
     toks = normalize(text).replace("?", " ").split()
-    return sum(t not in WRAPPERS and t not in LANGUAGES for t in toks) <= 1
+    others = [t for t in toks if t not in WRAPPERS and t not in LANGUAGES]
+    return not others or (len(others) == 1 and _misspelt_language(others[0]))
+
+
+def _misspelt_language(word: str) -> bool:
+    return len(word) >= 6 and any(
+        difflib.SequenceMatcher(None, word, name).ratio() >= 0.8
+        for name in LANGUAGES
+        if len(name) >= 6
+    )
 
 
 def _switch_clause(clause: str, *, polite: bool = False) -> str | None:

@@ -1,0 +1,122 @@
+"""What a request must mention to be that request: its topic words.
+
+Example phrasings share their frame with every other request ("I want to …", "je
+voudrais …", "can you …"): on its own, closeness to "I want to activate a code" makes
+"I want to talk to a human" an activation. So an intent is possible only when the message
+names its topic — a product, a code, an incident… — in either language, by a word's
+beginning ("enregistr" covers enregistrer, enregistrement) or with a typo
+("regsiter", "activ", "tiket").
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+from bot.nlu import Intent
+
+_STEMS: dict[Intent, tuple[str, ...]] = {
+    Intent.REGISTER_PRODUCT: (
+        "regist",
+        "enregist",
+        "inscri",
+        "declar",
+        "add",
+        "ajout",
+        "product",
+        "produit",
+        "device",
+        "appareil",
+        "materiel",
+        "equipment",
+        "equipement",
+        "router",
+        "routeur",
+        "switch",
+        "commutateur",
+        "modem",
+        "nas",
+        "camera",
+        "firewall",
+        "borne",
+        "bought",
+        "achete",
+        "zmodel",
+        "zserial",
+    ),
+    Intent.ACTIVATE_SERVICE: (
+        "activ",
+        "redeem",
+        "code",
+        "das",
+        "contra",
+        "service",
+        "assist",
+        "zcode",
+    ),
+    Intent.FILE_INCIDENT: (
+        "incident",
+        "ticket",
+        "case",
+        "dossier",
+        "support",
+        "problem",
+        "probleme",
+        "issue",
+        "souci",
+        "panne",
+        "bug",
+        "signal",
+        "report",
+        "zsub",
+    ),
+    Intent.CHECK_INCIDENT: (
+        "incident",
+        "ticket",
+        "case",
+        "dossier",
+        "status",
+        "statut",
+        "etat",
+        "suivi",
+        "track",
+        "update",
+        "news",
+        "nouvelles",
+        "znumber",
+    ),
+    Intent.REOPEN_INCIDENT: ("incident", "ticket", "case", "dossier", "reopen", "rouvr", "reouvr"),
+    Intent.LIST_PRODUCTS: (
+        "product",
+        "produit",
+        "device",
+        "appareil",
+        "materiel",
+        "equipment",
+        "equipement",
+        "regist",
+        "enregistr",
+    ),
+    Intent.LIST_SERVICES: ("service", "contra", "das", "activ", "abonnement", "subscription"),
+    Intent.LIST_INCIDENTS: ("incident", "ticket", "case", "dossier", "demande"),
+}
+# Whole words a typo is compared with ("regsiter" is closest to "register").
+_FORMS = ["register", "registration", "enregistrer", "enregistrement", "declarer", "ajouter", "product", "products", "produit", "produits", "device", "devices", "appareil", "materiel", "equipment", "equipement", "activate", "activation", "activer", "redeem", "contract", "contrat", "service", "services", "subscription", "abonnement", "incident", "incidents", "ticket", "tickets", "dossier", "support", "problem", "probleme", "issue", "report", "signaler", "status", "statut", "update"]
+
+
+def names_topic(intent: Intent, words: list[str]) -> bool:
+    """Does one of `words` (normalised) name `intent`'s topic? Intents without a topic
+    (questions, commands) always may."""
+    stems = _STEMS.get(intent)
+    if stems is None:
+        return True
+    return any(word.startswith(stems) or _form_of(word).startswith(stems) for word in words)
+
+
+@lru_cache(maxsize=8192)
+def _form_of(word: str) -> str:
+    """The topic word a misspelt word stands for ("regsiter" → "register"), or ""."""
+    if len(word) < 5:
+        return ""
+    close = difflib.get_close_matches(word, _FORMS, n=1, cutoff=0.75)
+    return close[0] if close else ""
