@@ -355,5 +355,11 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "facturation",
         "billing",
         "minimum billing period",
+        "support phone number",
+        "support email address",
+        "how do I reach support by phone",
+        "numéro de téléphone du support",
+        "adresse e-mail du support",
+        "comment joindre le support par téléphone",
     ),
 }

@@ -185,7 +185,8 @@ _TROUBLE = re.compile(
     r"|expire|lost|perdu|perdue|refused|refuse|rejected|invalid|invalide|fails|failed|failing"
     r"|fail|broken|error|errors|erreur|erreurs|offline|down|panne|bug|bugs|crash|crashes"
     r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque|nobody"
-    r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank)\b"
+    r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank"
+    r"|impossible|unable|echoue|echec|failure)\b"
 )
 _TICKET_WORDS = re.compile(
     r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
@@ -239,8 +240,9 @@ def _read_request(
     norm = normalize(text).replace("?", " ").strip()
     if not norm:
         return Reading(text, None, (Intent.HELP,), "command", values)
-    command = understand(text).intent
-    if command in COMMANDS - {Intent.SWITCH_LANGUAGE}:
+    # Commands are a few words ("cancel that please"); longer messages never are one.
+    command = understand(text).intent if len(norm.split()) <= 5 else None
+    if command is not None and command in COMMANDS - {Intent.SWITCH_LANGUAGE}:
         return Reading(text, None, (command,), "command", values)
     if _HELP.match(norm):
         return Reading(text, None, (Intent.HELP,), "command", values)
@@ -309,7 +311,7 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
 _SUMMARY_CUT = re.compile(r"[:–—]|\s-\s")
 _SUMMARY_LEAD = re.compile(
     r"^(?:because|since|as|about|regarding|concerning|car|parce que|concernant|au sujet de"
-    r"|pour|for|with|avec|sur|on)\b\s*",
+    r"|pour|for|with|avec|sur|on|please|pls|svp|stp)\b[\s,]*",
     re.IGNORECASE,
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 
 from bot.nlu import normalize, requested_language
 
@@ -139,14 +140,31 @@ WRAPPERS = frozenset(
 # plainly ("… in French please", "switch to English …"); "… le support parle anglais ?"
 # is a question about the support.
 POLITE = frozenset(
-    ["please", "pls", "plz", "svp", "stp", "plait", "merci", "switch", "change", "swap", "passer", "passons", "passez"]
+    [
+        "please",
+        "pls",
+        "plz",
+        "svp",
+        "stp",
+        "plait",
+        "merci",
+        "switch",
+        "change",
+        "swap",
+        "passer",
+        "passons",
+        "passez",
+    ]
 )
-_CLAUSE = re.compile(r"[^,;.!?]+[,;.!?]*")
+_CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
 
 
 def language_switch(text: str) -> tuple[str, str] | None:
     """(the language asked for, the rest of the message) or None when it asks none."""
-    short = requested_language(text)
+    toks = normalize(text).replace("?", " ").split()
+    if not any(LANGUAGES.get(t) or _misspelt_language(t) for t in toks):
+        return None
+    short = requested_language(text) if len(toks) <= 6 else None
     if short is not None and _all_wrapped(text):
         return short, ""
     clauses = [m for m in _CLAUSE.finditer(text) if m.group().strip(" ,;.!?")]
@@ -176,11 +194,16 @@ def _all_wrapped(text: str) -> bool:
     return not others or (len(others) == 1 and _misspelt_language(others[0]))
 
 
+@lru_cache(maxsize=4096)
 def _misspelt_language(word: str) -> bool:
-    return len(word) >= 6 and any(
-        difflib.SequenceMatcher(None, word, name).ratio() >= 0.8
-        for name in LANGUAGES
-        if len(name) >= 6
+    return (
+        6 <= len(word) <= 10
+        and word[0] in "aefi"
+        and any(
+            difflib.SequenceMatcher(None, word, name).ratio() >= 0.8
+            for name in LANGUAGES
+            if len(name) >= 6
+        )
     )
 
 

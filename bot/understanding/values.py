@@ -120,8 +120,13 @@ _POSTAL = re.compile(
 _ID_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-‐–]*")
 
 
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+
+
 def compact(text: str) -> str:
     """Letters and digits only, upper case, accents folded: "dgs 3630-28tc" → "DGS363028TC"."""
+    if text.isascii():
+        return _NOT_ALNUM.sub("", text).upper()
     folded = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in folded if ch.isalnum() and ch.isascii()).upper()
 
@@ -218,6 +223,11 @@ def _squeeze(text: str) -> tuple[list[int], str]:
     index: list[int] = []
     letters: list[str] = []
     for i, ch in enumerate(text):
+        if ch.isascii():
+            if ch.isalnum():
+                index.append(i)
+                letters.append(ch.upper())
+            continue
         for part in compact(ch):
             index.append(i)
             letters.append(part)
@@ -315,8 +325,8 @@ def _model(
             span = (pieces[0].start(), pieces[0].start() + len(raw))
             if key in keys:
                 return ModelMention(raw, keys[key]), span
-            longer = sorted(m for k, m in keys.items() if k.startswith(key))
-            if (longer and j == i + 1) or (longer and key[-1].isdigit()):
+            longer = sorted(m for k, m in keys.items() if k.startswith(key) and _ends_group(m, key))
+            if longer:
                 if len(longer) == 1:
                     return ModelMention(raw, longer[0]), span
                 return ModelMention(raw, None, tuple(longer)), span
@@ -325,3 +335,15 @@ def _model(
         if _MODEL_SHAPE.match(raw) and not raw.upper().startswith("INC"):
             return ModelMention(raw, None), (word.start(), word.start() + len(raw))
     return None
+
+
+def _ends_group(model: str, key: str) -> bool:
+    """Do `key`'s letters end where one of `model`'s dash-separated groups ends?
+    ("DGS1210" ends a group of DGS-1210-28, "DGS12" does not.)"""
+    count = 0
+    for at, ch in enumerate(model):
+        if ch.isalnum():
+            count += 1
+            if count == len(key):
+                return at + 1 == len(model) or not model[at + 1].isalnum()
+    return False
