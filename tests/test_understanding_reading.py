@@ -231,3 +231,20 @@ def test_lexical_and_encoder_matchers_share_one_interface() -> None:
     encoded = EncoderMatcher(WordsEncoder(), examples).scores("register a product")
     assert max(lexical, key=lambda i: lexical[i]) is Intent.REGISTER_PRODUCT
     assert max(encoded, key=lambda i: encoded[i]) is Intent.REGISTER_PRODUCT
+
+
+def test_two_requests_in_one_message_are_both_read_in_order() -> None:
+    found = reading("I want to register my DGS-1210-28 and activate a DAS code")
+    assert found.asks == (Intent.REGISTER_PRODUCT, Intent.ACTIVATE_SERVICE)
+    assert (found.intent, found.also) == (Intent.REGISTER_PRODUCT, Intent.ACTIVATE_SERVICE)
+    assert found.values.model is not None and found.values.model.model == "DGS-1210-28"
+    # "and" inside one request splits nothing.
+    single = reading("problem with OneTouch AT.com and the test fails")
+    assert single.asks == (Intent.FILE_INCIDENT,) and single.also is None
+
+
+def test_values_after_a_language_switch_keep_their_place() -> None:
+    found = reading("en français svp, activer le code NBD3-7KQ2-A9XM sur mon DGS-1210-28")
+    assert found.lang_switch == "fr"
+    assert found.intent is Intent.ACTIVATE_SERVICE
+    assert found.values.code == "NBD37KQ2A9XM"

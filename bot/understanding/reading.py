@@ -98,8 +98,16 @@ class Reading:
 
     @property
     def intent(self) -> Intent | None:
-        """What to do about the message once any language switch is done."""
-        return self.asks[-1] if self.asks else None
+        """What to do about the message (once any language switch is done)."""
+        others = [ask for ask in self.asks if ask is not Intent.SWITCH_LANGUAGE]
+        return others[0] if others else (self.asks[0] if self.asks else None)
+
+    @property
+    def also(self) -> Intent | None:
+        """A second request in the same message ("register my switch and activate a
+        code"), to be done — or offered — once the first is."""
+        others = [ask for ask in self.asks if ask is not Intent.SWITCH_LANGUAGE]
+        return others[1] if len(others) > 1 else None
 
     @property
     def then(self) -> Reading | None:
@@ -107,7 +115,7 @@ class Reading:
         if self.lang_switch is None or len(self.asks) < 2:
             return None
         rest = self.asks[1:]
-        return replace(self, asks=rest, kind=_kind(rest[-1]), lang_switch=None)
+        return replace(self, asks=rest, kind=_kind(rest[0]), lang_switch=None)
 
 
 def read(
@@ -128,8 +136,6 @@ def read(
         lang_asked, rest = switch
         if not rest.strip(" ,.;:!?-"):
             return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
-        offset = text.find(rest)
-        spans = [(s - offset, e - offset, k) for s, e, k in spans if s >= offset]
         inner = _read_request(rest, values, spans, encoder)
         if inner.intent is None or inner.intent in COMMANDS - {Intent.SWITCH_LANGUAGE}:
             return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
@@ -186,7 +192,8 @@ _TROUBLE = re.compile(
     r"|fail|broken|error|errors|erreur|erreurs|offline|down|panne|bug|bugs|crash|crashes"
     r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque|nobody"
     r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank"
-    r"|impossible|unable|echoue|echec|failure)\b"
+    r"|impossible|unable|echoue|echec|failure|already|deja|someone else|quelqu un d autre"
+    r"|reboot|reboots|rebooting|restarts|redemarre|keeps)\b"
 )
 _TICKET_WORDS = re.compile(
     r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
@@ -209,7 +216,9 @@ _MY_TICKETS = re.compile(
     r"\b(?:my|mes|all|tous|toutes|list|liste|show|voir)\s+(?:\w+\s+)?(?:incidents|tickets|cases|dossiers)\b"
 )
 # The user's own things: only then may a question ask for a list or a status.
-_MINE = re.compile(r"\b(?:my|mine|i|i ve|we|our|mon|ma|mes|je|j|ai je|nos|notre)\b")
+_MINE = re.compile(
+    r"\b(?:my|mine|our|mon|ma|mes|nos|notre|do i have|did i|have i|i have|i ve|ai je|j ai)\b"
+)
 # "my serial is QB…", "mon code postal est 33000", "voici le code …": a value, given.
 _GIVING = re.compile(
     r"^(?:(?:my|mon|ma|the|le|la|l|this|ce|c|it|here|voici|voila)\s+)?(?:\w+\s+){0,4}"
@@ -229,7 +238,41 @@ _PLACEHOLDER = {
 _QUESTION_SET = frozenset({Intent.QUESTION, Intent.CHECK_INCIDENT, *LISTS})
 
 
+_AND = re.compile(
+    r"\s*(?:,\s*)?\b(?:and then|and also|and|et puis|et aussi|et ensuite|et|then|puis|ensuite"
+    r"|also|aussi)\b\s*",
+    re.IGNORECASE,
+)
+
+
 def _read_request(
+    text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
+) -> Reading:
+    """What `text` asks: one thing, or two requests joined by "and"/"et"/"then"."""
+    whole = _read_one(text, values, spans, encoder)
+    if whole.kind != "request":
+        return whole
+    for joint in _AND.finditer(text):
+        left, right = text[: joint.start()], text[joint.end() :]
+        if len(left.split()) < 2 or len(right.split()) < 2:
+            continue
+        cut = joint.end()
+        first = _read_one(left, values, [sp for sp in spans if sp[1] <= joint.start()], encoder)
+        second = _read_one(
+            right, values, [(s - cut, e - cut, k) for s, e, k in spans if s >= cut], encoder
+        )
+        asks = (first.intent, second.intent)
+        if (
+            first.kind == second.kind == "request"
+            and asks[0] is not None
+            and asks[1] is not None
+            and asks[0] != asks[1]
+        ):
+            return replace(whole, asks=(asks[0], asks[1]))
+    return whole
+
+
+def _read_one(
     text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
 ) -> Reading:
     greeting = _GREETING_START.match(text)
@@ -255,20 +298,16 @@ def _read_request(
     yes_no = parse_yes_no(text) if len(words) <= 4 else None
     masked = _mask(text, spans)
     bare = prepare(masked).split()
-    if (
-        yes_no is not None
-        or not bare
-        or (len(bare) <= 2 and spans)
-        or _GIVING.match(" ".join(bare))
-    ):
-        # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
-        # the bot asked.
-        return Reading(text, None, (), "answer", values, yes_no=yes_no)
-
     asking = (
         text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
     ) and not _REQUEST_START.match(norm)
     asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
+    giving = not asking and _GIVING.match(" ".join(bare))
+    if yes_no is not None or not bare or (len(bare) <= 2 and spans) or giving:
+        # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
+        # the bot asked.
+        return Reading(text, None, (), "answer", values, yes_no=yes_no)
+
     trouble = bool(_TROUBLE.search(norm))
     ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
     ticket = ticket and not _MY_TICKETS.search(norm)

@@ -160,31 +160,38 @@ _CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
 
 
 def language_switch(text: str) -> tuple[str, str] | None:
-    """(the language asked for, the rest of the message) or None when it asks none."""
+    """(the language asked for, the rest of the message — the switch blanked out) or None
+    when it asks none."""
     toks = normalize(text).replace("?", " ").split()
     if not any(LANGUAGES.get(t) or _misspelt_language(t) for t in toks):
         return None
     short = requested_language(text) if len(toks) <= 6 else None
     if short is not None and _all_wrapped(text):
         return short, ""
-    clauses = [m for m in _CLAUSE.finditer(text) if m.group().strip(" ,;.!?")]
-    for i, clause in enumerate(clauses):
+    for clause in _CLAUSE.finditer(text):
+        if not clause.group().strip(" ,;:.!?"):
+            continue
         lang = _switch_clause(clause.group())
         if lang is not None:
-            rest = " ".join(c.group() for j, c in enumerate(clauses) if j != i)
-            return lang, rest.strip()
+            return lang, _blank(text, clause.start(), clause.end())
     # No punctuation: the switch opens or closes the message ("en français svp comment …").
-    words = text.split()
+    words = list(re.finditer(r"\S+", text))
     for size in range(min(6, len(words) - 1), 0, -1):
-        head, tail = " ".join(words[:size]), " ".join(words[size:])
-        lang = _switch_clause(head, polite=True)
+        split = words[size].start()
+        lang = _switch_clause(text[:split], polite=True)
         if lang is not None:
-            return lang, tail
-        head, tail = " ".join(words[:-size]), " ".join(words[-size:])
-        lang = _switch_clause(tail, polite=True)
+            return lang, _blank(text, 0, split)
+        split = words[-size].start()
+        lang = _switch_clause(text[split:], polite=True)
         if lang is not None:
-            return lang, head
+            return lang, _blank(text, split, len(text))
     return None
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """`text` with the switch blanked out: what is left keeps its positions, so values
+    found in the whole message are found at the same place in it."""
+    return text[:start] + " " * (end - start) + text[end:]
 
 
 def _all_wrapped(text: str) -> bool:
