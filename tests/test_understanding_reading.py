@@ -207,7 +207,7 @@ class WordsEncoder:
     def __init__(self) -> None:
         self.calls = 0
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
         self.calls += 1
         out = []
         for text in texts:

@@ -179,7 +179,7 @@ def load_encoder(spec: str) -> Encoder:
     """ "package.module:name" → the encoder it names (called when it is a factory)."""
     module, _, name = spec.partition(":")
     found = getattr(importlib.import_module(module), name)
-    return found() if isinstance(found, type) or not hasattr(found, "embed") else found
+    return found() if isinstance(found, type) or not hasattr(found, "embed_queries") else found
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,9 +34,12 @@ PLACEHOLDERS = {
 
 
 class Encoder(Protocol):
-    """Embeds short texts into vectors whose cosine says how close their meanings are."""
+    """Embeds short texts into vectors whose cosine says how close their meanings are.
 
-    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]: ...
+    The method is named as in kb/encoder.py's encoder (e5's "query" side is the one for
+    comparing phrasings with phrasings), so the KB's encoder serves here as it is."""
+
+    def embed_queries(self, texts: Sequence[str]) -> Iterable[Iterable[float]]: ...
 
 
 def prepare(text: str) -> str:
@@ -118,10 +121,11 @@ class EncoderMatcher:
         self.encoder = encoder
         pairs = [(intent, text) for intent, texts in examples.items() for text in texts]
         self.intents = [intent for intent, _ in pairs]
-        self.vectors = [_unit(v) for v in encoder.embed([_for_encoder(t) for _, t in pairs])]
+        embedded = encoder.embed_queries([_for_encoder(t) for _, t in pairs])
+        self.vectors = [_unit(v) for v in embedded]
 
     def scores(self, masked: str) -> dict[Intent, float]:
-        query = _unit(self.encoder.embed([_for_encoder(masked)])[0])
+        query = _unit(next(iter(self.encoder.embed_queries([_for_encoder(masked)]))))
         best: dict[Intent, float] = {}
         for intent, vector in zip(self.intents, self.vectors):
             score = sum(a * b for a, b in zip(query, vector))
@@ -147,7 +151,7 @@ _SAMPLES = {
 }
 
 
-def _unit(vector: Sequence[float]) -> list[float]:
+def _unit(vector: Iterable[float]) -> list[float]:
     values = [float(x) for x in vector]
     norm = math.sqrt(sum(x * x for x in values)) or 1.0
     return [x / norm for x in values]

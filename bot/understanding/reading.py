@@ -20,27 +20,50 @@ frozen `Reading`. How it decides, in order (the sharp rules first, then the exam
 5. Otherwise the closest intent by example phrasings (examples.py), with the encoder
    when one is given, lexically when not; too far from every example → QUESTION.
 
-How routing should consume a Reading (bot/conversation.py, after its refactor):
+How routing should consume a Reading (bot/conversation.py, once branch i7's refactor is
+merged; nothing routes on it yet). Read once per turn, at the top of the turn:
+`read(text, today=<the user's local date>, catalogue_models=<catalogue model names>,
+subscriptions=<the account's subscription names>, encoder=<kb's encoder, if loaded>)`;
+every decision below uses that one object, never the raw text again.
 
-- `reading.lang_switch` set: switch the conversation's language (persisted as today);
-  then route `reading.asks[1:]` if any, else say the language changed and show the menu
-  (or re-ask the pending step inside a flow).
-- outside a flow, by `reading.asks[-1]` (`reading.intent`):
-  a flow intent (register_product, activate_service, file_incident, check_incident,
-  reopen_incident) → start that flow with `reading.values.slots()` as its initial values
-  (registration: model, serial, purchase_date; activation: product ← values.model (its
-  catalogue model or the text, to match among registered products), code, and
-  service_purchase_date ← values.date; incident: subscription, summary; check/reopen:
-  incident_number; `values.identifier` is the serial for registration, the code for
-  activation), each validated as if typed at its step, the flow then confirming what it
-  understood and asking only for the rest;
-  a list intent → that list; QUESTION → the KB answer (ask-which / no-answer are the
-  KB's decisions); a command → as today; kind "answer" outside a flow → the menu.
-- inside a flow: kind "command" → cancel/back/help as today; kind "question" → answer
-  from the KB, then ask the pending step again; kind "answer" → the pending slot's
-  parser gets the raw text (values already found can spare it the search); kind
-  "request" for another flow → set the current one aside and start the new one with its
-  slots; a list or an incident status → show it and re-ask the pending step.
+- Language: `reading.lang_switch` set → switch and persist the conversation's language
+  (UserPreference.lang, as "in English please" does today); it stays until the user
+  asks otherwise, whatever language later messages are in. Then route
+  `reading.then` (the rest of the message, same values) as a message of its own; when
+  it is None, say the language changed and show the menu — inside a flow, re-ask the
+  pending step instead. `reading.lang` (detected, None when unsure) only informs the
+  existing "a long message in the other language switches" rule outside a flow.
+- Outside a flow, by `reading.intent`:
+  * a flow intent (`FLOWS`: register_product, activate_service, file_incident,
+    check_incident, reopen_incident) → start that flow with initial values from
+    `reading.values`: registration ← model (`values.model.model`, else its text for the
+    catalogue choice to match), serial, purchase_date (`values.date`); activation ←
+    product (`values.model`, matched among the account's registered products), code,
+    service_purchase_date (`values.date`); incident ← subscription, summary;
+    check/reopen ← `values.incident.number`. (`values.slots()` gives these by slot name.)
+    Each value is validated by the slot's own parser as if typed at its step; a refused
+    value is dropped and its step asked. The flow then confirms what it understood
+    ("DGS-3630-28TC, serial S3XY1A2004242, bought 12 Nov 2026") and asks only for the
+    rest. `reading.also` (a second request, "… and activate a code") is offered when the
+    first flow completes.
+  * a list intent (`LISTS`) → that list; REOPEN/CHECK with a number → as today.
+  * QUESTION → the KB (`kb.ask`): whether it answers, asks which of two articles, or
+    says it has no answer is the KB's decision.
+  * a command (kind "command") → as today; greeting/help → the menu.
+  * no intent (kind "answer": "oui", "DGS-1210-28", a date) → the menu.
+- Inside a flow (a pending step):
+  * kind "command" → cancel / back / help / language switch as today, step re-asked;
+  * kind "question" with `reading.asking` (phrased as a question: "how long is my code
+    valid?", "c'est quoi le DAS ?") or naming trouble ("j'ai perdu mon code") → answer
+    from the KB, then ask the pending step again, without starting anything;
+    a free-text step (name, company, street, city, summary, description) gets the raw
+    text unless `reading.asking`;
+  * kind "request" for the same flow → its values fill the pending and later slots; for
+    a list or an incident status → show it and re-ask the pending step; for another
+    flow → set the current one aside (as today) and start the new one with its values;
+  * kind "answer", or anything else → the pending step's parser gets the raw text (the
+    values already found — a serial inside "my serial is …", a postal code inside "mon
+    code postal est 33000", a date — can be offered to it first).
 """
 
 from __future__ import annotations
@@ -94,6 +117,7 @@ class Reading:
     values: Values = field(default_factory=Values)
     lang_switch: str | None = None  # the language asked for ("in English please")
     yes_no: bool | None = None  # "oui", "no thanks"
+    asking: bool = False  # phrased as a question ("…?", "how…", "comment…"), request or not
     scores: tuple[tuple[Intent, float], ...] = ()  # the closest intents, for tracing
 
     @property
@@ -306,7 +330,7 @@ def _read_one(
     if yes_no is not None or not bare or (len(bare) <= 2 and spans) or giving:
         # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
         # the bot asked.
-        return Reading(text, None, (), "answer", values, yes_no=yes_no)
+        return Reading(text, None, (), "answer", values, yes_no=yes_no, asking=asking)
 
     trouble = bool(_TROUBLE.search(norm))
     ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
@@ -332,7 +356,7 @@ def _read_one(
     if intent is Intent.FILE_INCIDENT and values.subscription is None and trouble:
         intent = Intent.QUESTION  # a problem with no subscription named: the KB first
     trace = tuple((i, round(s, 3)) for i, s in ranked[:3])
-    return _reading(text, intent, values, scores=trace)
+    return _reading(text, intent, values, scores=trace, asking=asking)
 
 
 def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
