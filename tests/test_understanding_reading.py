@@ -39,6 +39,13 @@ def reading(text: str, **kwargs: object) -> Reading:
         "est-ce que vos techniciens parlent français ?",
         "is support available in English?",
         "I want to talk to a human",
+        "I want to buy a new router",
+        "my switch keeps rebooting",
+        "add new site address",
+        "nombre d'incidents autorisés",
+        "i activated my DAS today, when does coverage actually begin?",
+        "what is the status of my RMA?",
+        "product missing from activation page",
     ],
 )
 def test_questions_about_things_go_to_the_knowledge_base(text: str) -> None:
@@ -185,7 +192,16 @@ def test_commands(text: str, intent: Intent) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["oui", "no", "DGS-1210-28", "12/11/2026", "mon code postal est 33000"]
+    "text",
+    [
+        "oui",
+        "no",
+        "DGS-1210-28",
+        "12/11/2026",
+        "mon code postal est 33000",
+        "my serial is QBQE160012345",
+        "c'est le DAP-2662",
+    ],
 )
 def test_bare_values_and_yes_no_are_answers(text: str) -> None:
     found = reading(text)

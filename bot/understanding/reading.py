@@ -217,7 +217,8 @@ _TROUBLE = re.compile(
     r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque|nobody"
     r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank"
     r"|impossible|unable|echoue|echec|failure|already|deja|someone else|quelqu un d autre"
-    r"|reboot|reboots|rebooting|restarts|redemarre|keeps)\b"
+    r"|reboot|reboots|rebooting|restarts|redemarre|keeps|missing|manquant|manque"
+    r"|disappeared|disparu|introuvable|not found)\b"
 )
 _TICKET_WORDS = re.compile(
     r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
@@ -239,6 +240,16 @@ _THANKS = re.compile(
 _MY_TICKETS = re.compile(
     r"\b(?:my|mes|all|tous|toutes|list|liste|show|voir)\s+(?:\w+\s+)?(?:incidents|tickets|cases|dossiers)\b"
 )
+# What asks for a list: a possessive, a list word, a "which … do I have".
+_LIST_CUE = re.compile(
+    r"\b(?:my|mine|our|mes|nos|which|what|quels?|quelles?|list|liste|lister|show|see|view"
+    r"|voir|afficher|affiche|montre|montrer|consulter|do i have|have i|ai je|j ai|all|tous"
+    r"|toutes)\b"
+)
+_EXPLAIN = re.compile(r"\b(?:when|why|how|quand|pourquoi|comment|combien)\b")
+_INCIDENT_NOUN = re.compile(
+    r"\b(?:incidents?|tickets?|cases?|dossiers?|demandes?|requests?|tiket|inc)\b"
+)
 # The user's own things: only then may a question ask for a list or a status.
 _MINE = re.compile(
     r"\b(?:my|mine|our|mon|ma|mes|nos|notre|do i have|did i|have i|i have|i ve|ai je|j ai)\b"
@@ -247,6 +258,8 @@ _MINE = re.compile(
 _GIVING = re.compile(
     r"^(?:(?:my|mon|ma|the|le|la|l|this|ce|c|it|here|voici|voila)\s+)?(?:\w+\s+){0,4}"
     r"(?:is|est|s|:)\s+(?:z(?:model|serial|code|date|number|sub)\s*)+$"
+    r"|^(?:c est|it s|it is|this is|voici|voila|here is|here s|i have|j ai)"
+    r"(?:\s+(?:le|la|l|the|a|an|un|une|mon|ma|my|un|a))?\s+(?:z(?:model|serial|code|sub)\s*)+$"
 )
 _CONTACT = re.compile(r"\b(?:contact support|contacter le support|joindre le support)\b")
 _PLACEHOLDER = {
@@ -350,6 +363,17 @@ def _read_one(
     if allowed is not None:
         ranked = [(intent, score) for intent, score in ranked if intent in allowed]
     ranked = [(intent, score) for intent, score in ranked if names_topic(intent, bare)]
+    if len(bare) > 2 and not _LIST_CUE.search(norm):
+        # "nombre d'incidents autorisés" names incidents but asks for no list of them.
+        ranked = [(intent, score) for intent, score in ranked if intent not in LISTS]
+    if asking and _EXPLAIN.search(norm):
+        # "I activated my DAS today, when does coverage begin?": an explanation asked for.
+        ranked = [(intent, score) for intent, score in ranked if intent is Intent.QUESTION]
+    if asking and not _INCIDENT_NOUN.search(norm):
+        # "what is the status of my RMA?" is about no incident of ours.
+        ranked = [
+            (intent, score) for intent, score in ranked if intent is not Intent.CHECK_INCIDENT
+        ]
     floor = MIN_SCORE if encoder is None else MIN_SCORE_ENCODER
     best = ranked[0] if ranked and ranked[0][1] >= floor else None
     intent = best[0] if best else Intent.QUESTION

@@ -21,8 +21,6 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "enregist",
         "inscri",
         "declar",
-        "add",
-        "ajout",
         "product",
         "produit",
         "device",
