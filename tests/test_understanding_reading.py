@@ -264,3 +264,18 @@ def test_values_after_a_language_switch_keep_their_place() -> None:
     assert found.lang_switch == "fr"
     assert found.intent is Intent.ACTIVATE_SERVICE
     assert found.values.code == "NBD37KQ2A9XM"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("add my new switch", Intent.REGISTER_PRODUCT),
+        ("j'ai acheté un nouveau routeur", Intent.REGISTER_PRODUCT),
+        ("I want to buy a new router", Intent.QUESTION),
+        ("services DAS actifs", Intent.LIST_SERVICES),
+        ("how many products do I have?", Intent.LIST_PRODUCTS),
+        ("tickets ouverts", Intent.LIST_INCIDENTS),
+    ],
+)
+def test_devices_and_lists_by_what_the_words_around_them_say(text: str, intent: Intent) -> None:
+    assert reading(text).asks == (intent,)

@@ -244,9 +244,11 @@ _MY_TICKETS = re.compile(
 _LIST_CUE = re.compile(
     r"\b(?:my|mine|our|mes|nos|which|what|quels?|quelles?|list|liste|lister|show|see|view"
     r"|voir|afficher|affiche|montre|montrer|consulter|do i have|have i|ai je|j ai|all|tous"
-    r"|toutes)\b"
+    r"|toutes|active|actives|actifs|actif|activated|activees|actuels|current|open|opened"
+    r"|ouverts|ouverts|registered|enregistres|en cours|how many|combien)\b"
 )
-_EXPLAIN = re.compile(r"\b(?:when|why|how|quand|pourquoi|comment|combien)\b")
+# ("How many products do I have?" counts the user's things: a list, not an explanation.)
+_EXPLAIN = re.compile(r"\b(?:when|why|how(?! many)|quand|pourquoi|comment)\b")
 _INCIDENT_NOUN = re.compile(
     r"\b(?:incidents?|tickets?|cases?|dossiers?|demandes?|requests?|tiket|inc)\b"
 )

@@ -28,8 +28,8 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "materiel",
         "equipment",
         "equipement",
-        # Not "router" or "switch" alone: "my switch keeps rebooting", "I want to buy a
-        # new router" register nothing.
+        # Not "router" or "switch" alone (see names_topic): "my switch keeps rebooting"
+        # registers nothing.
         "zmodel",
         "zserial",
     ),
@@ -139,7 +139,26 @@ def names_topic(intent: Intent, words: list[str]) -> bool:
     stems = _STEMS.get(intent)
     if stems is None:
         return True
-    return any(word.startswith(stems) or _form_of(word).startswith(stems) for word in words)
+    if any(word.startswith(stems) or _form_of(word).startswith(stems) for word in words):
+        return True
+    if intent is Intent.REGISTER_PRODUCT:
+        # A kind of device names a registration with a word of getting one: "add my new
+        # switch", "j'ai acheté un routeur" — but not buying advice ("buy a new router").
+        said = set(words)
+        return bool(said & _DEVICES and said & _GOT and not said & _SHOPPING)
+    return False
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_DEVICES = _set(
+    "router routers routeur routeurs switch switches commutateur modem nas camera firewall"
+    " borne appliance ap"
+)
+_GOT = _set("add ajouter ajoute new nouveau nouvel nouvelle bought achete got recu received")
+_SHOPPING = _set("buy acheter cherche looking recommend recommande conseil price prix cost coute")
 
 
 @lru_cache(maxsize=8192)
