@@ -279,3 +279,19 @@ def test_values_after_a_language_switch_keep_their_place() -> None:
 )
 def test_devices_and_lists_by_what_the_words_around_them_say(text: str, intent: Intent) -> None:
     assert reading(text).asks == (intent,)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("I already have a code, activate it", Intent.ACTIVATE_SERVICE),
+        ("register my DGS-1210-28 serial no QBQE160012345", Intent.REGISTER_PRODUCT),
+        ("when does my DAS end", Intent.LIST_SERVICES),
+        ("can I see my products?", Intent.LIST_PRODUCTS),
+        ("est-ce que je peux annuler un service activé ?", Intent.QUESTION),
+        ("status?", Intent.CHECK_INCIDENT),
+        ("my code was already used", Intent.QUESTION),
+    ],
+)
+def test_requests_rules_and_troubles_told_apart(text: str, intent: Intent) -> None:
+    assert reading(text).asks == (intent,)

@@ -210,15 +210,17 @@ _REQUEST_START = re.compile(
 )
 # Words of trouble: "my code is expired", "j'ai perdu mon code", "the test fails".
 _TROUBLE = re.compile(
-    r"\b(?:not|never|no|cannot|cant|can t|doesnt|doesn t|dont|don t|didnt|didn t|isnt|isn t"
-    r"|wont|won t|hasnt|hasn t|ne|pas|plus|jamais|aucun|aucune|rien|expired|expire|expiree"
-    r"|expire|lost|perdu|perdue|refused|refuse|rejected|invalid|invalide|fails|failed|failing"
-    r"|fail|broken|error|errors|erreur|erreurs|offline|down|panne|bug|bugs|crash|crashes"
-    r"|problem|problems|probleme|problemes|issue|issues|souci|soucis|wrong|stuck|bloque|nobody"
-    r"|no one|noone|personne|slow|lent|lente|lag|freeze|freezes|plante|empty|vide|blank"
-    r"|impossible|unable|echoue|echec|failure|already|deja|someone else|quelqu un d autre"
-    r"|reboot|reboots|rebooting|restarts|redemarre|keeps|missing|manquant|manque"
-    r"|disappeared|disparu|introuvable|not found)\b"
+    r"\b(?:not|never|no (?:answer|reply|response|news)|cannot|cant|can t|doesnt|doesn t|dont"
+    r"|don t|didnt|didn t|isnt|isn t|wont|won t|hasnt|hasn t|ne|pas|plus|jamais|aucun|aucune"
+    r"|rien|expired|expire|expiree|lost|perdu|perdue|refused|refuse|rejected|invalid"
+    r"|invalide|fails|failed|failing|fail|broken|error|errors|erreur|erreurs|offline|down"
+    r"|panne|bug|bugs|crash|crashes|problem|problems|probleme|problemes|issue|issues|souci"
+    r"|soucis|wrong|stuck|bloque|nobody|no one|noone|personne|slow|lent|lente|lag|freeze"
+    r"|freezes|plante|empty|vide|blank|impossible|unable|echoue|echec|failure"
+    r"|already (?:used|registered|activated|taken|in use)"
+    r"|deja (?:utilise|utilisee|enregistre|enregistree|active|activee|pris)"
+    r"|someone else|quelqu un d autre|reboot|reboots|rebooting|restarts|redemarre|keeps"
+    r"|missing|manquant|manque|disappeared|disparu|introuvable|not found)\b"
 )
 _TICKET_WORDS = re.compile(
     r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
@@ -247,15 +249,24 @@ _LIST_CUE = re.compile(
     r"|toutes|active|actives|actifs|actif|activated|activees|actuels|current|open|opened"
     r"|ouverts|ouverts|registered|enregistres|en cours|how many|combien)\b"
 )
-# ("How many products do I have?" counts the user's things: a list, not an explanation.)
-_EXPLAIN = re.compile(r"\b(?:when|why|how(?! many)|quand|pourquoi|comment)\b")
+# ("How many products do I have?" counts the user's things, "when do my services end?"
+# asks for their dates: lists, not explanations.)
+_EXPLAIN = re.compile(r"\b(?:why|how(?! many| long)|pourquoi|comment)\b")
 _INCIDENT_NOUN = re.compile(
     r"\b(?:incidents?|tickets?|cases?|dossiers?|demandes?|requests?|tiket|inc)\b"
 )
 # The user's own things: only then may a question ask for a list or a status.
-_MINE = re.compile(
-    r"\b(?:my|mine|our|mon|ma|mes|nos|notre|do i have|did i|have i|i have|i ve|ai je|j ai)\b"
+_MINE = re.compile(r"\b(?:my|mine|our|we|i|mon|ma|mes|nos|notre|nous|je|j|ai je)\b")
+# Asking whether something may be done is asking about the rule, not for one's things:
+# "est-ce que je peux annuler un service activé ?", "can I register two products?"
+_ABILITY = re.compile(
+    r"\b(?:can i|could i|may i|am i allowed|is it possible|puis je|je peux|peut on"
+    r"|on peut|est il possible|ai je le droit)\b"
+    # … but "can I see my products?" asks to see them.
+    r"(?! (?:see|view|have|get|check|look|voir|avoir|consulter|afficher))"
 )
+# Status of things that are no incident of ours ("the status of my RMA", "my order").
+_NOT_INCIDENTS = re.compile(r"\b(?:rma|order|orders|commande|commandes|delivery|livraison)\b")
 # "my serial is QB…", "mon code postal est 33000", "voici le code …": a value, given.
 _GIVING = re.compile(
     r"^(?:(?:my|mon|ma|the|le|la|l|this|ce|c|it|here|voici|voila)\s+)?(?:\w+\s+){0,4}"
@@ -360,22 +371,23 @@ def _read_one(
     allowed = _QUESTION_SET if asking else None
     if trouble and not asking:
         allowed = frozenset({Intent.QUESTION, Intent.FILE_INCIDENT})
-    if asking and not _MINE.search(norm):
+    if asking and not _MINE.search(norm) and len(bare) > 2:
         allowed = frozenset({Intent.QUESTION})  # "is there a limit on incidents?"
     if allowed is not None:
         ranked = [(intent, score) for intent, score in ranked if intent in allowed]
     ranked = [(intent, score) for intent, score in ranked if names_topic(intent, bare)]
-    if len(bare) > 2 and not _LIST_CUE.search(norm):
+    if len(bare) > 1 and not _LIST_CUE.search(norm):
         # "nombre d'incidents autorisés" names incidents but asks for no list of them.
         ranked = [(intent, score) for intent, score in ranked if intent not in LISTS]
-    if asking and _EXPLAIN.search(norm):
-        # "I activated my DAS today, when does coverage begin?": an explanation asked for.
+    if asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm)):
+        # "I activated my DAS, why has it not started?", "can I open two tickets?": an
+        # explanation or a rule asked for.
         ranked = [(intent, score) for intent, score in ranked if intent is Intent.QUESTION]
-    if asking and not _INCIDENT_NOUN.search(norm):
-        # "what is the status of my RMA?" is about no incident of ours.
-        ranked = [
-            (intent, score) for intent, score in ranked if intent is not Intent.CHECK_INCIDENT
-        ]
+    if _NOT_INCIDENTS.search(norm) or (
+        asking and not _INCIDENT_NOUN.search(norm) and not _MINE.search(norm) and len(bare) > 3
+    ):
+        # "what is the status of my RMA?" is about no incident of ours; "status?" is.
+        ranked = [(i, score) for i, score in ranked if i is not Intent.CHECK_INCIDENT]
     floor = MIN_SCORE if encoder is None else MIN_SCORE_ENCODER
     best = ranked[0] if ranked and ranked[0][1] >= floor else None
     intent = best[0] if best else Intent.QUESTION
