@@ -183,6 +183,10 @@ def test_mixed_language_messages_are_understood(text: str, lang: str | None) -> 
         ("I need help", Intent.HELP),
         ("bonjour", Intent.GREETING),
         ("thank you so much!", Intent.THANKS),
+        ("what can you do for me?", Intent.HELP),
+        ("menu please", Intent.HELP),
+        ("hello, anyone there?", Intent.HELP),
+        ("que peux-tu faire ?", Intent.HELP),
     ],
 )
 def test_commands(text: str, intent: Intent) -> None:

@@ -234,6 +234,13 @@ _HELP = re.compile(
     r"^(?:i need|need|i want|je veux|j ai besoin d|besoin d|can you|could you|pouvez vous"
     r"|peux tu|please|svp)?\s*(?:help|aide|an aide|de l aide|some help|assistance)"
     r"(?:\s+(?:please|pls|svp|stp|s il vous plait|me|moi))*$"
+    # What the bot can do, asked in so many words: the menu.
+    r"|^(?:(?:hello|hi|hey|bonjour|salut)\s+)?(?:what can you do(?: for me)?|what do you do"
+    r"|how can you help(?: me)?|what are (?:my |the |your )?options|(?:show (?:me )?)?(?:the )?"
+    r"(?:main )?menu(?: please| pls| svp| stp)?|start|get started|anyone there|is anybody there"
+    r"|is anyone there|que peux tu faire(?: pour moi)?|que sais tu faire|tu sers a quoi"
+    r"|comment peux tu m aider|quelles sont les options|(?:afficher )?le menu(?: svp| stp)?"
+    r"|commencer|demarrer|il y a quelqu un|allo)$"
 )
 _THANKS = re.compile(
     r"^(?:ok |okay |great |super |parfait |perfect )?(?:thanks|thank you|thx|ty|merci|cheers)\b"
@@ -382,7 +389,7 @@ def _read_one(
     if asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm)):
         # "I activated my DAS, why has it not started?", "can I open two tickets?": an
         # explanation or a rule asked for.
-        ranked = [(intent, score) for intent, score in ranked if intent is Intent.QUESTION]
+        ranked = [(i, score) for i, score in ranked if i is Intent.QUESTION]
     if _NOT_INCIDENTS.search(norm) or (
         asking and not _INCIDENT_NOUN.search(norm) and not _MINE.search(norm) and len(bare) > 3
     ):
