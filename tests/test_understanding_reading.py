@@ -299,3 +299,20 @@ def test_devices_and_lists_by_what_the_words_around_them_say(text: str, intent: 
 )
 def test_requests_rules_and_troubles_told_apart(text: str, intent: Intent) -> None:
     assert reading(text).asks == (intent,)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("could I register my DGS-1210-28 please?", Intent.REGISTER_PRODUCT),
+        ("puis-je activer mon code ONS5-Q8WE-7TZR sur le DAP-2662 ?", Intent.ACTIVATE_SERVICE),
+        ("can I activate DAS on a DIR-X5460?", Intent.QUESTION),
+        ("can I register a product bought abroad?", Intent.QUESTION),
+        ("I would like to know how to register a product", Intent.QUESTION),
+        ("je voudrais savoir comment activer un code", Intent.QUESTION),
+    ],
+)
+def test_asking_leave_to_do_it_is_a_request_asking_how_is_a_question(
+    text: str, intent: Intent
+) -> None:
+    assert reading(text).asks == (intent,)

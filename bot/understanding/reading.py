@@ -258,6 +258,13 @@ _LIST_CUE = re.compile(
 )
 # ("How many products do I have?" counts the user's things, "when do my services end?"
 # asks for their dates: lists, not explanations.)
+_HOWTO = re.compile(
+    r"\b(?:how to|how do i|how can i|how should i|how does one|comment faire|comment je"
+    r"|comment on|comment puis je|comment activer|comment enregistrer|comment ouvrir"
+    r"|comment creer|comment signaler|comment suivre|comment voir)\b"
+)
+_POSSESSIVE = re.compile(r"\b(?:my|mon|ma|mes|our|notre|nos)\b")
+_NOW = re.compile(r"\b(?:please|pls|now|right now|today|svp|stp|maintenant|tout de suite)\b")
 _EXPLAIN = re.compile(r"\b(?:why|how(?! many| long)|pourquoi|comment)\b")
 _INCIDENT_NOUN = re.compile(
     r"\b(?:incidents?|tickets?|cases?|dossiers?|demandes?|requests?|tiket|inc)\b"
@@ -359,6 +366,19 @@ def _read_one(
         text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
     ) and not _REQUEST_START.match(norm)
     asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
+    # "I'd like to know how to register a product": a how-to, whatever frames it.
+    howto = bool(_HOWTO.search(norm))
+    asking = asking or howto
+    # "Can I activate code NBD3-… on my DGS-1210?", "puis-je enregistrer mon switch
+    # maintenant ?": asking leave to do it, now, to one's own thing, is asking for it.
+    polite = _ABILITY.match(norm) and (
+        values.code
+        or values.serial
+        or _NOW.search(norm)
+        or (values.model and _POSSESSIVE.search(norm))  # not "on a DIR-X5460?": eligibility
+    )
+    if polite and not howto:
+        asking = False
     giving = not asking and _GIVING.match(" ".join(bare))
     if yes_no is not None or not bare or (len(bare) <= 2 and spans) or giving:
         # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
@@ -386,7 +406,7 @@ def _read_one(
     if len(bare) > 1 and not _LIST_CUE.search(norm):
         # "nombre d'incidents autorisés" names incidents but asks for no list of them.
         ranked = [(intent, score) for intent, score in ranked if intent not in LISTS]
-    if asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm)):
+    if howto or (asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm))):
         # "I activated my DAS, why has it not started?", "can I open two tickets?": an
         # explanation or a rule asked for.
         ranked = [(i, score) for i, score in ranked if i is Intent.QUESTION]
