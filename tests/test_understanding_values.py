@@ -34,10 +34,17 @@ def values(text: str):
         ("1er février 2026", dt.date(2026, 2, 1)),
         ("Nov 3rd, 2025", dt.date(2025, 11, 3)),
         ("il y a 3 jours", dt.date(2026, 11, 26)),
+        ("last week", dt.date(2026, 11, 22)),
+        ("la semaine dernière", dt.date(2026, 11, 22)),
     ],
 )
 def test_dates_read_like_a_person(text: str, expected: dt.date) -> None:
     assert read_date(text, TODAY) == expected
+
+
+def test_relative_dates_are_found_inside_a_sentence() -> None:
+    assert [d.value for d in dates_in("I bought it last month", TODAY)] == [dt.date(2026, 10, 29)]
+    assert [d.value for d in dates_in("livré demain matin", TODAY)] == [dt.date(2026, 11, 30)]
 
 
 def test_dates_are_found_inside_a_sentence_and_not_in_durations() -> None:

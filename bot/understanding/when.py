@@ -25,6 +25,7 @@ _MONTH_NAMES = (
     "|oct|nov|dec|déc"
 )
 _DAY = r"\d{1,2}(?:er|st|nd|rd|th|e|ème)?"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _YEAR = r"\d{4}"
 _PATTERNS = (
     re.compile(r"(?<![\w-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\w-])"),
@@ -45,6 +46,12 @@ _PATTERNS = (
     re.compile(
         r"(?<!\w)(?:il y a\s+\d{1,3}\s+(?:jours?|semaines?|mois|ans?)"
         r"|\d{1,3}\s+(?:days?|weeks?|months?|years?)\s+ago)(?!\w)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
+        r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
+        r"|l['’]ann[eé]e\s+derni[eè]re)(?!\w)",
         re.IGNORECASE,
     ),
 )
