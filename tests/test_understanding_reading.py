@@ -316,3 +316,20 @@ def test_asking_leave_to_do_it_is_a_request_asking_how_is_a_question(
     text: str, intent: Intent
 ) -> None:
     assert reading(text).asks == (intent,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "activation code 90 days",
+        "code activation délai",
+        "register product abroad",
+        "ticket during christmas",
+    ],
+)
+def test_keywords_about_a_rule_are_a_search_not_a_request(text: str) -> None:
+    assert reading(text).asks == (Intent.QUESTION,)
+
+
+def test_a_request_about_a_rule_is_still_a_request() -> None:
+    assert reading("I want to register a product bought abroad").asks == (Intent.REGISTER_PRODUCT,)

@@ -264,6 +264,17 @@ _HOWTO = re.compile(
     r"|comment creer|comment signaler|comment suivre|comment voir)\b"
 )
 _POSSESSIVE = re.compile(r"\b(?:my|mon|ma|mes|our|notre|nos)\b")
+_ABOUT = re.compile(
+    r"\b(?:delai|delais|days|jours|duree|duration|time|temps|validity|validite|valid|valable"
+    r"|limit|limits|limite|limites|price|prix|cost|coute|tarif|abroad|etranger|holiday"
+    r"|holidays|christmas|noel|ferie|feries|weekend|during|pendant|rule|rules|regle|regles"
+    r"|policy|politique|conditions|terms|prerequisites|prerequis|requirements|eligible"
+    r"|eligibility|eligibilite|deadline|maximum|minimum)\b"
+)
+_WANT = re.compile(
+    r"\b(?:i want|i d like|i would like|i need|je veux|je voudrais|je souhaite|j aimerais"
+    r"|please|pls|plz|svp|stp|can you|could you|pouvez vous|peux tu)\b"
+)
 _NOW = re.compile(r"\b(?:please|pls|now|right now|today|svp|stp|maintenant|tout de suite)\b")
 _EXPLAIN = re.compile(r"\b(?:why|how(?! many| long)|pourquoi|comment)\b")
 _INCIDENT_NOUN = re.compile(
@@ -386,6 +397,16 @@ def _read_one(
         return Reading(text, None, (), "answer", values, yes_no=yes_no, asking=asking)
 
     trouble = bool(_TROUBLE.search(norm))
+    if (
+        not asking
+        and not trouble
+        and _ABOUT.search(norm)
+        and not _WANT.search(norm)
+        and not (values.code or values.serial or values.model or values.subscription)
+    ):
+        # "activation code 90 days", "ticket during christmas": keywords about a rule,
+        # typed as into a search box, not a request.
+        asking = True
     ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
     ticket = ticket and not _MY_TICKETS.search(norm)
     if not asking and (ticket or _CONTACT.search(norm)):
