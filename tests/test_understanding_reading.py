@@ -150,6 +150,8 @@ def test_language_switch_and_a_request_in_one_message() -> None:
         ("en francais svp comment activer mon code", "fr", Intent.QUESTION),
         ("how do I activate my code in french please", "fr", Intent.QUESTION),
         ("in english: what is a type 2 subscription?", "en", Intent.QUESTION),
+        ("I don't speak French", "en", None),
+        ("je ne comprends pas l'anglais, où en est mon ticket ?", "fr", Intent.CHECK_INCIDENT),
     ],
 )
 def test_language_switches(text: str, lang: str, then: Intent | None) -> None:

@@ -165,6 +165,12 @@ def language_switch(text: str) -> tuple[str, str] | None:
     toks = normalize(text).replace("?", " ").split()
     if not any(LANGUAGES.get(t) or _misspelt_language(t) for t in toks):
         return None
+    refused = _REFUSED.search(" ".join(toks))
+    if refused is not None:
+        # "I don't speak French", "je ne comprends pas l'anglais": the other language.
+        named = LANGUAGES.get(refused.group(1)) or LANGUAGES.get(refused.group(2) or "")
+        if named is not None:
+            return ("fr" if named == "en" else "en"), _blank_words(text, refused.group(0))
     short = requested_language(text) if len(toks) <= 6 else None
     if short is not None and _all_wrapped(text):
         return short, ""
@@ -186,6 +192,23 @@ def language_switch(text: str) -> tuple[str, str] | None:
         if lang is not None:
             return lang, _blank(text, split, len(text))
     return None
+
+
+_REFUSED = re.compile(
+    r"\b(?:(?:i|we)\s+(?:don t|do not|dont|can t|cannot|cant)\s+(?:speak|understand|read)"
+    r"\s+(english|french)"
+    r"|(?:je|nous)\s+ne\s+(?:parle|parlons|comprends|comprenons|lis)\s+pas\s+(?:l\s+)?"
+    r"(anglais|francais))\b"
+)
+
+
+def _blank_words(text: str, said: str) -> str:
+    """`text` with the clause refusing a language blanked out, when it can be found as
+    typed (its normalised words, apostrophes and accents aside)."""
+    words = said.split()
+    pattern = r"\W+".join(re.escape(w[:3]) + r"\w*" for w in words)
+    found = re.search(pattern, text, re.IGNORECASE)
+    return _blank(text, found.start(), found.end()) if found else ""
 
 
 def _blank(text: str, start: int, end: int) -> str:
