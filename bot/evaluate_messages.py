@@ -34,7 +34,6 @@ from typing import Any
 from bot import routing
 from bot.boundary import ChatUser, Outcome
 from bot.conversation import Assistant
-from bot.flows import FLOWS
 from bot.flows.answers import ARTICLE
 from bot.i18n import texts_for
 from bot.settings import REPO_ROOT, Settings
