@@ -298,15 +298,16 @@ class _Turn:
     def message(self, text: str) -> Outcome:
         loaded, ctx, before = self._prepare(text)
         mode = loaded.mode
+        reading = routing.read_message(ctx, text)  # the one reading every decision uses
         if isinstance(mode, FlowState):
-            result = routing.in_flow(FLOWS[mode.flow], ctx, list(mode.history), text)
+            result = routing.in_flow(FLOWS[mode.flow], ctx, list(mode.history), text, reading)
         elif isinstance(mode, AnswerState):
-            result = routing.after_answer(ctx, mode, text)
+            result = routing.after_answer(ctx, mode, text, reading)
         else:
             offered = mode.choices if isinstance(mode, OfferState) else []
             command = routing.picked(offered, text)
             result = (routing.run_command(ctx, command) if command else None) or routing.fresh(
-                ctx, text, closed=bool(before)
+                ctx, reading, closed=bool(before)
             )
         return self._finish(loaded.record, ctx, before, result)
 

@@ -497,7 +497,11 @@ def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[R
             continue
         ctx.values = {**ctx.values, slot.store: value}
         filled.append(slot.store)
-        noted.append(f"{ctx._(slot.label or slot.name)}: {_noted_value(ctx, slot, value)}")
+        noted.append(
+            ctx._(N_("{label}: {value}")).format(
+                label=ctx._(slot.label or slot.name), value=_noted_value(ctx, slot, value)
+            )
+        )
     replies: list[Reply] = []
     if noted:
         replies.append(Reply(ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))))
