@@ -511,7 +511,7 @@ def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[R
 def _noted_value(ctx: FlowContext, slot: Slot, value: Any) -> Any:
     """A value as the user reads it back: a date in their words, a secret masked."""
     if slot.secret:
-        return mask_code(str(value))
+        return mark(mask_code(str(value)))
     if slot.kind == DATE and isinstance(value, str):
         return ctx.texts.date(dt.date.fromisoformat(value))
     return _shown(ctx, value)
