@@ -273,6 +273,7 @@ class _Turn:
                 text=text,
                 slot=pending,
                 in_flow=flow is not None,
+                chosen=bool(pref.lang_chosen),
             )
         if valid_timezone(self.user.tz) and self.user.tz != pref.tz:
             pref.tz = self.user.tz
@@ -309,6 +310,8 @@ class _Turn:
             result = (routing.run_command(ctx, command) if command else None) or routing.fresh(
                 ctx, reading, closed=bool(before)
             )
+        if reading.lang_switch is not None:
+            self.pref.lang_chosen = True  # "en français please": until they say otherwise
         return self._finish(loaded.record, ctx, before, result)
 
     # --- an action ----------------------------------------------------------------------

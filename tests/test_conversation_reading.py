@@ -193,3 +193,26 @@ def test_a_switch_and_a_request_in_one_message(
     out = Chat(assistant, user("U1", lang=lang)).say(text)
     assert out.lang == to
     assert out.waiting_for == "model"  # the request is not lost
+
+
+@pytest.mark.parametrize(
+    ("lang", "switch", "question", "to"),
+    [
+        ("en", "en français please", "how long is my activation code valid for?", "fr"),
+        (
+            "fr",
+            "in English please",
+            "combien de temps mon code d'activation est-il valable ?",
+            "en",
+        ),
+    ],
+)
+def test_a_language_asked_for_stays_until_the_user_asks_otherwise(
+    assistant: Assistant, lang: str, switch: str, question: str, to: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    assert chat.say(switch).lang == to
+    assert chat.say(question).lang == to  # a question in the other language: same language
+    assert chat.say("my products" if to == "fr" else "mes produits").lang == to
+    back = chat.say("in English please" if to == "fr" else "en français svp")
+    assert back.lang == lang
