@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import routing
-from bot.boundary import ChatUser, Outcome
+from bot.boundary import ChatUser, Outcome, Refused
 from bot.conversation import Assistant
 from bot.flows.answers import ARTICLE
 from bot.i18n import texts_for
@@ -56,6 +56,10 @@ class Verdict:
     slots: bool | None  # the slots the message names were filled; None: none expected
     kb: bool | None  # the KB's decision was the expected one; None: no KB action expected
     why: str = ""
+    # Each slot named was filled, or refused by its validator with the reason (a serial
+    # that does not fit the catalogue's pattern, a code that does not exist, a free
+    # subscription): what the user sees either way is that the value was taken up.
+    taken: bool | None = None
 
 
 def _compact(value: object) -> str:
@@ -147,7 +151,9 @@ def judge(expect: dict[str, Any], got: dict[str, Any], turn: _Turn) -> Verdict:
         if not slots:
             return Verdict(True, None, None)
         wrong = [n for n, v in slots.items() if not _slot_right(n, v, got["values"], turn)]
-        return Verdict(True, not wrong, None, "slots " + ",".join(wrong) if wrong else "")
+        refusals = sum(isinstance(reply, Refused) for reply in turn.outcome.replies)
+        why = "slots " + ",".join(wrong) if wrong else ""
+        return Verdict(True, not wrong, None, why, taken=refusals >= len(wrong))
     return Verdict(True, None, None)
 
 
@@ -248,6 +254,9 @@ def report(results: list[tuple[dict[str, Any], Verdict]]) -> dict[str, str]:
         ),
         "slots right (where expected)": _pct(
             sum(bool(v.slots) for v in slot_cases), len(slot_cases)
+        ),
+        "slots filled or refused with the reason": _pct(
+            sum(bool(v.taken) for v in slot_cases), len(slot_cases)
         ),
         "KB asked (KB expected)": _pct(sum(v.action for v in kb_cases), len(kb_cases)),
         "KB decision right (slug / no answer / which)": _pct(
