@@ -306,7 +306,7 @@ class _Turn:
             result = routing.after_answer(ctx, mode, text, reading)
         else:
             offered = mode.choices if isinstance(mode, OfferState) else []
-            command = routing.picked(offered, text)
+            command = routing.picked(offered, text) or routing.menu_command(ctx, text)
             result = (routing.run_command(ctx, command) if command else None) or routing.fresh(
                 ctx, reading, closed=bool(before)
             )

@@ -200,9 +200,7 @@ def in_flow(
             if aside is not None:
                 return aside
         asked = reading.asking or looks_like_question(text)
-        # "j'ai perdu mon code" where a product is expected: trouble, not a model name.
-        trouble = slot.kind == CHOICE and reading.kind == "question" and len(tokens(text)) >= 3
-        if not chosen and (asked or sentence or trouble):
+        if not chosen and (asked or sentence):
             replies, _ = answers.answer(ctx, text, in_flow=True)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
@@ -310,6 +308,14 @@ def picked(offered: list[dict[str, str]], text: str) -> str | None:
         if wanted and wanted == normalize(choice.label):
             return choice.value
     return None
+
+
+def menu_command(ctx: FlowContext, text: str) -> str | None:
+    """A menu entry typed as it reads ("Suivre un incident"), menu shown or not: it does
+    what its button does."""
+    wanted = normalize(text.strip())
+    found = (c.value for c in menu_choices(ctx) if wanted and wanted == normalize(c.label))
+    return next(found, None)
 
 
 def run_command(ctx: FlowContext, value: str) -> Result | None:
