@@ -273,6 +273,7 @@ class _Turn:
                 text=text,
                 slot=pending,
                 in_flow=flow is not None,
+                chosen=bool(pref.lang_chosen),
             )
         if valid_timezone(self.user.tz) and self.user.tz != pref.tz:
             pref.tz = self.user.tz
@@ -298,16 +299,19 @@ class _Turn:
     def message(self, text: str) -> Outcome:
         loaded, ctx, before = self._prepare(text)
         mode = loaded.mode
+        reading = routing.read_message(ctx, text)  # the one reading every decision uses
         if isinstance(mode, FlowState):
-            result = routing.in_flow(FLOWS[mode.flow], ctx, list(mode.history), text)
+            result = routing.in_flow(FLOWS[mode.flow], ctx, list(mode.history), text, reading)
         elif isinstance(mode, AnswerState):
-            result = routing.after_answer(ctx, mode, text)
+            result = routing.after_answer(ctx, mode, text, reading)
         else:
             offered = mode.choices if isinstance(mode, OfferState) else []
-            command = routing.picked(offered, text)
+            command = routing.picked(offered, text) or routing.menu_command(ctx, text)
             result = (routing.run_command(ctx, command) if command else None) or routing.fresh(
-                ctx, text, closed=bool(before)
+                ctx, reading, closed=bool(before)
             )
+        if reading.lang_switch is not None:
+            self.pref.lang_chosen = True  # "en français please": until they say otherwise
         return self._finish(loaded.record, ctx, before, result)
 
     # --- an action ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from bot.nlu import normalize
+from bot.understanding.when import dates_in
 from services.clock import utcnow
 
 _MONTHS = {
@@ -105,4 +106,6 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
     mdy = _MONTH_DAY_YEAR.match(norm)
     if mdy and mdy.group(1) in _MONTHS:
         return _build(int(mdy.group(3)), _MONTHS[mdy.group(1)], int(mdy.group(2)))
-    return None
+    # "demain", "le 12 novembre", "bought it last week": as the message reader reads them.
+    mentions = dates_in(raw, today or utcnow().date())
+    return mentions[0].value if len(mentions) == 1 else None

@@ -7,7 +7,8 @@ flow only a question or another request can, never an answer ("ok", a serial, a 
 name, an incident description). Saying so ("in English please", "en français") switches.
 So does a greeting outside a flow ("bonjour"), unless the profile's language contradicts
 it; and a command in the profile's own language ("aide" from a French profile) brings it
-back.
+back. A language asked for in so many words stays until the user asks for another,
+whatever language their later messages are in.
 """
 
 from __future__ import annotations
@@ -30,8 +31,12 @@ def choose_language(
     text: str,
     slot: Slot | None,
     in_flow: bool,
+    chosen: bool = False,
 ) -> str:
-    """The language of this turn's answer. `slot`: the question pending in a flow."""
+    """The language of this turn's answer. `slot`: the question pending in a flow;
+    `chosen`: the remembered language was asked for in so many words, so it stays."""
+    if chosen and remembered:
+        return remembered
     profile = normalize_lang(profile_locale)
     current = remembered or profile
     detected = detect_language(text) if may_switch(text, slot, in_flow=in_flow) else None

@@ -42,18 +42,11 @@ from bot.flows.engine import (
     reask,
 )
 from bot.flows.engine import answer as answer_slot
+from bot.flows.engine import prefill as prefill_slots
 from bot.i18n import texts_for
-from bot.nlu import (
-    Intent,
-    Understanding,
-    identifier_in,
-    is_sentence,
-    looks_like_question,
-    normalize,
-    tokens,
-    understand,
-)
-from services import incidents
+from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
+from bot.understanding import Reading, read
+from services import catalog, incidents, subscriptions
 from services.errors import N_, IncidentNotFound, Refusal
 from storage.conversations import AnswerState, FlowState, Mode
 
@@ -62,6 +55,10 @@ FLOW_INTENTS = {
     Intent.ACTIVATE_SERVICE: "activate_service",
     Intent.FILE_INCIDENT: "file_incident",
     Intent.CHECK_INCIDENT: "check_incident",
+}
+# What a message names, by slot, where a flow calls it otherwise than the reading does.
+SLOT_NAMES = {
+    "activate_service": {"model": "product", "purchase_date": "service_purchase_date"},
 }
 LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
     "products": listings.my_products,
@@ -109,13 +106,46 @@ def from_step(
 def start(
     name: str,
     ctx: FlowContext,
-    values: dict[str, str] | None = None,
+    given: dict[str, str] | None = None,
     before: list[Reply] | None = None,
 ) -> Result:
+    """Start a flow; what the message already gave (`given`, by slot) fills its slots
+    through their own validators, and the flow asks only for the rest."""
     flow = FLOWS[name]
-    ctx.values = dict(values or {})
+    ctx.values = {}
     ctx.run_id = new_run_id()
-    return from_step(flow, ctx, begin(flow, ctx), before)
+    if not given:
+        return from_step(flow, ctx, begin(flow, ctx), before)
+    if flow.on_start is not None:
+        stop = flow.on_start(ctx)
+        if stop:
+            return from_step(flow, ctx, Step(list(stop), None, ctx.values, []), before)
+    said, filled = prefill_slots(flow, ctx, given)
+    return from_step(flow, ctx, reask(flow, ctx, filled, said), before)
+
+
+def given_slots(name: str, reading: Reading) -> dict[str, str]:
+    """What the reading names, by the slot names of flow `name`."""
+    renamed = SLOT_NAMES.get(name, {})
+    return {renamed.get(key, key): value for key, value in reading.values.slots().items()}
+
+
+def read_message(ctx: FlowContext, text: str) -> Reading:
+    """The one reading of a message: the catalogue's models and the user's subscriptions
+    let it recognise the values it names."""
+    models = [model.model for model in catalog.list_models(ctx.session)]
+    names = (
+        [sub.service for sub in subscriptions.list_subscriptions(ctx.session, ctx.account)]
+        if ctx.account is not None
+        else []
+    )
+    return read(text, today=ctx.today, catalogue_models=models, subscriptions=names)
+
+
+def switch_language(ctx: FlowContext, lang: str) -> Reply:
+    """The conversation's language from now on, until the user asks for another."""
+    ctx.texts = texts_for(lang, ctx.texts.tz)
+    return Reply(ctx.texts.render("language_switched.j2"))
 
 
 def cancelled(ctx: FlowContext) -> Result:
@@ -125,73 +155,80 @@ def cancelled(ctx: FlowContext) -> Result:
 # --- inside a flow ----------------------------------------------------------------------
 
 
-def in_flow(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Result:
+def in_flow(
+    flow: Flow, ctx: FlowContext, history: list[str], text: str, reading: Reading
+) -> Result:
     slot = flow.pending(ctx)
     if slot is None:  # a flow saved by an older version of the bot: start it afresh
         return start(flow.name, ctx)
     if not text.strip():  # an empty message: say so and ask again
         return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
-    command = understand(text)
-    if command.intent is Intent.CANCEL:
+    if reading.lang_switch is not None:
+        said = switch_language(ctx, reading.lang_switch)
+        then = reading.then
+        if then is None:
+            return from_step(flow, ctx, reask(flow, ctx, history, [said]))
+        result = in_flow(flow, ctx, history, then.text, then)
+        return Result([said, *result.replies], result.mode, result.waiting_for)
+    intent = reading.intent if reading.kind == "command" else None
+    if intent is Intent.CANCEL:
         return cancelled(ctx)
-    if command.intent is Intent.BACK:
+    if intent is Intent.BACK:
         return from_step(flow, ctx, back(flow, ctx, history))
-    if command.intent in (Intent.HELP, Intent.GREETING):
+    if intent in (Intent.HELP, Intent.GREETING):
         replies = help_for(flow, ctx, slot)
         return from_step(flow, ctx, Step(replies, slot, ctx.values, history))
-    if command.intent is Intent.SWITCH_LANGUAGE and command.lang:
-        ctx.texts = texts_for(command.lang, ctx.texts.tz)
-        said = Reply(ctx.texts.render("language_switched.j2"))
-        return from_step(flow, ctx, reask(flow, ctx, history, [said]))
 
     if slot.answer != OPEN:
         chosen = slot.kind == CHOICE and match_choice(
             text, choices_for(ctx, slot), positional=slot.numbered
         )
         sentence = slot.answer == IDENTIFIER and is_sentence(text)
-        if sentence and command.intent is Intent.CHECK_INCIDENT and command.incident_number:
+        incident = reading.values.incident
+        if sentence and reading.intent is Intent.CHECK_INCIDENT and incident is not None:
             # "où en est INC-000001 ?" is about an incident, whatever a serial looks like.
-            replies = show_incident(ctx, command.incident_number)
+            replies = show_incident(ctx, incident.number)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
         if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
             return from_step(flow, ctx, answer_slot(flow, ctx, history, found))
         # A request first, even phrased as a question ("where is INC-000042?"); then a
-        # question. Any other sentence where a serial or a code is expected is never
-        # tried as one (a wrong code counts towards the rate limit): it is a question.
-        if not chosen and slot.answer != FREE:
-            aside = _aside(flow, ctx, history, command)
+        # question, answered without starting anything. Any other sentence where a serial
+        # or a code is expected is never tried as one (a wrong code counts towards the
+        # rate limit): it is a question.
+        if not chosen and slot.answer != FREE and reading.kind == "request":
+            aside = _aside(flow, ctx, history, reading)
             if aside is not None:
                 return aside
-        if not chosen and (looks_like_question(text) or sentence):
+        asked = reading.asking or looks_like_question(text)
+        if not chosen and (asked or sentence):
             replies, _ = answers.answer(ctx, text, in_flow=True)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
 
 
-def _aside(
-    flow: Flow, ctx: FlowContext, history: list[str], command: Understanding
-) -> Result | None:
+def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -> Result | None:
     """Another request in the middle of a flow: look-ups are answered and the flow goes
-    on; a different flow replaces this one (the user is told nothing was saved)."""
-    if command.intent in LIST_INTENTS:
-        replies = LISTS[LIST_INTENTS[command.intent]](ctx)
+    on; the same flow takes the values it names; a different flow replaces this one (the
+    user is told nothing was saved)."""
+    intent = reading.intent
+    if intent in LIST_INTENTS:
+        replies = LISTS[LIST_INTENTS[intent]](ctx)
         return from_step(flow, ctx, reask(flow, ctx, history, replies))
     pending = flow.pending(ctx)
-    if command.intent is Intent.CHECK_INCIDENT and pending and pending.answer == IDENTIFIER:
+    if intent is Intent.CHECK_INCIDENT and pending and pending.answer == IDENTIFIER:
         return None  # "INC12345678" typed for a serial is a serial
-    if (
-        command.intent is Intent.CHECK_INCIDENT
-        and command.incident_number
-        and flow.name != "check_incident"
-    ):
-        replies = show_incident(ctx, command.incident_number)
+    incident = reading.values.incident
+    if intent is Intent.CHECK_INCIDENT and incident is not None and flow.name != "check_incident":
+        replies = show_incident(ctx, incident.number)
         return from_step(flow, ctx, reask(flow, ctx, history, replies))
-    target = FLOW_INTENTS.get(command.intent)
-    if target is not None and target != flow.name:
-        values = (
-            {"incident_number": str(command.incident_number)} if command.incident_number else {}
-        )
-        return start(target, ctx, values, [set_aside(flow, ctx)])
+    target = FLOW_INTENTS.get(intent) if intent is not None else None
+    if target is not None and target == flow.name:
+        said, filled = prefill_slots(flow, ctx, given_slots(flow.name, reading))
+        if filled:
+            return from_step(flow, ctx, reask(flow, ctx, [*history, *filled], said))
+        return None
+    if target is not None:
+        return start(target, ctx, given_slots(target, reading), [set_aside(flow, ctx)])
     return None
 
 
@@ -220,7 +257,10 @@ def command_in_flow(flow: Flow, ctx: FlowContext, history: list[str], value: str
 # --- after a KB answer ------------------------------------------------------------------
 
 
-def after_answer(ctx: FlowContext, state: AnswerState, text: str) -> Result:
+def after_answer(
+    ctx: FlowContext, state: AnswerState, text: str, reading: Reading | None = None
+) -> Result:
+    """`reading`: the message's, when the input is a message (not a picked choice)."""
     kept = {
         "slug": state.slug,
         "lang": state.lang,
@@ -230,9 +270,9 @@ def after_answer(ctx: FlowContext, state: AnswerState, text: str) -> Result:
     }
     outcome = answers.follow_up(ctx, kept, text)
     if isinstance(outcome, str):
-        return run_command(ctx, outcome) or fresh(ctx, text)
+        return run_command(ctx, outcome) or fresh(ctx, reading or read_message(ctx, text))
     if outcome is None:
-        return fresh(ctx, text)
+        return fresh(ctx, reading or read_message(ctx, text))
     replies, new_state = outcome
     return kb_result(replies, new_state)
 
@@ -270,6 +310,14 @@ def picked(offered: list[dict[str, str]], text: str) -> str | None:
     return None
 
 
+def menu_command(ctx: FlowContext, text: str) -> str | None:
+    """A menu entry typed as it reads ("Suivre un incident"), menu shown or not: it does
+    what its button does."""
+    wanted = normalize(text.strip())
+    found = (c.value for c in menu_choices(ctx) if wanted and wanted == normalize(c.label))
+    return next(found, None)
+
+
 def run_command(ctx: FlowContext, value: str) -> Result | None:
     """A choice's command ("flow:…", "list:…", "incident:…", "reopen:…"); None if unknown."""
     if value.startswith(FLOW_COMMAND):
@@ -290,11 +338,18 @@ def _lookup(ctx: FlowContext, value: str) -> list[Reply] | None:
     return None
 
 
-def fresh(ctx: FlowContext, text: str, *, closed: bool = False) -> Result:
+def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result:
     """A new request. `closed`: the user's flow just expired, so a bare answer to its
     last question ("DGS-1210-28", "oui") gets the menu, not a knowledge-base search."""
-    command = understand(text)
-    intent = command.intent
+    if reading.lang_switch is not None:
+        said = switch_language(ctx, reading.lang_switch)
+        then = reading.then
+        if then is None:
+            return Result([said, *menu(ctx, intro=False)])
+        result = fresh(ctx, then, closed=closed)
+        return Result([said, *result.replies], result.mode, result.waiting_for)
+    intent = reading.intent
+    text = reading.text
     if intent is Intent.CANCEL:
         return Result([Reply(ctx._(N_("There is nothing to cancel."))), *menu(ctx, intro=False)])
     if intent is Intent.BACK:
@@ -304,19 +359,17 @@ def fresh(ctx: FlowContext, text: str, *, closed: bool = False) -> Result:
         return Result(menu(ctx, intro=True))
     if intent is Intent.THANKS:
         return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
-    if intent is Intent.SWITCH_LANGUAGE and command.lang:
-        ctx.texts = texts_for(command.lang, ctx.texts.tz)
-        said = Reply(ctx.texts.render("language_switched.j2"))
-        return Result([said, *menu(ctx, intro=False)])
     if intent in LIST_INTENTS:
         return Result(LISTS[LIST_INTENTS[intent]](ctx))
-    if intent is Intent.REOPEN_INCIDENT and command.incident_number:
-        return Result(reopen(ctx, command.incident_number))
-    if intent is Intent.CHECK_INCIDENT and command.incident_number:
-        return Result(show_incident(ctx, command.incident_number))
+    incident = reading.values.incident
+    if intent is Intent.REOPEN_INCIDENT and incident is not None:
+        return Result(reopen(ctx, incident.number))
+    if intent is Intent.CHECK_INCIDENT and incident is not None:
+        return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
-        return start(FLOW_INTENTS[intent], ctx)
-    if closed and intent is Intent.QUESTION and not looks_like_question(text):
+        name = FLOW_INTENTS[intent]
+        return start(name, ctx, given_slots(name, reading))
+    if closed and not reading.asking and not looks_like_question(text):
         return Result(menu(ctx, intro=False))
     if not text.strip().endswith("?") and len(tokens(text)) < 2:
         # One word that is no command is too little to search the KB with.

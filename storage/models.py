@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -306,6 +307,9 @@ class UserPreference(Base):
     workspace_id: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str | None] = mapped_column(String(5))
+    # Asked for in so many words ("en français please"): kept whatever the language of
+    # later messages, until the user asks for another.
+    lang_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tz: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -16,7 +16,7 @@ from typing import Any
 from bot.flows.engine import ArticleAnswer, Choice, FlowContext, Reply, match_choice
 from bot.i18n import Trusted
 from bot.nlu import normalize, parse_yes_no
-from services import questions
+from services import das, questions
 from services.errors import N_
 
 # Ways of asking for the rest of the article, besides its choice's label.
@@ -135,7 +135,8 @@ def answer(
     best = result.article if result.answered else None
     logged = questions.record_question(
         ctx.session,
-        question=question,
+        # A code pasted into a question is a secret: the editors' log never holds it.
+        question=das.mask_codes_in_text(ctx.session, question),
         lang=ctx.texts.lang,
         answered=best is not None,
         slug=best.slug if best else None,

@@ -69,6 +69,7 @@ from bot.replies import (
     ServiceItem,
 )
 from bot.settings import Settings
+from services.das import mask_code
 from services.errors import N_, Refusal
 from storage.models import Account
 
@@ -472,6 +473,48 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
         return Step(confirm(flow, ctx), None, {}, [])
     ctx.values = {**ctx.values, slot.store: value}
     return _ask_next(flow, ctx, [], [*history, slot.store])
+
+
+def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[Reply], list[str]]:
+    """Values the user named before being asked ("register my DGS-3630-28TC serial …"),
+    each read by its slot's own parser and validator, in the flow's order, as if typed at
+    its step. A refused value is dropped with its reason (its step will ask for it); a
+    slot whose requirements are not there yet keeps its value for its step. Returns what
+    was said ("I noted: …", the reasons) and the slots filled, in order."""
+    noted: list[str] = []
+    refusals: list[Reply] = []
+    filled: list[str] = []
+    for slot in flow.slots:
+        raw = given.get(slot.store)
+        if raw is None or slot.kind == CONFIRM or slot.store in ctx.values:
+            continue
+        if not slot.is_needed(ctx) or any(need not in ctx.values for need in slot.requires):
+            continue
+        try:
+            value = parse(ctx, slot, raw)
+        except (Invalid, Refusal) as err:
+            refusals.append(refused(ctx, err))
+            continue
+        ctx.values = {**ctx.values, slot.store: value}
+        filled.append(slot.store)
+        noted.append(
+            ctx._(N_("{label}: {value}")).format(
+                label=ctx._(slot.label or slot.name), value=_noted_value(ctx, slot, value)
+            )
+        )
+    replies: list[Reply] = []
+    if noted:
+        replies.append(Reply(ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))))
+    return [*replies, *refusals], filled
+
+
+def _noted_value(ctx: FlowContext, slot: Slot, value: Any) -> Any:
+    """A value as the user reads it back: a date in their words, a secret masked."""
+    if slot.secret:
+        return mark(mask_code(str(value)))
+    if slot.kind == DATE and isinstance(value, str):
+        return ctx.texts.date(dt.date.fromisoformat(value))
+    return _shown(ctx, value)
 
 
 def back(flow: Flow, ctx: FlowContext, history: list[str]) -> Step:

@@ -1,7 +1,7 @@
 """processed events: Slack deliveries already taken, for de-duplication across processes
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-29 10:15:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,481 @@
+"""One reading per message: what it asks, whether it is a question or a request, in which
+language, and the values it names — read once, routed on.
+
+`read(text, today=…, catalogue_models=…, subscriptions=…, encoder=None)` returns a
+frozen `Reading`. How it decides, in order (the sharp rules first, then the examples):
+
+1. Nothing but a command ("annuler", "back", "aide", "bonjour", "merci") → that command;
+   "oui"/"no" and bare values ("DGS-1210-28", "12/11/2026") → kind "answer".
+2. A language switch said as such ("in English please", "en français svp", "can we
+   switch to english?") → SWITCH_LANGUAGE; whatever else the message says is read as
+   well and asked second: "in English please, I want to register a product" asks
+   (SWITCH_LANGUAGE, REGISTER_PRODUCT). "Do your technicians speak French?" is no switch.
+3. A reference to an incident ("INC-000002", "ticket 2", "#2") → its status, or reopening
+   it when the message says so. Numbers alone never refer to one ("after 2 hours").
+4. A question about things ("how long is my code valid?", "what if my code expired",
+   "j'ai perdu mon code", "my printer is offline") → QUESTION, answered from the KB.
+   Questions may still ask for the user's own data ("which services do I have?",
+   "where is my ticket?"): among questions only the lists and the status stay possible.
+   A problem with a named subscription, or asking for a ticket, files an incident.
+5. Otherwise the closest intent by example phrasings (examples.py), with the encoder
+   when one is given, lexically when not; too far from every example → QUESTION.
+
+How routing should consume a Reading (bot/conversation.py, once branch i7's refactor is
+merged; nothing routes on it yet). Read once per turn, at the top of the turn:
+`read(text, today=<the user's local date>, catalogue_models=<catalogue model names>,
+subscriptions=<the account's subscription names>, encoder=<kb's encoder, if loaded>)`;
+every decision below uses that one object, never the raw text again.
+
+- Language: `reading.lang_switch` set → switch and persist the conversation's language
+  (UserPreference.lang, as "in English please" does today); it stays until the user
+  asks otherwise, whatever language later messages are in. Then route
+  `reading.then` (the rest of the message, same values) as a message of its own; when
+  it is None, say the language changed and show the menu — inside a flow, re-ask the
+  pending step instead. `reading.lang` (detected, None when unsure) only informs the
+  existing "a long message in the other language switches" rule outside a flow.
+- Outside a flow, by `reading.intent`:
+  * a flow intent (`FLOWS`: register_product, activate_service, file_incident,
+    check_incident, reopen_incident) → start that flow with initial values from
+    `reading.values`: registration ← model (`values.model.model`, else its text for the
+    catalogue choice to match), serial, purchase_date (`values.date`); activation ←
+    product (`values.model`, matched among the account's registered products), code,
+    service_purchase_date (`values.date`); incident ← subscription, summary;
+    check/reopen ← `values.incident.number`. (`values.slots()` gives these by slot name.)
+    Each value is validated by the slot's own parser as if typed at its step; a refused
+    value is dropped and its step asked. The flow then confirms what it understood
+    ("DGS-3630-28TC, serial S3XY1A2004242, bought 12 Nov 2026") and asks only for the
+    rest. `reading.also` (a second request, "… and activate a code") is offered when the
+    first flow completes.
+  * a list intent (`LISTS`) → that list; REOPEN/CHECK with a number → as today.
+  * QUESTION → the KB (`kb.ask`): whether it answers, asks which of two articles, or
+    says it has no answer is the KB's decision.
+  * a command (kind "command") → as today; greeting/help → the menu.
+  * no intent (kind "answer": "oui", "DGS-1210-28", a date) → the menu.
+- Inside a flow (a pending step):
+  * kind "command" → cancel / back / help / language switch as today, step re-asked;
+  * kind "question" with `reading.asking` (phrased as a question: "how long is my code
+    valid?", "c'est quoi le DAS ?") or naming trouble ("j'ai perdu mon code") → answer
+    from the KB, then ask the pending step again, without starting anything;
+    a free-text step (name, company, street, city, summary, description) gets the raw
+    text unless `reading.asking`;
+  * kind "request" for the same flow → its values fill the pending and later slots; for
+    a list or an incident status → show it and re-ask the pending step; for another
+    flow → set the current one aside (as today) and start the new one with its values;
+  * kind "answer", or anything else → the pending step's parser gets the raw text (the
+    values already found — a serial inside "my serial is …", a postal code inside "mon
+    code postal est 33000", a date — can be offered to it first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.nlu import Intent, is_howto_question, language_hint, normalize, parse_yes_no, understand
+from bot.understanding.intents import Encoder, matcher, prepare
+from bot.understanding.switch import language_switch
+from bot.understanding.topics import names_topic
+from bot.understanding.values import Values, extract
+from kb.lang import detect_language
+
+# A command or a request fits in a few lines; the rest of a pasted log adds nothing.
+READ_CHARS = 500
+
+FLOWS = frozenset(
+    {
+        Intent.REGISTER_PRODUCT,
+        Intent.ACTIVATE_SERVICE,
+        Intent.FILE_INCIDENT,
+        Intent.CHECK_INCIDENT,
+        Intent.REOPEN_INCIDENT,
+    }
+)
+LISTS = frozenset({Intent.LIST_PRODUCTS, Intent.LIST_SERVICES, Intent.LIST_INCIDENTS})
+COMMANDS = frozenset(
+    {
+        Intent.CANCEL,
+        Intent.BACK,
+        Intent.HELP,
+        Intent.GREETING,
+        Intent.THANKS,
+        Intent.SWITCH_LANGUAGE,
+    }
+)
+# Below this closeness to every example, a message is no request the bot knows: a question.
+MIN_SCORE = 0.34
+MIN_SCORE_ENCODER = 0.80
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    lang: str | None  # the message's language, None when too short or mixed to tell
+    asks: tuple[Intent, ...]  # what it asks, in order; empty for a bare answer
+    kind: str  # "question" | "request" | "command" | "answer"
+    values: Values = field(default_factory=Values)
+    lang_switch: str | None = None  # the language asked for ("in English please")
+    yes_no: bool | None = None  # "oui", "no thanks"
+    asking: bool = False  # phrased as a question ("…?", "how…", "comment…"), request or not
+    scores: tuple[tuple[Intent, float], ...] = ()  # the closest intents, for tracing
+
+    @property
+    def intent(self) -> Intent | None:
+        """What to do about the message (once any language switch is done)."""
+        others = [ask for ask in self.asks if ask is not Intent.SWITCH_LANGUAGE]
+        return others[0] if others else (self.asks[0] if self.asks else None)
+
+    @property
+    def also(self) -> Intent | None:
+        """A second request in the same message ("register my switch and activate a
+        code"), to be done — or offered — once the first is."""
+        others = [ask for ask in self.asks if ask is not Intent.SWITCH_LANGUAGE]
+        return others[1] if len(others) > 1 else None
+
+    @property
+    def then(self) -> Reading | None:
+        """After a language switch: the rest of the message, as its own reading."""
+        if self.lang_switch is None or len(self.asks) < 2:
+            return None
+        rest = self.asks[1:]
+        return replace(self, asks=rest, kind=_kind(rest[0]), lang_switch=None)
+
+
+def read(
+    text: str,
+    *,
+    today: dt.date,
+    catalogue_models: Sequence[str] = (),
+    subscriptions: Sequence[str] = (),
+    encoder: Encoder | None = None,
+) -> Reading:
+    text = text[:READ_CHARS].strip()
+    lang = detect_language(text) or language_hint(text)
+    values, spans = extract(
+        text, today=today, catalogue_models=catalogue_models, subscriptions=subscriptions
+    )
+    switch = language_switch(text)
+    if switch is not None:
+        lang_asked, rest = switch
+        if not rest.strip(" ,.;:!?-"):
+            return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
+        inner = _read_request(rest, values, spans, encoder)
+        if inner.intent is None or inner.intent in COMMANDS - {Intent.SWITCH_LANGUAGE}:
+            return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
+        return replace(
+            inner,
+            text=text,
+            lang=lang,
+            asks=(Intent.SWITCH_LANGUAGE, *inner.asks),
+            lang_switch=lang_asked,
+        )
+    return replace(_read_request(text, values, spans, encoder), lang=lang)
+
+
+def _kind(intent: Intent) -> str:
+    if intent in COMMANDS:
+        return "command"
+    if intent is Intent.QUESTION:
+        return "question"
+    return "request"
+
+
+def _reading(text: str, intent: Intent, values: Values, **more: object) -> Reading:
+    if intent is Intent.FILE_INCIDENT:
+        values = replace(values, summary=summary_of(text, values))
+    # A serial- or code-like word named by nothing is what the flow needs it to be.
+    if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
+        values = replace(values, serial=values.identifier)
+    if intent is Intent.ACTIVATE_SERVICE and values.code is None and values.identifier:
+        values = replace(values, code=values.identifier)
+    return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
+
+
+_GREETING_START = re.compile(
+    r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))\b[\s,.!]*",
+    re.IGNORECASE,
+)
+_REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+_QUESTION_START = re.compile(
+    r"^(?:hw|hoe|howto|how|why|what|whats|when|which|who|where|is|are|does|do|did|should|can i"
+    r"|could i|am i|will|is there|comment|pourquoi|quand|quel|quels|quelle|quelles|qu|que|quoi"
+    r"|combien|est ce|c est quoi|ca veut dire|dois|doit|faut|puis je|peut on|ou|y a t il"
+    r"|est il|qui)\b"
+)
+_REQUEST_START = re.compile(
+    r"^(?:can you|could you|would you|will you|please|pls|plz|pouvez vous|peux tu|pourriez vous"
+    r"|pourrais tu|merci de|i want|i d like|i would like|i need|je veux|je voudrais|je souhaite"
+    r"|j aimerais|je dois|let me|help me|aidez moi|aide moi)\b"
+)
+# Words of trouble: "my code is expired", "j'ai perdu mon code", "the test fails".
+_TROUBLE = re.compile(
+    r"\b(?:not|never|no (?:answer|reply|response|news)|cannot|cant|can t|doesnt|doesn t|dont"
+    r"|don t|didnt|didn t|isnt|isn t|wont|won t|hasnt|hasn t|ne|pas|plus|jamais|aucun|aucune"
+    r"|rien|expired|expire|expiree|lost|perdu|perdue|refused|refuse|rejected|invalid"
+    r"|invalide|fails|failed|failing|fail|broken|error|errors|erreur|erreurs|offline|down"
+    r"|panne|bug|bugs|crash|crashes|problem|problems|probleme|problemes|issue|issues|souci"
+    r"|soucis|wrong|stuck|bloque|nobody|no one|noone|personne|slow|lent|lente|lag|freeze"
+    r"|freezes|plante|empty|vide|blank|impossible|unable|echoue|echec|failure"
+    r"|already (?:used|registered|activated|taken|in use)"
+    r"|deja (?:utilise|utilisee|enregistre|enregistree|active|activee|pris)"
+    r"|someone else|quelqu un d autre|reboot|reboots|rebooting|restarts|redemarre|keeps"
+    r"|missing|manquant|manque|disappeared|disparu|introuvable|not found)\b"
+)
+_TICKET_WORDS = re.compile(
+    r"\b(?:incident|incidents|ticket|tickets|case|dossier|support request|demande de support"
+    r"|support case)\b"
+)
+_OPEN_WORDS = re.compile(
+    r"\b(?:open|file|create|report|raise|log|submit|new|ouvrir|ouvre|ouvrez|creer|cree|signaler"
+    r"|signale|declarer|soumettre|nouveau|nouvel)\b"
+)
+_HELP = re.compile(
+    r"^(?:i need|need|i want|je veux|j ai besoin d|besoin d|can you|could you|pouvez vous"
+    r"|peux tu|please|svp)?\s*(?:help|aide|an aide|de l aide|some help|assistance)"
+    r"(?:\s+(?:please|pls|svp|stp|s il vous plait|me|moi))*$"
+    # What the bot can do, asked in so many words: the menu.
+    r"|^(?:(?:hello|hi|hey|bonjour|salut)\s+)?(?:what can you do(?: for me)?|what do you do"
+    r"|how can you help(?: me)?|what are (?:my |the |your )?options|(?:show (?:me )?)?(?:the )?"
+    r"(?:main )?menu(?: please| pls| svp| stp)?|start|get started|anyone there|is anybody there"
+    r"|is anyone there|que peux tu faire(?: pour moi)?|que sais tu faire|tu sers a quoi"
+    r"|comment peux tu m aider|quelles sont les options|(?:afficher )?le menu(?: svp| stp)?"
+    r"|commencer|demarrer|il y a quelqu un|allo)$"
+)
+_THANKS = re.compile(
+    r"^(?:ok |okay |great |super |parfait |perfect )?(?:thanks|thank you|thx|ty|merci|cheers)\b"
+)
+# "my open tickets", "mes incidents ouverts": a list, not a request to open one.
+_MY_TICKETS = re.compile(
+    r"\b(?:my|mes|all|tous|toutes|list|liste|show|voir)\s+(?:\w+\s+)?(?:incidents|tickets|cases|dossiers)\b"
+)
+# What asks for a list: a possessive, a list word, a "which … do I have".
+_LIST_CUE = re.compile(
+    r"\b(?:my|mine|our|mes|nos|which|what|quels?|quelles?|list|liste|lister|show|see|view"
+    r"|voir|afficher|affiche|montre|montrer|consulter|do i have|have i|ai je|j ai|all|tous"
+    r"|toutes|active|actives|actifs|actif|activated|activees|actuels|current|open|opened"
+    r"|ouverts|ouverts|registered|enregistres|en cours|how many|combien)\b"
+)
+# ("How many products do I have?" counts the user's things, "when do my services end?"
+# asks for their dates: lists, not explanations.)
+_HOWTO = re.compile(
+    r"\b(?:how to|how do i|how can i|how should i|how does one|comment faire|comment je"
+    r"|comment on|comment puis je|comment activer|comment enregistrer|comment ouvrir"
+    r"|comment creer|comment signaler|comment suivre|comment voir)\b"
+)
+_POSSESSIVE = re.compile(r"\b(?:my|mon|ma|mes|our|notre|nos)\b")
+_ABOUT = re.compile(
+    r"\b(?:delai|delais|days|jours|duree|duration|time|temps|validity|validite|valid|valable"
+    r"|limit|limits|limite|limites|price|prix|cost|coute|tarif|abroad|etranger|holiday"
+    r"|holidays|christmas|noel|ferie|feries|weekend|during|pendant|rule|rules|regle|regles"
+    r"|policy|politique|conditions|terms|prerequisites|prerequis|requirements|eligible"
+    r"|eligibility|eligibilite|deadline|maximum|minimum)\b"
+)
+_WANT = re.compile(
+    r"\b(?:i want|i d like|i would like|i need|je veux|je voudrais|je souhaite|j aimerais"
+    r"|please|pls|plz|svp|stp|can you|could you|pouvez vous|peux tu)\b"
+)
+_NOW = re.compile(r"\b(?:please|pls|now|right now|today|svp|stp|maintenant|tout de suite)\b")
+_EXPLAIN = re.compile(r"\b(?:why|how(?! many| long)|pourquoi|comment)\b")
+_INCIDENT_NOUN = re.compile(
+    r"\b(?:incidents?|tickets?|cases?|dossiers?|demandes?|requests?|tiket|inc)\b"
+)
+# The user's own things: only then may a question ask for a list or a status.
+_MINE = re.compile(r"\b(?:my|mine|our|we|i|mon|ma|mes|nos|notre|nous|je|j|ai je)\b")
+# Asking whether something may be done is asking about the rule, not for one's things:
+# "est-ce que je peux annuler un service activé ?", "can I register two products?"
+_ABILITY = re.compile(
+    r"\b(?:can i|could i|may i|am i allowed|is it possible|puis je|je peux|peut on"
+    r"|on peut|est il possible|ai je le droit)\b"
+    # … but "can I see my products?" asks to see them.
+    r"(?! (?:see|view|have|get|check|look|voir|avoir|consulter|afficher))"
+)
+# Status of things that are no incident of ours ("the status of my RMA", "my order").
+_NOT_INCIDENTS = re.compile(r"\b(?:rma|order|orders|commande|commandes|delivery|livraison)\b")
+# "my serial is QB…", "mon code postal est 33000", "voici le code …": a value, given.
+_GIVING = re.compile(
+    r"^(?:(?:my|mon|ma|the|le|la|l|this|ce|c|it|here|voici|voila)\s+)?(?:\w+\s+){0,4}"
+    r"(?:is|est|s|:)\s+(?:z(?:model|serial|code|date|number|sub)\s*)+$"
+    r"|^(?:c est|it s|it is|this is|voici|voila|here is|here s|i have|j ai)"
+    r"(?:\s+(?:le|la|l|the|a|an|un|une|mon|ma|my|un|a))?\s+(?:z(?:model|serial|code|sub)\s*)+$"
+)
+_CONTACT = re.compile(r"\b(?:contact support|contacter le support|joindre le support)\b")
+_PLACEHOLDER = {
+    "model": "{model}",
+    "serial": "{serial}",
+    "identifier": "{serial}",
+    "code": "{code}",
+    "date": "{date}",
+    "incident": "{number}",
+    "postal_code": "{number}",
+    "subscription": "{sub}",
+}
+_QUESTION_SET = frozenset({Intent.QUESTION, Intent.CHECK_INCIDENT, *LISTS})
+
+
+_AND = re.compile(
+    r"\s*(?:,\s*)?\b(?:and then|and also|and|et puis|et aussi|et ensuite|et|then|puis|ensuite"
+    r"|also|aussi)\b\s*",
+    re.IGNORECASE,
+)
+
+
+def _read_request(
+    text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
+) -> Reading:
+    """What `text` asks: one thing, or two requests joined by "and"/"et"/"then"."""
+    whole = _read_one(text, values, spans, encoder)
+    if whole.kind != "request":
+        return whole
+    for joint in _AND.finditer(text):
+        left, right = text[: joint.start()], text[joint.end() :]
+        if len(left.split()) < 2 or len(right.split()) < 2:
+            continue
+        cut = joint.end()
+        first = _read_one(left, values, [sp for sp in spans if sp[1] <= joint.start()], encoder)
+        second = _read_one(
+            right, values, [(s - cut, e - cut, k) for s, e, k in spans if s >= cut], encoder
+        )
+        asks = (first.intent, second.intent)
+        if (
+            first.kind == second.kind == "request"
+            and asks[0] is not None
+            and asks[1] is not None
+            and asks[0] != asks[1]
+        ):
+            return replace(whole, asks=(asks[0], asks[1]))
+    return whole
+
+
+def _read_one(
+    text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
+) -> Reading:
+    greeting = _GREETING_START.match(text)
+    if greeting and greeting.end() < len(text) and len(text[greeting.end() :].split()) >= 2:
+        cut = greeting.end()
+        text = text[cut:]
+        spans = [(s - cut, e - cut, k) for s, e, k in spans if s >= cut]
+    norm = normalize(text).replace("?", " ").strip()
+    if not norm:
+        return Reading(text, None, (Intent.HELP,), "command", values)
+    # Commands are a few words ("cancel that please"); longer messages never are one.
+    command = understand(text).intent if len(norm.split()) <= 5 else None
+    if command is not None and command in COMMANDS - {Intent.SWITCH_LANGUAGE}:
+        return Reading(text, None, (command,), "command", values)
+    if _HELP.match(norm):
+        return Reading(text, None, (Intent.HELP,), "command", values)
+    if _THANKS.match(norm) and len(norm.split()) <= 6:
+        return Reading(text, None, (Intent.THANKS,), "command", values)
+    if values.incident is not None:
+        intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
+        return _reading(text, intent, values)
+    words = norm.split()
+    yes_no = parse_yes_no(text) if len(words) <= 4 else None
+    masked = _mask(text, spans)
+    bare = prepare(masked).split()
+    asking = (
+        text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
+    ) and not _REQUEST_START.match(norm)
+    asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
+    # "I'd like to know how to register a product": a how-to, whatever frames it.
+    howto = bool(_HOWTO.search(norm))
+    asking = asking or howto
+    # "Can I activate code NBD3-… on my DGS-1210?", "puis-je enregistrer mon switch
+    # maintenant ?": asking leave to do it, now, to one's own thing, is asking for it.
+    polite = _ABILITY.match(norm) and (
+        values.code
+        or values.serial
+        or _NOW.search(norm)
+        or (values.model and _POSSESSIVE.search(norm))  # not "on a DIR-X5460?": eligibility
+    )
+    if polite and not howto:
+        asking = False
+    giving = not asking and _GIVING.match(" ".join(bare))
+    if yes_no is not None or not bare or (len(bare) <= 2 and spans) or giving:
+        # "oui", "DGS-1210-28", "12/11/2026", "my serial is …": the answer to a question
+        # the bot asked.
+        return Reading(text, None, (), "answer", values, yes_no=yes_no, asking=asking)
+
+    trouble = bool(_TROUBLE.search(norm))
+    if (
+        not asking
+        and not trouble
+        and _ABOUT.search(norm)
+        and not _WANT.search(norm)
+        and not (values.code or values.serial or values.model or values.subscription)
+    ):
+        # "activation code 90 days", "ticket during christmas": keywords about a rule,
+        # typed as into a search box, not a request.
+        asking = True
+    ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
+    ticket = ticket and not _MY_TICKETS.search(norm)
+    if not asking and (ticket or _CONTACT.search(norm)):
+        return _reading(text, Intent.FILE_INCIDENT, values)
+    if not asking and trouble and values.subscription is not None:
+        return _reading(text, Intent.FILE_INCIDENT, values)
+
+    scores = matcher(encoder).scores(masked)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    allowed = _QUESTION_SET if asking else None
+    if trouble and not asking:
+        allowed = frozenset({Intent.QUESTION, Intent.FILE_INCIDENT})
+    if asking and not _MINE.search(norm) and len(bare) > 2:
+        allowed = frozenset({Intent.QUESTION})  # "is there a limit on incidents?"
+    if allowed is not None:
+        ranked = [(intent, score) for intent, score in ranked if intent in allowed]
+    ranked = [(intent, score) for intent, score in ranked if names_topic(intent, bare)]
+    if len(bare) > 1 and not _LIST_CUE.search(norm):
+        # "nombre d'incidents autorisés" names incidents but asks for no list of them.
+        ranked = [(intent, score) for intent, score in ranked if intent not in LISTS]
+    if howto or (asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm))):
+        # "I activated my DAS, why has it not started?", "can I open two tickets?": an
+        # explanation or a rule asked for.
+        ranked = [(i, score) for i, score in ranked if i is Intent.QUESTION]
+    if _NOT_INCIDENTS.search(norm) or (
+        asking and not _INCIDENT_NOUN.search(norm) and not _MINE.search(norm) and len(bare) > 3
+    ):
+        # "what is the status of my RMA?" is about no incident of ours; "status?" is.
+        ranked = [(i, score) for i, score in ranked if i is not Intent.CHECK_INCIDENT]
+    floor = MIN_SCORE if encoder is None else MIN_SCORE_ENCODER
+    best = ranked[0] if ranked and ranked[0][1] >= floor else None
+    intent = best[0] if best else Intent.QUESTION
+    if intent is Intent.FILE_INCIDENT and values.subscription is None and trouble:
+        intent = Intent.QUESTION  # a problem with no subscription named: the KB first
+    trace = tuple((i, round(s, 3)) for i, s in ranked[:3])
+    return _reading(text, intent, values, scores=trace, asking=asking)
+
+
+def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
+    out, at = [], 0
+    for start, end, kind in sorted(spans):
+        if start < at or start < 0:
+            continue
+        out.append(text[at:start])
+        out.append(f" {_PLACEHOLDER[kind]} ")
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+_SUMMARY_CUT = re.compile(r"[:–—]|\s-\s")
+_SUMMARY_LEAD = re.compile(
+    r"^(?:because|since|as|about|regarding|concerning|car|parce que|concernant|au sujet de"
+    r"|pour|for|with|avec|sur|on|please|pls|svp|stp)\b[\s,]*",
+    re.IGNORECASE,
+)
+
+
+def summary_of(text: str, values: Values) -> str | None:
+    """The user's own words about the problem, when the message gives some: after a colon
+    ("problem with OneTouch AT.com: the test fails") or after the subscription's name
+    ("créer un ticket pour linksprinter.com qui n'affiche plus les rapports")."""
+    cut = _SUMMARY_CUT.search(text)
+    tail = text[cut.end() :] if cut else ""
+    if not tail.strip() and values.subscription_text:
+        at = text.find(values.subscription_text)
+        tail = text[at + len(values.subscription_text) :] if at >= 0 else ""
+    elif values.subscription_text and tail.lstrip().startswith(values.subscription_text):
+        tail = tail.lstrip()[len(values.subscription_text) :]
+    tail = _SUMMARY_LEAD.sub("", tail.strip(" ,.;:!-–—"))
+    tail = re.sub(r"^(?:qui|that|which|is|est)\s+", "", tail, flags=re.IGNORECASE).strip()
+    return tail if len(tail.split()) >= 2 else None

@@ -1,0 +1,128 @@
+"""Dates inside a sentence, read like a person would: "bought 12/11/2026", "acheté le 5
+janvier", "hier", "tomorrow", "le 12 novembre" (no year).
+
+Spans that can be dates are found first with a few patterns (numbers with separators,
+a day next to a month name, relative words), so the library is only asked about text
+that looks like a date — `dateparser` on a whole sentence finds dates in "on", "a" or
+"2 hours". Each span is then read by `dateparser`: French and English month names, with
+or without accents, day first (23/11/2026 is 23 November, as in bot.dates; 11/23/2026
+has only one reading). A date given without a year is the latest such day not after
+`today`: the dates people give the bot are purchase dates, which lie in the past.
+Relative words keep their meaning ("demain" is tomorrow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_MONTH_NAMES = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre"
+    "|decembre|décembre|janv|jan|feb|fev|fév|fevr|févr|mar|apr|avr|jun|jul|juil|aug|sept|sep"
+    "|oct|nov|dec|déc"
+)
+_DAY = r"\d{1,2}(?:er|st|nd|rd|th|e|ème)?"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_YEAR = r"\d{4}"
+_PATTERNS = (
+    re.compile(r"(?<![\w-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\w-])"),
+    re.compile(r"(?<![\w-])\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?![\w-])"),
+    re.compile(
+        rf"(?<!\w)(?:le\s+|the\s+)?{_DAY}\s+(?:of\s+|de\s+)?(?:{_MONTH_NAMES})\.?(?:,?\s+{_YEAR})?(?!\w)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?<!\w)(?:{_MONTH_NAMES})\.?\s+{_DAY}(?:,?\s+{_YEAR})?(?!\w)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<!\w)(?:aujourd'hui|aujourd’hui|aujourdhui|today|yesterday|the day before yesterday"
+        r"|avant[- ]hier|hier|tomorrow|demain|après[- ]demain|apres[- ]demain)(?!\w)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(?<!\w)(?:il y a\s+\d{1,3}\s+(?:jours?|semaines?|mois|ans?)"
+        r"|\d{1,3}\s+(?:days?|weeks?|months?|years?)\s+ago)(?!\w)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
+        r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
+        r"|l['’]ann[eé]e\s+derni[eè]re)(?!\w)",
+        re.IGNORECASE,
+    ),
+)
+_HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
+_NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+
+
+@dataclass(frozen=True)
+class DateMention:
+    text: str  # as the user wrote it
+    value: dt.date
+    start: int  # where it is in the message (so the caller can tell which date is which)
+
+
+def dates_in(text: str, today: dt.date) -> tuple[DateMention, ...]:
+    """Every date the message names, in order of appearance."""
+    spans: list[tuple[int, int]] = []
+    for pattern in _PATTERNS:
+        for found in pattern.finditer(text):
+            if not any(found.start() < end and start < found.end() for start, end in spans):
+                spans.append((found.start(), found.end()))
+    mentions = []
+    for start, end in sorted(spans):
+        raw = text[start:end]
+        value = read_date(raw, today)
+        if value is not None:
+            mentions.append(DateMention(raw, value, start))
+    return tuple(mentions)
+
+
+def read_date(raw: str, today: dt.date) -> dt.date | None:
+    """One date as typed; None when it is no date ("31/02/2026")."""
+    return _read(raw.strip().casefold(), today)
+
+
+@lru_cache(maxsize=2048)
+def _read(raw: str, today: dt.date) -> dt.date | None:
+    numeric = _NUMERIC.match(raw)
+    if numeric:
+        first, second = int(numeric.group(1)), int(numeric.group(2))
+        year = int(numeric.group(3))
+        year = 2000 + year if year < 100 else year
+        day, month = (second, first) if second > 12 >= first else (first, second)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            return None
+    import dateparser  # imported on first use: it takes a tenth of a second to load
+
+    base = dt.datetime.combine(today, dt.time(12))
+    settings = {
+        "DATE_ORDER": "DMY",
+        "RELATIVE_BASE": base,
+        "PREFER_DATES_FROM": "past",
+        # Spans are already dates or relative words: the timestamp and no-space parsers
+        # would only cost time (a third of it).
+        "PARSERS": ["relative-time", "absolute-time"],
+    }
+    parsed = dateparser.parse(raw, languages=["fr", "en"], settings=settings)
+    if parsed is None:
+        return None
+    value = parsed.date()
+    if not _HAS_YEAR.search(raw) and value > today and _named_day(raw):
+        # "le 12 décembre" said on 29 November: last year's, the bot asks for purchase dates.
+        try:
+            value = value.replace(year=value.year - 1)
+        except ValueError:  # 29 February
+            value = value.replace(year=value.year - 1, day=28)
+    return value
+
+
+def _named_day(raw: str) -> bool:
+    """A day and a month, not a relative word ("demain" stays tomorrow)."""
+    return bool(re.search(r"\d", raw))

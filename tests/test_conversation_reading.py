@@ -1,0 +1,218 @@
+"""One reading per message, end to end: question or request, values said once, two
+things in one message, questions in the middle of a flow, incident numbers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation import Assistant
+from bot.settings import Settings
+from storage.db import SessionFactory
+from storage.models import QuestionLog
+from tests.conversation_helpers import Chat, seed_demo, shared_kb, text_of, user
+
+
+@pytest.fixture
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+# --- question or request ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "what if my code expired?"),
+        ("en", "how long is my code valid?"),
+        ("en", "my activation code is expired what can i do"),
+        ("fr", "j'ai perdu mon code"),
+        ("fr", "combien de temps mon code est-il valable ?"),
+    ],
+)
+def test_a_question_about_a_thing_is_answered_not_started(
+    assistant: Assistant, session_factory: SessionFactory, lang: str, text: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert out.waiting_for in ("feedback", None) and out.lang == lang  # no flow started
+    with session_factory() as session:  # the knowledge base was asked
+        assert session.scalars(select(QuestionLog.question)).all() == [text]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "first_question"),
+    [
+        ("en", "activate my code", "terms"),
+        ("fr", "je veux activer mon code DAS", "terms"),
+        ("en", "I want to register a product", "model"),
+        ("fr", "enregistrer un produit", "model"),
+    ],
+)
+def test_a_request_starts_its_flow(
+    assistant: Assistant, lang: str, text: str, first_question: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert out.waiting_for == first_question
+
+
+def test_no_incident_is_taken_from_a_duration(assistant: Assistant) -> None:
+    out = Chat(assistant, user("U1", lang="en")).say("my incident has no answer after 2 hours")
+    assert out.waiting_for == "feedback"  # answered from the KB
+    assert "INC-000002" not in text_of(out)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("en", "where is INC-000002?"), ("en", "status of ticket 2"), ("fr", "où en est le #2 ?")],
+)
+def test_an_incident_referred_to_is_shown(assistant: Assistant, lang: str, text: str) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert "INC-000002" in text_of(out)
+    assert out.waiting_for is None
+
+
+# --- say it once --------------------------------------------------------------------------
+
+
+def test_registration_takes_what_the_first_message_gives(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("register my DGS-3630-28TC serial S3XY120042420 bought 12/11/2025")
+    said = text_of(out)
+    assert "I noted: Model: DGS-3630-28TC; Serial number: S3XY120042420" in said
+    assert "12 Nov" in said or "November 12" in said
+    assert out.waiting_for == "site"  # only the rest is asked
+    out = chat.say("no site for now")
+    assert out.waiting_for == "confirm" and "S3XY120042420" in text_of(out)
+
+
+def test_a_bad_value_in_the_first_message_is_asked_again_with_the_reason(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    out = chat.say("enregistrer mon dgs3630 numéro de série S3XY1A2004242 acheté demain")
+    said = text_of(out)
+    assert "J’ai noté : Modèle : DGS-3630-28TC" in said
+    assert "n’est pas un numéro de série valide" in said
+    assert out.waiting_for == "serial"
+    assert chat.say("S3XY120042420").waiting_for == "purchase_date"
+    out = chat.say("le 12 novembre")
+    assert out.waiting_for == "site"
+
+
+def test_activation_takes_the_code_and_the_product_and_never_shows_the_code(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("activate code NBD3-7KQ2-A9XM on my DGS-1210")
+    said = text_of(out)
+    assert "NBD3-7KQ2-A9XM" not in said and "****-****-A9XM" in said
+    assert "QBQE160012345" in said  # the product understood
+    assert out.waiting_for == "terms"
+    out = chat.say("yes")
+    assert out.waiting_for not in ("product", "code")
+    with session_factory() as session:
+        logged = session.scalars(select(QuestionLog.question)).all()
+    assert not any("NBD3" in question for question in logged)
+
+
+def test_a_code_in_a_question_is_never_logged_in_full(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("I activated code NBD3-7KQ2-A9XM yesterday, why hasn't the service started?")
+    assert "NBD3-7KQ2-A9XM" not in text_of(out)
+    with session_factory() as session:
+        logged = session.scalars(select(QuestionLog.question)).all()
+    assert logged and not any("NBD3-7KQ2" in question for question in logged)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "noted"),
+    [
+        ("en", "problem with OneTouch AT.com: the test fails", "the test fails"),
+        (
+            "fr",
+            "créer un ticket : OneTouch AT.com n'affiche plus les résultats",
+            "n'affiche plus les résultats",
+        ),
+    ],
+)
+def test_an_incident_report_takes_the_subscription_and_the_summary(
+    assistant: Assistant, lang: str, text: str, noted: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert "OneTouch AT.com" in text_of(out) and noted in text_of(out).replace("’", "'")
+    assert out.waiting_for == "description"
+
+
+# --- inside a flow ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "question"),
+    [("en", "how long is my code valid?"), ("fr", "combien de temps mon code est-il valable ?")],
+)
+def test_a_question_mid_flow_is_answered_and_the_step_asked_again(
+    assistant: Assistant, lang: str, question: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    assert (
+        chat.say("register a product" if lang == "en" else "enregistrer un produit").waiting_for
+        == "model"
+    )
+    out = chat.say(question)
+    assert out.waiting_for == "model"  # the same step, no other flow started
+    assert len(out.replies) == 2
+
+
+def test_how_to_activate_mid_registration_starts_nothing(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    assert chat.say("register a product").waiting_for == "model"
+    out = chat.say("how do I activate a DAS code?")
+    assert out.waiting_for == "model"
+    assert "set aside" not in text_of(out)
+
+
+# --- language -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "to"),
+    [
+        ("fr", "in English please, I want to register a product", "en"),
+        ("en", "en français svp, je veux enregistrer un produit", "fr"),
+    ],
+)
+def test_a_switch_and_a_request_in_one_message(
+    assistant: Assistant, lang: str, text: str, to: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert out.lang == to
+    assert out.waiting_for == "model"  # the request is not lost
+
+
+@pytest.mark.parametrize(
+    ("lang", "switch", "question", "to"),
+    [
+        ("en", "en français please", "how long is my activation code valid for?", "fr"),
+        (
+            "fr",
+            "in English please",
+            "combien de temps mon code d'activation est-il valable ?",
+            "en",
+        ),
+    ],
+)
+def test_a_language_asked_for_stays_until_the_user_asks_otherwise(
+    assistant: Assistant, lang: str, switch: str, question: str, to: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    assert chat.say(switch).lang == to
+    assert chat.say(question).lang == to  # a question in the other language: same language
+    assert chat.say("my products" if to == "fr" else "mes produits").lang == to
+    back = chat.say("in English please" if to == "fr" else "en français svp")
+    assert back.lang == lang
