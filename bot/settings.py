@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.db import DEFAULT_CODE_SECRET
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,6 +31,9 @@ class Settings:
     default_tz: str = "UTC"
     flow_idle_minutes: int = 30
     code_failures_per_hour: int = 5
+    # Activation codes are stored as HMACs with this key; the default is for the demo
+    # and the tests only (README, configuration).
+    code_secret: str = DEFAULT_CODE_SECRET
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,4 +48,5 @@ class Settings:
             default_tz=_env("HELPDESK_DEFAULT_TZ", "UTC"),
             flow_idle_minutes=int(_env("HELPDESK_FLOW_IDLE_MINUTES", "30")),
             code_failures_per_hour=int(_env("HELPDESK_CODE_FAILURES_PER_HOUR", "5")),
+            code_secret=_env("HELPDESK_CODE_SECRET", DEFAULT_CODE_SECRET),
         )

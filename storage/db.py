@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 SessionFactory = sessionmaker[Session]
+
+# Where a session keeps the secret activation codes are hashed with (services.codes).
+CODE_SECRET_KEY = "helpdesk.code_secret"
+# For the demo and the tests only: production sets HELPDESK_CODE_SECRET (README).
+DEFAULT_CODE_SECRET = "helpdesk-demo-code-secret"
+# An execution option: transactions of sessions that only read (SQLite begins them
+# DEFERRED, so they never wait behind a writer; PostgreSQL makes them READ ONLY).
+READ_ONLY = "helpdesk_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -45,13 +53,45 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # In WAL mode a reader works on a snapshot and never waits for the writer.
+            conn.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: two processes racing for the same
         # activation code serialise here instead of failing with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> SessionFactory:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(
+    engine: Engine, *, code_secret: str | None = None, read_only: bool = False
+) -> SessionFactory:
+    """Sessions on `engine`. Writing sessions serialise on SQLite (BEGIN IMMEDIATE); with
+    `read_only` they never wait for a writer, and PostgreSQL refuses any write in them."""
+    bind = engine
+    if read_only:
+        options: dict[str, Any] = {READ_ONLY: True}
+        if engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        bind = engine.execution_options(**options)
+    return sessionmaker(
+        bind,
+        expire_on_commit=False,
+        info={CODE_SECRET_KEY: code_secret or DEFAULT_CODE_SECRET},
+    )
+
+
+def serialize(session: Session, name: str, *, shared: bool = False) -> None:
+    """Hold the lock called `name` until the session's transaction ends.
+
+    PostgreSQL lets writers interleave; work that must not (an import and an account
+    claiming what it imports, two identical imports) takes the same named lock: shared
+    ones run together, an exclusive one alone. SQLite needs nothing: its writing
+    transactions begin IMMEDIATE, one at a time.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    session.execute(text(f"SELECT {function}(hashtext(:name))"), {"name": name})
 
 
 # Alembic is imported only by the functions that migrate: every other command of the CLI

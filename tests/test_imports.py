@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.accounts import create_account, get_account
 from services.catalog import applicable_services, get_model, import_catalog
+from services.codes import hash_code
 from services.csvimport import ImportResult
 from services.das import import_codes
 from services.errors import ImportFailed, SubscriptionNotFound
@@ -173,8 +174,11 @@ def test_codes_import_normalises_codes_and_models_and_is_idempotent(
     with session_factory.begin() as session:
         assert counts(import_codes(session, path, now=NOW)) == (0, 0, 2)
     with session_factory() as session:
-        stored = {c.code: c for c in session.scalars(select(ActivationCode))}
+        by_hash = {hash_code(session, code): code for code in ("AB12CD347F3A", "XY99ZZ001111")}
+        stored = {by_hash[c.code_hash]: c for c in session.scalars(select(ActivationCode))}
     assert set(stored) == {"AB12CD347F3A", "XY99ZZ001111"}
+    # Only the hash and what the mask shows are kept: the codes themselves are gone.
+    assert {c.code_tail for c in stored.values()} == {"7F3A", "1111"}
     assert stored["XY99ZZ001111"].models == ["DGS-1100-08", "DAP-2610"]
     assert stored["XY99ZZ001111"].purchase_date is None
     assert stored["AB12CD347F3A"].purchase_date == dt.date(2026, 10, 1)
@@ -185,7 +189,9 @@ def test_codes_import_normalises_codes_and_models_and_is_idempotent(
         assert counts(import_codes(session, changed, now=NOW)) == (0, 1, 1)
     with session_factory() as session:
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         assert code.duration_months == 36
 
@@ -230,7 +236,9 @@ def test_a_used_code_cannot_be_changed_by_an_import(
     with session_factory.begin() as session:
         import_codes(session, path, now=NOW)
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         code.used_at = NOW
     with session_factory.begin() as session:

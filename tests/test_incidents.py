@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from services import incidents
 from services.accounts import create_account
+from services.codes import code_tail, hash_code
 from services.errors import (
     FieldTooLong,
     FreeTierNoIncidents,
@@ -154,7 +155,8 @@ def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(
         for code in ("AB12CD347F3A", "NODATE0001"):
             session.add(
                 ActivationCode(
-                    code=code,
+                    code_hash=hash_code(session, code),
+                    code_tail=code_tail(code),
                     service="DAS-NBD",
                     models=["DGS-1210-28"],
                     purchase_date=None,

@@ -100,7 +100,7 @@ def _service_row(service: ActivatedService) -> list[Any]:
         service.product.serial,
         service.product.model,
         service.service,
-        das.mask_code(service.code.code),
+        das.masked(service.code),
         service.activated_on,
         service.starts_on,
         service.ends_on,
@@ -217,7 +217,7 @@ def das_activate(
             max_failures=rt.settings.code_failures_per_hour,
         )
         data = service_json(service)
-        masked = das.mask_code(service.code.code)
+        masked = das.masked(service.code)
     if as_json:
         echo_json(data)
     else:

@@ -12,8 +12,6 @@ import datetime as dt
 import sys
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.flows.common import (
     prompt_site_country,
     resolve_site,
@@ -151,8 +149,7 @@ def validate_code(ctx: FlowContext, value: str) -> str:
 
 def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
     """The service purchase date the supplier gave with the code, when it is known."""
-    query = select(ActivationCode).where(ActivationCode.code == ctx.values["code"])
-    found = ctx.session.scalars(query).first()
+    found = das.find_code(ctx.session, ctx.values["code"])
     return found.purchase_date if found is not None else None
 
 
