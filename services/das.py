@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row as SqlRow
-from sqlalchemy import event, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from services.catalog import applicable_services, offered_services, split_list
@@ -68,7 +68,7 @@ from services.errors import (
 )
 from services.products import get_product
 from services.sites import get_site
-from storage.db import serialize
+from storage.db import commit_at_once, serialize
 from storage.models import (
     Account,
     ActivatedService,
@@ -136,19 +136,17 @@ def _record_failure(
     The refusal that follows usually rolls the caller's transaction back. On PostgreSQL
     the attempt is counted and written at once in a transaction of its own, under a lock
     per account: of many wrong codes tried at the same moment, only `max_failures` are
-    answered "does not exist", the others are refused as too many. On SQLite a second
-    connection cannot write while the caller's transaction holds the write lock (which
-    already serialises the attempts): the attempt is kept on the session and written as
-    soon as the caller's transaction ends, whether it was committed or rolled back.
+    answered "does not exist", the others are refused as too many. On SQLite the caller's
+    transaction holds the write lock, which serialises the attempts: the attempt is
+    committed at once when that transaction has written nothing else yet. Otherwise
+    (and when the account itself is not committed yet) it is kept on the session and
+    written as soon as the caller's transaction ends, committed or rolled back.
     """
     attempt = {"account_id": account.id, "at": now, "reason": reason}
     engine = session.get_bind().engine
     if engine.dialect.name == "postgresql":
         try:
             with engine.begin() as connection:
-                # Bounded: an account row still being created by the caller's own
-                # transaction would make this wait for ever.
-                connection.execute(text("SET LOCAL lock_timeout = '5s'"))
                 connection.execute(
                     select(func.pg_advisory_xact_lock(func.hashtext(f"code_attempts:{account.id}")))
                 )
@@ -163,8 +161,12 @@ def _record_failure(
                     raise TooManyCodeAttempts(retry_at=_retry_at(failures, max_failures))
                 connection.execute(insert(CodeAttempt), [attempt])
             return
-        except DBAPIError:
-            pass  # the account is not committed yet: count the attempt as SQLite does
+        except IntegrityError:
+            pass  # the caller's transaction created the account: count it when it ends
+    elif commit_at_once(
+        session, lambda connection: connection.execute(insert(CodeAttempt), [attempt])
+    ):
+        return  # SQLite: counted before the caller's transaction lets the write lock go
     pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_ATTEMPTS, [])
     pending.append(attempt)
     if not session.info.get(_LISTENING):

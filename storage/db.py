@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,6 +61,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: two processes racing for the same
         # activation code serialise here instead of failing with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
 
 
 def make_session_factory(
@@ -78,6 +80,30 @@ def make_session_factory(
         expire_on_commit=False,
         info={CODE_SECRET_KEY: code_secret or DEFAULT_CODE_SECRET},
     )
+
+
+_CHANGES_AT_BEGIN = "helpdesk.changes_at_begin"
+
+
+def commit_at_once(session: Session, write: Callable[[Connection], object]) -> bool:
+    """SQLite: `write`, committed before the session's transaction lets the write lock go.
+
+    For a record that must survive the caller's rollback and be seen by the next writer
+    (a failed code attempt). Only when the transaction has written nothing yet and is in
+    no savepoint: then committing loses nothing, and the transaction goes on in a fresh
+    one. False (nothing done) otherwise, and on PostgreSQL.
+    """
+    if session.get_bind().dialect.name != "sqlite" or session.in_nested_transaction():
+        return False
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if raw is None or raw.total_changes != connection.info.get(_CHANGES_AT_BEGIN):
+        return False
+    write(connection)
+    raw.execute("COMMIT")
+    raw.execute("BEGIN IMMEDIATE")
+    connection.info[_CHANGES_AT_BEGIN] = raw.total_changes
+    return True
 
 
 def serialize(session: Session, name: str, *, shared: bool = False) -> None:
