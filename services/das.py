@@ -68,7 +68,7 @@ from services.errors import (
 )
 from services.products import get_product
 from services.sites import get_site
-from storage.db import commit_at_once, serialize
+from storage.db import commit_at_once, prefer_indexes, serialize
 from storage.models import (
     Account,
     ActivatedService,
@@ -526,6 +526,7 @@ def import_codes(
     """
     now = now or utcnow()
     serialize(session, IMPORT_LOCK)
+    prefer_indexes(session)
     catalogue = offered_services(session)
     secret = code_secret(session)
     errors: list[tuple[int, str]] = []

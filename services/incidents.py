@@ -107,7 +107,7 @@ def _normalize_lang(lang: str) -> str:
 def validate_actor(actor: str | None) -> str:
     """A staff member's name as the audit trail records it (the customer acts under their
     account's e-mail): one line of at most ACTOR_MAX letters, digits, spaces, . _ @ ' -"""
-    cleaned = " ".join((actor or "").split())
+    cleaned = (actor or "").strip()
     if not cleaned or len(cleaned) > ACTOR_MAX or not _ACTOR.match(cleaned):
         raise InvalidActor(actor=(actor or "").strip()[:ACTOR_MAX], limit=ACTOR_MAX)
     return cleaned

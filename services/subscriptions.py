@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.accounts import PENDING_LOCK, validate_email
 from services.csvimport import ImportResult, Progress, Row, chunks, parse_stream, read_rows
 from services.errors import ImportFailed, Refusal, SubscriptionNotFound
-from storage.db import serialize
+from storage.db import prefer_indexes, serialize
 from storage.models import Account, PendingSubscription, Subscription
 
 SUBSCRIPTION_COLUMNS = ("email", "service", "type", "tier")
@@ -96,6 +96,7 @@ def import_subscriptions(
     waits and finds every row unchanged.
     """
     serialize(session, PENDING_LOCK)
+    prefer_indexes(session)
     errors: list[tuple[int, str]] = []
     entries = parse_stream(
         read_rows(path, SUBSCRIPTION_COLUMNS),

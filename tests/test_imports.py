@@ -394,3 +394,65 @@ def test_subscriptions_for_an_e_mail_without_account_wait_for_the_account(
             1,
             2,
         )  # now on her account: Insights back to free
+
+
+# --- hostile files -----------------------------------------------------------------------
+
+
+def test_rows_with_more_or_fewer_fields_than_the_header_are_refused(
+    session_factory: SessionFactory, catalogue: None, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "codes.csv",
+        "code,service,models,purchase_date,duration_months\n"
+        "GOOD-0001,DAS-NBD,DGS-1100-08,2026-10-01,12\n"
+        "SHIFT-0001,DAS-NBD,DGS-1100-08,DAP-2610,2026-10-01,12\n"  # a model list unquoted
+        "SHORT-0001,DAS-NBD,DGS-1100-08\n",
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, path, now=NOW)
+    assert failed.value.errors == [
+        (3, "6 fields where the header has 5"),
+        (4, "3 fields where the header has 5"),
+    ]
+    assert rows(session_factory, ActivationCode) == 0
+
+    subs = write(tmp_path, "subs.csv", "email,service,type,tier\na@example.com,Pro,1,paid,extra\n")
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_subscriptions(session, subs)
+    assert failed.value.errors == [(2, "5 fields where the header has 4")]
+
+
+def test_a_code_for_a_service_the_catalogue_does_not_offer_on_its_models_is_refused(
+    session_factory: SessionFactory, catalogue: None, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "codes.csv",
+        "code,service,models,purchase_date,duration_months\n"
+        "GOOD-0001,das-nbd,DGS-1100-08;DAP-2610,2026-10-01,12\n"
+        "NOSUCH-0001,DAS-GOLD,DGS-1100-08,2026-10-01,12\n"
+        "NOTHERE-0001,DAS-4H,DGS-1100-08;DAP-2610,2026-10-01,12\n",
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, path, now=NOW)
+    assert failed.value.errors == [
+        (3, "service 'DAS-GOLD' is not in the catalogue"),
+        (4, "service 'DAS-4H' is not offered for model 'DAP-2610' in the catalogue"),
+    ]
+    assert rows(session_factory, ActivationCode) == 0
+
+
+def test_a_file_is_read_as_it_is_imported_not_all_at_once(tmp_path: Path) -> None:
+    from services.csvimport import read_rows
+
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("email,service,type,tier\n")
+        handle.writelines(f"user{n}@example.com,Pro,1,paid\n" for n in range(1000))
+    rows_read = read_rows(path, ("email", "service", "type", "tier"))
+    first = next(iter(rows_read))
+    assert first.line == 2 and first.values["email"] == "user0@example.com"
+    # The rest of the file is still to be read: nothing was loaded ahead of the import.
+    assert sum(1 for _ in rows_read) == 999
