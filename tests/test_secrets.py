@@ -109,7 +109,7 @@ def test_a_database_error_during_activation_never_shows_the_code(
 ) -> None:
     def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if "FROM activation_codes" in statement:
-            raise sqlite3.OperationalError("disk I/O error")
+            raise engine.dialect.loaded_dbapi.OperationalError("disk I/O error")
 
     event.listen(engine, "before_cursor_execute", fail)
     try:
