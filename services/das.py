@@ -68,7 +68,7 @@ from services.errors import (
 )
 from services.products import get_product
 from services.sites import get_site
-from storage.db import commit_at_once, prefer_indexes, serialize
+from storage.db import among, commit_at_once, prefer_indexes, serialize
 from storage.models import (
     Account,
     ActivatedService,
@@ -544,7 +544,7 @@ def import_codes(
             row.code_hash: row
             for row in session.execute(
                 select(*_STORED_COLUMNS)
-                .where(ActivationCode.code_hash.in_(hashes.values()))
+                .where(among(session, ActivationCode.code_hash, hashes.values()))
                 .with_for_update()
             )
         }

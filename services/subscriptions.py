@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.accounts import PENDING_LOCK, validate_email
 from services.csvimport import ImportResult, Progress, Row, chunks, parse_stream, read_rows
 from services.errors import ImportFailed, Refusal, SubscriptionNotFound
-from storage.db import prefer_indexes, serialize
+from storage.db import among, prefer_indexes, serialize
 from storage.models import Account, PendingSubscription, Subscription
 
 SUBSCRIPTION_COLUMNS = ("email", "service", "type", "tier")
@@ -120,7 +120,9 @@ def _import_chunk(session: Session, chunk: list[SubscriptionEntry], result: Impo
     accounts: dict[str, int] = {
         email: account_id
         for account_id, email in session.execute(
-            select(Account.id, Account.email).where(Account.email.in_({e.email for e in chunk}))
+            select(Account.id, Account.email).where(
+                among(session, Account.email, {e.email for e in chunk})
+            )
         )
     }
     stored: dict[tuple[object, str], Any] = {
@@ -132,7 +134,7 @@ def _import_chunk(session: Session, chunk: list[SubscriptionEntry], result: Impo
                 Subscription.service,
                 Subscription.type,
                 Subscription.tier,
-            ).where(Subscription.account_id.in_(set(accounts.values())))
+            ).where(among(session, Subscription.account_id, set(accounts.values())))
         )
     }
     stored.update(
@@ -144,7 +146,11 @@ def _import_chunk(session: Session, chunk: list[SubscriptionEntry], result: Impo
                 PendingSubscription.service,
                 PendingSubscription.type,
                 PendingSubscription.tier,
-            ).where(PendingSubscription.email.in_({e.email for e in chunk} - accounts.keys()))
+            ).where(
+                among(
+                    session, PendingSubscription.email, {e.email for e in chunk} - accounts.keys()
+                )
+            )
         )
     )
     writes: dict[tuple[type, str], list[dict[str, Any]]] = {}
