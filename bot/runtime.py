@@ -25,7 +25,14 @@ class Runtime:
 
     @cached_property
     def session_factory(self) -> SessionFactory:
-        return make_session_factory(self.engine)
+        return make_session_factory(self.engine, code_secret=self.settings.code_secret)
+
+    @cached_property
+    def read_session_factory(self) -> SessionFactory:
+        """For work that only reads: it never waits behind a writer (SQLite)."""
+        return make_session_factory(
+            self.engine, code_secret=self.settings.code_secret, read_only=True
+        )
 
     def close(self) -> None:
         if "engine" in self.__dict__:

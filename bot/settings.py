@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.db import DEFAULT_CODE_SECRET
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,6 +37,9 @@ class Settings:
     slack_app_token: str = ""  # set: Socket Mode (development, no public URL)
     slack_api_url: str = "https://slack.com/api/"
     triage_channel: str = ""
+    # Activation codes are stored as HMACs with this key; the default is for the demo
+    # and the tests only (README, configuration).
+    code_secret: str = DEFAULT_CODE_SECRET
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,4 +59,5 @@ class Settings:
             slack_app_token=_env("SLACK_APP_TOKEN", ""),
             slack_api_url=_env("HELPDESK_SLACK_API_URL", "https://slack.com/api/"),
             triage_channel=_env("HELPDESK_TRIAGE_CHANNEL", ""),
+            code_secret=_env("HELPDESK_CODE_SECRET", DEFAULT_CODE_SECRET),
         )

@@ -18,7 +18,12 @@ from services.errors import (
     InvalidEmail,
     MissingField,
 )
+from storage.db import serialize
 from storage.models import Account, PendingSubscription, SlackLink, Subscription
+
+# Held by a subscriptions import (alone) and by account creations (together): an account
+# created during an import claims every pending subscription the import wrote.
+PENDING_LOCK = "pending_subscriptions"
 
 # Deliberately loose: one "@", a dot in the domain, no spaces. Real validation is the mail.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -83,6 +88,7 @@ def create_account(
         country=validate_country(country) if country and country.strip() else None,
         created_at=now or utcnow(),
     )
+    serialize(session, PENDING_LOCK, shared=True)
     if find_account(session, normalized) is not None:
         raise AccountExists(email=normalized)
     try:

@@ -12,13 +12,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import re2
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.csvimport import ImportResult, Progress, Row, parse_all, read_rows
 from services.errors import ModelNotFound
+from storage.db import serialize
 from storage.models import ModelDasService, ProductModel
+
+IMPORT_LOCK = "import:catalog"
 
 CATALOG_COLUMNS = ("model", "name", "serial_pattern", "das_services")
 
@@ -48,15 +53,29 @@ def serial_matches(model: ProductModel, serial: str) -> bool:
 _SEPARATOR_TOKEN = re.compile(r"(?:\\?-|\\?\x20|\\s)(?:[?*+]|\{\d*(?:,\d*)?\})?\??")
 
 
+def compile_pattern(pattern: str) -> Any:
+    """A catalogue serial pattern compiled for RE2, an engine whose matching time grows
+    with the serial's length only: a pattern such as "(a|aa)+$" cannot make a
+    registration take minutes while it holds the write lock. Raises re2.error for a
+    pattern RE2 does not accept (back-references, look-arounds)."""
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # the error is reported to whoever imports the catalogue
+    return re2.compile(pattern, options)
+
+
 @lru_cache(maxsize=256)
-def _pattern_forms(pattern: str) -> tuple[re.Pattern[str], ...]:
+def _pattern_forms(pattern: str) -> tuple[Any, ...]:
     """The pattern as written and, if it has separators, without them."""
-    forms = [re.compile(pattern, re.IGNORECASE)]
+    try:
+        forms = [compile_pattern(pattern)]
+    except re2.error:
+        return ()  # imported before patterns were checked: it matches nothing
     stripped = _strip_separators(pattern)
     if stripped != pattern:
         # An unusual pattern the stripping broke: the pattern as written still applies.
-        with contextlib.suppress(re.error):
-            forms.append(re.compile(stripped, re.IGNORECASE))
+        with contextlib.suppress(re2.error):
+            forms.append(compile_pattern(stripped))
     return tuple(forms)
 
 
@@ -117,6 +136,15 @@ def list_models(session: Session) -> list[ProductModel]:
     )
 
 
+def offered_services(session: Session) -> dict[str, tuple[str, frozenset[str]]]:
+    """{MODEL: (model as written, {SERVICE, ...})} for the whole catalogue, upper-cased keys."""
+    offered: dict[str, tuple[str, frozenset[str]]] = {}
+    for model in list_models(session):
+        services = frozenset(link.service.upper() for link in model.das_services)
+        offered[model.model.upper()] = (model.model, services)
+    return offered
+
+
 def applicable_services(session: Session, model: str) -> list[str]:
     """The DAS services the catalogue says apply to `model` (ModelNotFound if unknown)."""
     return [link.service for link in get_model(session, model).das_services]
@@ -170,6 +198,14 @@ def _parse_entry(row: Row) -> CatalogEntry:
             re.compile(pattern)
         except re.error as err:
             problems.append(f"serial_pattern {pattern!r} is not a valid regular expression ({err})")
+        else:
+            try:
+                compile_pattern(pattern)
+            except re2.error:
+                problems.append(
+                    f"serial_pattern {pattern!r} uses back-references or look-arounds, "
+                    "which serial patterns cannot use (they could make matching take minutes)"
+                )
     if problems:
         raise ValueError("; ".join(problems))
     return CatalogEntry(model, name, pattern, services)
@@ -179,6 +215,7 @@ def import_catalog(
     session: Session, path: Path | str, progress: Progress | None = None
 ) -> ImportResult:
     """Validate the whole file, then create or update every model in the caller's transaction."""
+    serialize(session, IMPORT_LOCK)
     entries = parse_all(
         read_rows(path, CATALOG_COLUMNS), _parse_entry, key=lambda e: e.model.upper()
     )

@@ -29,21 +29,29 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Row as SqlRow
 from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
-from services.catalog import SEPARATORS, applicable_services, split_list
+from services.catalog import applicable_services, offered_services, split_list
 from services.clock import utcnow
-from services.csvimport import ImportResult, Parsed, Progress, Row, parse_rows, read_rows
+from services.codes import (
+    MAX_CODE_LENGTH,
+    code_secret,
+    code_tail,
+    find_code,
+    hash_with,
+    mask_code,
+    mask_tail,
+    normalize_code,
+    redact_codes,
+)
+from services.csvimport import ImportResult, Parsed, Progress, Row, chunks, parse_stream, read_rows
 from services.errors import (
     CodeAlreadyUsed,
     CodeExpired,
@@ -60,14 +68,16 @@ from services.errors import (
 )
 from services.products import get_product
 from services.sites import get_site
+from storage.db import among, commit_at_once, prefer_indexes, serialize
 from storage.models import (
     Account,
     ActivatedService,
     ActivationCode,
     CodeAttempt,
-    ProductModel,
     RegisteredProduct,
 )
+
+__all__ = ["find_code", "mask_code", "mask_codes_in_text", "normalize_code"]
 
 CODE_COLUMNS = ("code", "service", "models", "purchase_date", "duration_months")
 ACTIVATION_WINDOW = dt.timedelta(days=90)
@@ -77,75 +87,21 @@ IMPORT_CHUNK = 500
 # A hundred years: a typo beyond it would otherwise end a service after the year 9999.
 MAX_DURATION_MONTHS = 1200
 
-_CODE_NOISE = SEPARATORS
 _PENDING_ATTEMPTS = "helpdesk.das.pending_code_attempts"
 _LISTENING = "helpdesk.das.listening"
-
-T = TypeVar("T")
+IMPORT_LOCK = "import:activation_codes"
 
 
 # --- codes -----------------------------------------------------------------------------
 
-
-def normalize_code(code: str) -> str:
-    return _CODE_NOISE.sub("", code or "").upper()
-
-
-def mask_code(code: str) -> str:
-    """'ab12-cd34-7f3a' -> '****-****-7F3A': at most the last four characters, never the code.
-
-    Short codes show less (a third of their length) so the mask never gives most of it away.
-    """
-    normalized = normalize_code(code)
-    shown = min(4, len(normalized) // 3)
-    return "****-****-" + normalized[-shown:] if shown else "****-****"
+# The rules of what a code looks like live in services.codes; these names are the ones
+# the conversation and the CLI have always called.
+mask_codes_in_text = redact_codes
 
 
-# Codes typed into free text (an incident, a comment) are found however they are written:
-# runs of letters and digits separated only by spaces or dashes.
-_WORD = re.compile(r"[A-Za-z0-9]+")
-_MAX_CODE_PARTS = 8
-_MIN_CODE_LENGTH = 6  # shorter runs are ordinary words and numbers, never worth a look-up
-_MAX_CODE_LENGTH = 64
-
-
-def mask_codes_in_text(session: Session, text: str) -> str:
-    """`text` with every activation code it contains masked ("ab12 cd34-7f3a" -> "****-****-7F3A").
-
-    Customers paste their code into incident descriptions; once there, it would be shown
-    in full to staff, in Slack and in CLI output. Only codes that exist are masked.
-    """
-    spans: dict[str, list[tuple[int, int]]] = {}
-    words = list(_WORD.finditer(text or ""))
-    for first in range(len(words)):
-        joined = ""
-        for last in range(first, min(first + _MAX_CODE_PARTS, len(words))):
-            if last > first and not _CODE_NOISE.fullmatch(
-                text[words[last - 1].end() : words[last].start()]
-            ):
-                break
-            joined += words[last].group().upper()
-            if len(joined) > _MAX_CODE_LENGTH:
-                break
-            if len(joined) >= _MIN_CODE_LENGTH:
-                spans.setdefault(joined, []).append((words[first].start(), words[last].end()))
-    if not spans:
-        return text
-    known: set[str] = set()
-    for chunk in _chunks(sorted(spans), IMPORT_CHUNK):
-        known.update(
-            session.scalars(select(ActivationCode.code).where(ActivationCode.code.in_(chunk)))
-        )
-    # Longest match first at each position; overlapping shorter matches are dropped.
-    found = sorted(((start, -end, code) for code in known for start, end in spans[code]))
-    masked: list[str] = []
-    position = 0
-    for start, negative_end, code in found:
-        if start < position:
-            continue
-        masked += [text[position:start], mask_code(code)]
-        position = -negative_end
-    return "".join(masked) + text[position:]
+def masked(code: ActivationCode) -> str:
+    """How a stored code is shown: its mask, the only thing left of it."""
+    return mask_tail(code.code_tail)
 
 
 # --- dates -----------------------------------------------------------------------------
@@ -172,16 +128,47 @@ def activation_deadline(service_purchase_date: dt.date) -> dt.date:
 # --- the rate limit on failed attempts -------------------------------------------------
 
 
-def _record_failure(session: Session, account: Account, reason: str, now: dt.datetime) -> None:
-    """Remember a failed attempt so that it survives the caller's rollback.
+def _record_failure(
+    session: Session, account: Account, reason: str, now: dt.datetime, max_failures: int
+) -> None:
+    """Count a failed attempt, so that it survives the caller's rollback.
 
-    The refusal that follows usually rolls the caller's transaction back, and on SQLite a
-    second connection cannot write while that transaction holds the write lock. So the
-    attempt is kept on the session and written in its own transaction as soon as the
-    caller's transaction ends, whether it was committed or rolled back.
+    The refusal that follows usually rolls the caller's transaction back. On PostgreSQL
+    the attempt is counted and written at once in a transaction of its own, under a lock
+    per account: of many wrong codes tried at the same moment, only `max_failures` are
+    answered "does not exist", the others are refused as too many. On SQLite the caller's
+    transaction holds the write lock, which serialises the attempts: the attempt is
+    committed at once when that transaction has written nothing else yet. Otherwise
+    (and when the account itself is not committed yet) it is kept on the session and
+    written as soon as the caller's transaction ends, committed or rolled back.
     """
+    attempt = {"account_id": account.id, "at": now, "reason": reason}
+    engine = session.get_bind().engine
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    select(func.pg_advisory_xact_lock(func.hashtext(f"code_attempts:{account.id}")))
+                )
+                failures = sorted(
+                    connection.scalars(
+                        select(CodeAttempt.at).where(
+                            CodeAttempt.account_id == account.id, CodeAttempt.at > now - RATE_WINDOW
+                        )
+                    )
+                )
+                if len(failures) >= max_failures:
+                    raise TooManyCodeAttempts(retry_at=_retry_at(failures, max_failures))
+                connection.execute(insert(CodeAttempt), [attempt])
+            return
+        except IntegrityError:
+            pass  # the caller's transaction created the account: count it when it ends
+    elif commit_at_once(
+        session, lambda connection: connection.execute(insert(CodeAttempt), [attempt])
+    ):
+        return  # SQLite: counted before the caller's transaction lets the write lock go
     pending: list[dict[str, Any]] = session.info.setdefault(_PENDING_ATTEMPTS, [])
-    pending.append({"account_id": account.id, "at": now, "reason": reason})
+    pending.append(attempt)
     if not session.info.get(_LISTENING):
         event.listen(session, "after_transaction_end", _write_pending_attempts)
         session.info[_LISTENING] = True
@@ -216,10 +203,12 @@ def _refuse_if_rate_limited(
 ) -> None:
     failures = _recent_failures(session, account, now)
     if len(failures) >= max_failures:
-        # Attempts become possible again when fewer than max_failures remain in the window.
-        raise TooManyCodeAttempts(
-            retry_at=_next_minute(failures[len(failures) - max_failures] + RATE_WINDOW)
-        )
+        raise TooManyCodeAttempts(retry_at=_retry_at(failures, max_failures))
+
+
+def _retry_at(failures: list[dt.datetime], max_failures: int) -> dt.datetime:
+    # Attempts become possible again when fewer than max_failures remain in the window.
+    return _next_minute(failures[len(failures) - max_failures] + RATE_WINDOW)
 
 
 def _next_minute(instant: dt.datetime) -> dt.datetime:
@@ -273,16 +262,12 @@ def _validate(
     """The code row and the service purchase date that applies, or a refusal."""
     _refuse_if_rate_limited(session, account, now, max_failures)
     today = now.date()
-    normalized = normalize_code(code)
-    query = select(ActivationCode).where(ActivationCode.code == normalized)
-    if lock:
-        query = query.with_for_update()
-    found = session.scalars(query).first() if normalized else None
+    found = find_code(session, code, lock=lock)
     if found is None:
-        _record_failure(session, account, "unknown", now)
+        _record_failure(session, account, "unknown", now, max_failures)
         raise CodeUnknown(code=mask_code(code))
     if found.used_at is not None:
-        raise CodeAlreadyUsed(code=mask_code(found.code))
+        raise CodeAlreadyUsed(code=masked(found))
     if product.model.upper() not in {model.upper() for model in found.models}:
         raise CodeWrongModel(models=list(found.models), model=product.model)
     if found.service.upper() not in {
@@ -401,7 +386,7 @@ def activate(
             product.site_id = site.id
     except IntegrityError:
         # Another transaction activated this code first: the unique code_id says so.
-        raise CodeAlreadyUsed(code=mask_code(found.code)) from None
+        raise CodeAlreadyUsed(code=masked(found)) from None
     return activated
 
 
@@ -454,13 +439,15 @@ class CodeEntry:
         }
 
 
-def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> CodeEntry:
+def _parse_code_row(
+    row: Row, catalogue: dict[str, tuple[str, frozenset[str]]], today: dt.date
+) -> CodeEntry:
     problems: list[str] = []
     code = normalize_code(row.get("code"))
     if not code:
         problems.append("code is empty")
-    elif len(code) > 64:
-        problems.append("code is longer than 64 characters")
+    elif len(code) > MAX_CODE_LENGTH:
+        problems.append(f"code is longer than {MAX_CODE_LENGTH} characters")
     service = row.get("service")
     if not service:
         problems.append("service is empty")
@@ -471,11 +458,21 @@ def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> Code
         problems.append("models is empty")
     models: list[str] = []
     for name in names:
-        canonical = catalogue.get(name.upper())
-        if canonical is None:
+        known = catalogue.get(name.upper())
+        if known is None:
             problems.append(f"unknown model {name!r} (not in the catalogue)")
-        elif canonical not in models:
-            models.append(canonical)
+        elif known[0] not in models:
+            models.append(known[0])
+    if service and len(service) <= 100:
+        wanted = service.upper()
+        if not any(wanted in offered for _, offered in catalogue.values()):
+            problems.append(f"service {service!r} is not in the catalogue")
+        else:
+            problems += [
+                f"service {service!r} is not offered for model {model!r} in the catalogue"
+                for model in models
+                if wanted not in catalogue[model.upper()][1]
+            ]
     purchase_date: dt.date | None = None
     if row.get("purchase_date"):
         try:
@@ -501,10 +498,15 @@ def _parse_code_row(row: Row, catalogue: dict[str, str], today: dt.date) -> Code
     return CodeEntry(code, service, tuple(models), purchase_date, duration)
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+_STORED_COLUMNS = (
+    ActivationCode.id,
+    ActivationCode.code_hash,
+    ActivationCode.service,
+    ActivationCode.models,
+    ActivationCode.purchase_date,
+    ActivationCode.duration_months,
+    ActivationCode.used_at,
+)
 
 
 def import_codes(
@@ -514,72 +516,70 @@ def import_codes(
     *,
     now: dt.datetime | None = None,
 ) -> ImportResult:
-    """Validate the whole file, then create or update every code in the caller's transaction.
+    """Create or update every code of the file in the caller's transaction, or none.
 
-    A code that was already used keeps what it was activated with: a row changing it is
-    an error (the file is refused). Codes are upserted by their normalised value.
+    The file is streamed chunk by chunk. A code that was already used keeps what it was
+    activated with: a row changing it is an error (the file is refused), and the stored
+    rows are read locked, so an activation running meanwhile waits for the import (or the
+    import for it) instead of having its code changed under it. Codes are matched by
+    their hash; two identical imports at once run one after the other.
     """
     now = now or utcnow()
-    catalogue = {model.upper(): model for model in session.scalars(select(ProductModel.model))}
-    # Rows that parse are also checked against the stored codes before anything is
-    # refused, so that one report lists every bad row of the file.
-    entries, errors = parse_rows(
+    serialize(session, IMPORT_LOCK)
+    prefer_indexes(session)
+    catalogue = offered_services(session)
+    secret = code_secret(session)
+    errors: list[tuple[int, str]] = []
+    entries = parse_stream(
         read_rows(path, CODE_COLUMNS),
         lambda row: _parse_code_row(row, catalogue, now.date()),
+        errors,
         key=lambda e: e.code,
     )
-
-    creates: list[CodeEntry] = []
-    updates: list[dict[str, Any]] = []
     result = ImportResult()
-    for chunk in _chunks(entries, IMPORT_CHUNK):
+    for chunk in chunks(entries, IMPORT_CHUNK):
+        hashes = {parsed.value.code: hash_with(secret, parsed.value.code) for parsed in chunk}
         # Plain rows, not entities: the bulk UPDATE below would leave entities stale.
         stored = {
-            row.code: row
+            row.code_hash: row
             for row in session.execute(
-                select(
-                    ActivationCode.id,
-                    ActivationCode.code,
-                    ActivationCode.service,
-                    ActivationCode.models,
-                    ActivationCode.purchase_date,
-                    ActivationCode.duration_months,
-                    ActivationCode.used_at,
-                ).where(ActivationCode.code.in_([p.value.code for p in chunk]))
+                select(*_STORED_COLUMNS)
+                .where(among(session, ActivationCode.code_hash, hashes.values()))
+                .with_for_update()
             )
         }
+        creates: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for parsed in chunk:
-            _plan(parsed, stored.get(parsed.value.code), creates, updates, errors, result)
+            digest = hashes[parsed.value.code]
+            _plan(parsed, digest, stored.get(digest), creates, updates, errors, result)
+        if errors:
+            continue  # nothing more is written; the rest of the file is still checked
+        if creates:
+            session.execute(
+                insert(ActivationCode), [{**row, "imported_at": now} for row in creates]
+            )
+        if updates:
+            session.execute(update(ActivationCode), updates)
+        if progress is not None:
+            progress(len(chunk))
     if errors:
         raise ImportFailed(sorted(errors))
-
-    for batch in _chunks(creates, IMPORT_CHUNK):
-        session.execute(
-            insert(ActivationCode),
-            [{"code": entry.code, "imported_at": now, **entry.values()} for entry in batch],
-        )
-        if progress is not None:
-            progress(len(batch))
-    for updates_batch in _chunks(updates, IMPORT_CHUNK):
-        session.execute(update(ActivationCode), list(updates_batch))
-        if progress is not None:
-            progress(len(updates_batch))
-    if progress is not None and result.unchanged:
-        progress(result.unchanged)
     return result
 
 
 def _plan(
     parsed: Parsed[CodeEntry],
+    digest: str,
     stored: SqlRow[Any] | Any,
-    creates: list[CodeEntry],
+    creates: list[dict[str, Any]],
     updates: list[dict[str, Any]],
     errors: list[tuple[int, str]],
     result: ImportResult,
 ) -> None:
     entry = parsed.value
     if stored is None:
-        creates.append(entry)
+        creates.append({"code_hash": digest, "code_tail": code_tail(entry.code), **entry.values()})
         result.created += 1
         return
     current = {

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from services import catalog, das, products, sites, subscriptions
 from services.accounts import create_account, find_account
 from services.clock import utcnow
+from services.codes import hash_code
 from services.sla import first_response_hours, support_channels
 from storage.models import Account, ActivatedService, ActivationCode, SiteAddress
 
@@ -359,10 +360,13 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]])
 
 
 def _stored_codes(session: Session) -> dict[str, ActivationCode]:
-    wanted = [das.normalize_code(c.code) for c in CODES]
+    """The demo's codes as stored, by their normalised value (the database has only hashes)."""
+    by_hash = {hash_code(session, c.code): das.normalize_code(c.code) for c in CODES}
     return {
-        c.code: c
-        for c in session.scalars(select(ActivationCode).where(ActivationCode.code.in_(wanted)))
+        by_hash[c.code_hash]: c
+        for c in session.scalars(
+            select(ActivationCode).where(ActivationCode.code_hash.in_(by_hash))
+        )
     }
 
 
@@ -505,7 +509,7 @@ def _summary(
         codes.append(
             {
                 # A used code is a spent secret: never printed in full (the README documents it).
-                "code": das.mask_code(row.code) if row.used_at is not None else demo.code,
+                "code": das.masked(row) if row.used_at is not None else demo.code,
                 "service": row.service,
                 "models": list(row.models),
                 "purchase_date": row.purchase_date,

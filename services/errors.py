@@ -15,7 +15,7 @@
         │                             TooManyCodeAttempts
         ├── incidents                 FreeTierNoIncidents, FreeTierNoResponseTarget,
         │                             InvalidTransition, UnknownStatus, OnlyReopenAllowed,
-        │                             IncidentClosed, FieldTooLong
+        │                             IncidentClosed, FieldTooLong, InvalidActor
         └── imports                   ImportFailed (every bad row, with its line number)
 
 A Refusal's `message` is an English template marked with N_() so that gettext extraction
@@ -275,6 +275,14 @@ class IncidentClosed(Refusal):
 class FieldTooLong(Refusal):
     code = "field_too_long"
     message = N_("The {field} is too long: at most {limit} characters.")
+
+
+class InvalidActor(Refusal):
+    code = "invalid_actor"
+    message = N_(
+        "“{actor}” is not a staff member's name: one line of at most {limit} letters, "
+        "digits, spaces and . _ @ ' -, starting with a letter."
+    )
 
 
 # --- imports ---------------------------------------------------------------------------

@@ -21,18 +21,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.accounts import required
 from services.clock import utcnow
-from services.das import mask_codes_in_text
+from services.codes import redact_codes
 from services.errors import (
     FieldTooLong,
     FreeTierNoIncidents,
     IncidentClosed,
     IncidentNotFound,
+    InvalidActor,
     InvalidTransition,
     OnlyReopenAllowed,
     UnknownStatus,
 )
 from services.sla import SupportCalendar, first_response_due
 from services.subscriptions import get_subscription
+from storage.db import serialize
 from storage.models import Account, Incident, IncidentEvent
 
 NEW = "new"
@@ -66,6 +68,17 @@ REPLY = "reply"
 COMMENT = "comment"
 ASSIGNED = "assigned"
 
+# Who acted, for the audit trail: the customer (through the bot or on their behalf), a
+# staff member, or the system itself (scheduled work, imports, the demo seed).
+CUSTOMER = "customer"
+STAFF = "staff"
+SYSTEM = "system"
+ROLES: tuple[str, ...] = (CUSTOMER, STAFF, SYSTEM)
+
+ACTOR_MAX = 100
+# A staff name or handle: letters, digits, spaces and . _ @ ' - ; one line, no markup.
+_ACTOR = re.compile(r"^[^\W\d_][\w .@'’-]*$")
+
 SUMMARY_MAX = 200
 IDEMPOTENCY_KEY_MAX = 180  # the column holds 200; the account id prefix takes the rest
 
@@ -91,18 +104,51 @@ def _normalize_lang(lang: str) -> str:
     return base[:5] or "en"
 
 
+def validate_actor(actor: str | None) -> str:
+    """A staff member's name as the audit trail records it (the customer acts under their
+    account's e-mail): one line of at most ACTOR_MAX letters, digits, spaces, . _ @ ' -"""
+    cleaned = (actor or "").strip()
+    if not cleaned or len(cleaned) > ACTOR_MAX or not _ACTOR.match(cleaned):
+        raise InvalidActor(actor=(actor or "").strip()[:ACTOR_MAX], limit=ACTOR_MAX)
+    return cleaned
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    return role
+
+
+def _actor(actor: str | None, role: str) -> str:
+    """Customers act under their account's e-mail; staff and the system by a name."""
+    if _check_role(role) == CUSTOMER:
+        return required(actor, "actor", 254)
+    return validate_actor(actor)
+
+
 def _event(
     incident: Incident,
     *,
     at: dt.datetime,
     actor: str,
+    role: str,
     kind: str,
     from_status: str | None = None,
     to_status: str | None = None,
     note: str | None = None,
+    from_assignee: str | None = None,
+    to_assignee: str | None = None,
 ) -> IncidentEvent:
     event = IncidentEvent(
-        at=at, actor=actor, kind=kind, from_status=from_status, to_status=to_status, note=note
+        at=at,
+        actor=actor,
+        actor_role=_check_role(role),
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        from_assignee=from_assignee,
+        to_assignee=to_assignee,
     )
     incident.events.append(event)
     return event
@@ -120,15 +166,18 @@ def create_incident(
     summary: str,
     description: str,
     actor: str,
+    role: str = CUSTOMER,
     lang: str = "en",
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
     calendar: SupportCalendar | None = None,
 ) -> Incident:
-    """File an incident on one of `account`'s paid subscriptions.
+    """File an incident on one of `account`'s paid subscriptions, as the customer (or as
+    staff or the system on their behalf: `role`).
 
     The same `idempotency_key` (per account) returns the incident already filed, even when
-    two processes file at the same moment. Free subscriptions are refused.
+    two processes file at the same moment; the loser never takes a number, so numbers
+    have no gaps. Free subscriptions are refused.
     """
     now = now or utcnow()
     stored_key = None
@@ -136,6 +185,9 @@ def create_incident(
         key = required(idempotency_key, "idempotency key")[:IDEMPOTENCY_KEY_MAX]
         # Scoped by account: a key reused by someone else never reveals another's incident.
         stored_key = f"{account.id}:{key}"
+        # PostgreSQL: filings with one key wait for each other here, before the insert
+        # that would draw (and, losing, waste) an id, hence a number.
+        serialize(session, f"incident:{stored_key}")
         existing = _find_by_key(session, stored_key)
         if existing is not None:
             return existing
@@ -144,11 +196,11 @@ def create_incident(
     if subscription.tier != "paid":
         raise FreeTierNoIncidents(service=subscription.service)
     # An activation code pasted by the customer is a secret: it is never stored in full.
-    summary = mask_codes_in_text(session, required(summary, "summary"))
+    summary = redact_codes(session, required(summary, "summary"))
     if len(summary) > SUMMARY_MAX:
         raise FieldTooLong(field="summary", limit=SUMMARY_MAX)
-    description = mask_codes_in_text(session, required(description, "description"))
-    actor = required(actor, "actor")
+    description = redact_codes(session, required(description, "description"))
+    actor = _actor(actor, role)
 
     incident = Incident(
         account=account,
@@ -162,7 +214,7 @@ def create_incident(
         first_response_due=first_response_due(subscription.type, subscription.tier, now, calendar),
         idempotency_key=stored_key,
     )
-    _event(incident, at=now, actor=actor, kind=CREATED, to_status=NEW)
+    _event(incident, at=now, actor=actor, role=role, kind=CREATED, to_status=NEW)
     try:
         # A savepoint, so that losing the race below leaves the caller's transaction usable.
         with session.begin_nested():
@@ -247,15 +299,18 @@ def change_status(
     note: str | None = None,
     account: Account | None = None,
     now: dt.datetime | None = None,
+    role: str | None = None,
 ) -> Incident:
-    """Move an incident to `to_status`, recording who, when and why.
+    """Move an incident to `to_status`, recording who (in which role), when and why.
 
     Staff (no `account`) follow TRANSITIONS; their first move out of "new" is the first
     response. A customer (`account` given) may only reopen their resolved incident.
+    `role` says who acts when it is neither of these (SYSTEM).
     """
     now = now or utcnow()
     _check_status(to_status)
-    actor = required(actor, "actor")
+    role = role or (CUSTOMER if account is not None else STAFF)
+    actor = _actor(actor, role)
     incident = _lock(session, number, account)
     current = incident.status
     if account is not None and not (current == RESOLVED and to_status == REOPENED_STATUS):
@@ -271,10 +326,11 @@ def change_status(
         incident,
         at=now,
         actor=actor,
+        role=role,
         kind=STATUS_CHANGED,
         from_status=current,
         to_status=to_status,
-        note=mask_codes_in_text(session, (note or "").strip()) or None,
+        note=redact_codes(session, (note or "").strip()) or None,
     )
     session.flush()
     return incident
@@ -313,8 +369,8 @@ def reply(
     """A staff reply to the customer. The first one is the first response and moves a new
     incident to "acknowledged" (one event records both)."""
     now = now or utcnow()
-    note = mask_codes_in_text(session, required(note, "reply"))
-    actor = required(actor, "actor")
+    note = redact_codes(session, required(note, "reply"))
+    actor = _actor(actor, STAFF)
     incident = _lock(session, number, None)
     if incident.status == CLOSED:
         raise IncidentClosed(number=incident.number)
@@ -326,13 +382,14 @@ def reply(
             incident,
             at=now,
             actor=actor,
+            role=STAFF,
             kind=REPLY,
             from_status=NEW,
             to_status=ACKNOWLEDGED,
             note=note,
         )
     else:
-        _event(incident, at=now, actor=actor, kind=REPLY, note=note)
+        _event(incident, at=now, actor=actor, role=STAFF, kind=REPLY, note=note)
     session.flush()
     return incident
 
@@ -349,12 +406,13 @@ def add_comment(
     """A note on an open or resolved incident: from the customer (`account`) or an internal
     staff note. It changes no status and does not count as a first response."""
     now = now or utcnow()
-    note = mask_codes_in_text(session, required(note, "comment"))
-    actor = required(actor, "actor")
+    note = redact_codes(session, required(note, "comment"))
+    role = CUSTOMER if account is not None else STAFF
+    actor = _actor(actor, role)
     incident = _lock(session, number, account)
     if incident.status == CLOSED:
         raise IncidentClosed(number=incident.number)
-    _event(incident, at=now, actor=actor, kind=COMMENT, note=note)
+    _event(incident, at=now, actor=actor, role=role, kind=COMMENT, note=note)
     session.flush()
     return incident
 
@@ -362,15 +420,26 @@ def add_comment(
 def assign(
     session: Session, number: str, *, assignee: str, actor: str, now: dt.datetime | None = None
 ) -> Incident:
-    """Give an incident to a staff member (staff "take" one by assigning it to themselves)."""
+    """Give an incident to a staff member (staff "take" one by assigning it to themselves);
+    the audit trail records who had it before."""
     now = now or utcnow()
-    assignee = required(assignee, "assignee")
-    actor = required(actor, "actor")
+    assignee = validate_actor(assignee)
+    actor = _actor(actor, STAFF)
     incident = _lock(session, number, None)
     if incident.status == CLOSED:
         raise IncidentClosed(number=incident.number)
+    previous = incident.assignee
     incident.assignee = assignee
-    _event(incident, at=now, actor=actor, kind=ASSIGNED, note=assignee)
+    _event(
+        incident,
+        at=now,
+        actor=actor,
+        role=STAFF,
+        kind=ASSIGNED,
+        note=assignee,
+        from_assignee=previous,
+        to_assignee=assignee,
+    )
     session.flush()
     return incident
 

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from services.clock import utcnow
+from services.codes import redact_codes
 from storage.models import ArticleFeedback, QuestionLog
 
 QUESTION_MAX = 2000  # a pasted log is not a question; keep what an editor can read
@@ -37,7 +38,8 @@ def record_question(
         at=now or utcnow(),
         workspace_id=workspace_id,
         user_id=user_id,
-        question=question.strip()[:QUESTION_MAX],
+        # A customer asking why their code fails pastes the code: editors never see it.
+        question=redact_codes(session, question.strip())[:QUESTION_MAX],
         lang=lang,
         answered=answered,
         slug=slug,

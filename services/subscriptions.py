@@ -9,18 +9,17 @@ account's subscription when the account is created (services.accounts.create_acc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.accounts import normalize_email, validate_email
-from services.csvimport import ImportResult, Progress, Row, parse_all, read_rows
-from services.errors import Refusal, SubscriptionNotFound
+from services.accounts import PENDING_LOCK, validate_email
+from services.csvimport import ImportResult, Progress, Row, chunks, parse_stream, read_rows
+from services.errors import ImportFailed, Refusal, SubscriptionNotFound
+from storage.db import among, prefer_indexes, serialize
 from storage.models import Account, PendingSubscription, Subscription
 
 SUBSCRIPTION_COLUMNS = ("email", "service", "type", "tier")
@@ -28,8 +27,6 @@ PENDING = "waiting for an account with their e-mail"  # ImportResult.details key
 TYPES = (1, 2, 3)
 TIERS = ("free", "paid")
 IMPORT_CHUNK = 500
-
-T = TypeVar("T")
 
 
 def list_subscriptions(session: Session, account: Account) -> list[Subscription]:
@@ -87,80 +84,97 @@ def _parse_row(row: Row) -> SubscriptionEntry:
     return SubscriptionEntry(email, service, int(type_text), tier)
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def _accounts_by_email(session: Session, rows: list[Row]) -> dict[str, Account]:
-    emails = sorted({normalize_email(row.get("email")) for row in rows})
-    accounts: dict[str, Account] = {}
-    for chunk in _chunks(emails, IMPORT_CHUNK):
-        accounts.update(
-            (account.email, account)
-            for account in session.scalars(select(Account).where(Account.email.in_(chunk)))
-        )
-    return accounts
-
-
 def import_subscriptions(
     session: Session, path: Path | str, progress: Progress | None = None
 ) -> ImportResult:
-    """Validate the whole file, then upsert every row: on the account of its e-mail, or as
-    a pending subscription when no account uses that e-mail yet."""
-    rows = read_rows(path, SUBSCRIPTION_COLUMNS)
-    entries = parse_all(rows, _parse_row, key=lambda e: (e.email, e.service.upper()))
-    accounts = _accounts_by_email(session, rows)
+    """Upsert every row of the file, or none: on the account of its e-mail, or as a
+    pending subscription when no account uses that e-mail yet.
 
+    The file is streamed and written with bulk statements, chunk by chunk. The import
+    holds PENDING_LOCK: an account created meanwhile waits for it and then claims what
+    it imported (or, created first, is seen by it), and a second import of the same file
+    waits and finds every row unchanged.
+    """
+    serialize(session, PENDING_LOCK)
+    prefer_indexes(session)
+    errors: list[tuple[int, str]] = []
+    entries = parse_stream(
+        read_rows(path, SUBSCRIPTION_COLUMNS),
+        _parse_row,
+        errors,
+        key=lambda e: (e.email, e.service.upper()),
+    )
     result = ImportResult()
-    for chunk in _chunks(entries, IMPORT_CHUNK):
-        account_ids = {accounts[p.value.email].id for p in chunk if p.value.email in accounts}
-        emails = {p.value.email for p in chunk if p.value.email not in accounts}
-        stored: dict[tuple[object, str], Subscription | PendingSubscription] = {
-            (sub.account_id, sub.service.upper()): sub
-            for sub in session.scalars(
-                select(Subscription).where(Subscription.account_id.in_(account_ids))
-            )
-        }
-        stored.update(
-            ((pending.email, pending.service.upper()), pending)
-            for pending in session.scalars(
-                select(PendingSubscription).where(PendingSubscription.email.in_(emails))
-            )
-        )
-        for parsed in chunk:
-            entry = parsed.value
-            account = accounts.get(entry.email)
-            owner: object = account.id if account is not None else entry.email
-            current = stored.get((owner, entry.service.upper()))
-            if current is None:
-                if account is not None:
-                    current = Subscription(
-                        account_id=account.id,
-                        service=entry.service,
-                        type=entry.type,
-                        tier=entry.tier,
-                    )
-                else:
-                    current = PendingSubscription(
-                        email=entry.email, service=entry.service, type=entry.type, tier=entry.tier
-                    )
-                session.add(current)
-                stored[(owner, entry.service.upper())] = current
-                result.created += 1
-            elif (current.service, current.type, current.tier) != (
-                entry.service,
-                entry.type,
-                entry.tier,
-            ):
-                current.service, current.type, current.tier = entry.service, entry.type, entry.tier
-                result.updated += 1
-            else:
-                result.unchanged += 1
-            if account is None:
-                result.details[PENDING] = result.details.get(PENDING, 0) + 1
-        session.flush()
+    for chunk in chunks(entries, IMPORT_CHUNK):
+        if errors:
+            continue  # nothing more is written; the rest of the file is still checked
+        _import_chunk(session, [parsed.value for parsed in chunk], result)
         if progress is not None:
             progress(len(chunk))
+    if errors:
+        raise ImportFailed(errors)
     return result
+
+
+def _import_chunk(session: Session, chunk: list[SubscriptionEntry], result: ImportResult) -> None:
+    accounts: dict[str, int] = {
+        email: account_id
+        for account_id, email in session.execute(
+            select(Account.id, Account.email).where(
+                among(session, Account.email, {e.email for e in chunk})
+            )
+        )
+    }
+    stored: dict[tuple[object, str], Any] = {
+        (row.account_id, row.service.upper()): row
+        for row in session.execute(
+            select(
+                Subscription.id,
+                Subscription.account_id,
+                Subscription.service,
+                Subscription.type,
+                Subscription.tier,
+            ).where(among(session, Subscription.account_id, set(accounts.values())))
+        )
+    }
+    stored.update(
+        ((row.email, row.service.upper()), row)
+        for row in session.execute(
+            select(
+                PendingSubscription.id,
+                PendingSubscription.email,
+                PendingSubscription.service,
+                PendingSubscription.type,
+                PendingSubscription.tier,
+            ).where(
+                among(
+                    session, PendingSubscription.email, {e.email for e in chunk} - accounts.keys()
+                )
+            )
+        )
+    )
+    writes: dict[tuple[type, str], list[dict[str, Any]]] = {}
+    for entry in chunk:
+        account_id = accounts.get(entry.email)
+        model: type = Subscription if account_id is not None else PendingSubscription
+        owner: dict[str, Any] = (
+            {"account_id": account_id} if account_id is not None else {"email": entry.email}
+        )
+        values = {"service": entry.service, "type": entry.type, "tier": entry.tier}
+        current = stored.get((next(iter(owner.values())), entry.service.upper()))
+        if current is None:
+            writes.setdefault((model, "insert"), []).append({**owner, **values})
+            result.created += 1
+        elif (current.service, current.type, current.tier) != (
+            entry.service,
+            entry.type,
+            entry.tier,
+        ):
+            writes.setdefault((model, "update"), []).append({"id": current.id, **values})
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        if account_id is None:
+            result.details[PENDING] = result.details.get(PENDING, 0) + 1
+    for (model, kind), rows in writes.items():
+        session.execute(insert(model) if kind == "insert" else update(model), rows)

@@ -155,12 +155,17 @@ class RegisteredProduct(Base):
 
 
 class ActivationCode(Base):
-    """A DAS activation code sent by the supplier and imported by staff."""
+    """A DAS activation code sent by the supplier and imported by staff.
+
+    The code itself is a secret and is never stored: only its keyed hash (services.codes)
+    and the few last characters its mask shows.
+    """
 
     __tablename__ = "activation_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)  # normalised
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC-SHA256, hex
+    code_tail: Mapped[str] = mapped_column(String(4))  # what "****-****-7F3A" shows
     service: Mapped[str] = mapped_column(String(100))
     models: Mapped[list[str]] = mapped_column(JSON)  # eligible catalogue models
     purchase_date: Mapped[dt.date | None] = mapped_column(Date)  # service purchase date, if known
@@ -287,11 +292,15 @@ class IncidentEvent(Base):
     )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(254))
+    actor_role: Mapped[str] = mapped_column(String(16))  # customer, staff or system
     kind: Mapped[str] = mapped_column(
         String(32)
     )  # created, status_changed, reply, comment, assigned
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str | None] = mapped_column(String(24))
+    # "assigned": who had the incident before (None: nobody) and who has it now.
+    from_assignee: Mapped[str | None] = mapped_column(String(100))
+    to_assignee: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="events")

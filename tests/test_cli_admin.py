@@ -406,7 +406,7 @@ def test_wrong_codes_are_rate_limited_across_invocations(
 def test_a_command_before_db_upgrade_says_to_run_it() -> None:
     # No database_url fixture: a fresh, empty data folder, as on a first run.
     result = run("accounts", "create", "--email", "first@example.com", "--name", "First")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # an operational failure, not a rule's refusal
     assert (
         result.stderr == "error: the database has no tables yet: run `helpdesk db upgrade` first\n"
     )

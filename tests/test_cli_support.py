@@ -208,10 +208,13 @@ def test_show_gives_the_incident_and_its_audit_trail(seeded: str) -> None:
         {
             "at": created,
             "actor": "demo@example.com",
+            "actor_role": "customer",
             "kind": "created",
             "from_status": None,
             "to_status": "new",
             "note": None,
+            "from_assignee": None,
+            "to_assignee": None,
         }
     ]
 

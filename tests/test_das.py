@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services import das
 from services.accounts import create_account, get_account
 from services.catalog import import_catalog
+from services.codes import hash_code
 from services.errors import (
     CodeAlreadyUsed,
     CodeExpired,
@@ -39,7 +40,7 @@ TODAY = NOW.date()
 CATALOG = """model,name,serial_pattern,das_services
 DGS-1100-08,8-Port Gigabit Smart Managed Switch,[A-Z0-9]{13},DAS-NBD;DAS-4H
 DGS-3630-28TC,28-Port Stackable Managed Switch,QB[0-9A-Z]{11},DAS-NBD;DAS-4H
-DAP-2610,Wireless AC1300 Access Point,DAP[0-9]{9},DAS-NBD
+DAP-2610,Wireless AC1300 Access Point,DAP[0-9]{9},DAS-NBD;DAS-4H
 """
 
 CODES = """code,service,models,purchase_date,duration_months
@@ -173,7 +174,9 @@ def test_a_valid_code_activates_the_service(
     assert activated.terms_accepted_at == NOW
     with session_factory() as session:
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         assert code.used_at == NOW
         alice = get_account(session, "alice@example.com")
@@ -263,9 +266,12 @@ def test_a_code_for_another_model_names_both_models(
 
 
 def test_the_catalogue_must_give_the_codes_service_to_the_model(
-    session_factory: SessionFactory, world: dict[str, int]
+    session_factory: SessionFactory, world: dict[str, int], tmp_path: Path
 ) -> None:
-    # The code lists DAP-2610, but the catalogue offers only DAS-NBD on that model.
+    # The code lists DAP-2610, but the catalogue no longer offers DAS-4H on that model.
+    (tmp_path / "catalog.csv").write_text(CATALOG.replace("{9},DAS-NBD;DAS-4H", "{9},DAS-NBD"))
+    with session_factory.begin() as session:
+        import_catalog(session, tmp_path / "catalog.csv")
     with pytest.raises(ServiceNotForModel, match="DAS-4H does not apply to DAP-2610"):
         activate(session_factory, world, serial="DAP123456789", code="FOURH-0001")
     assert activate(session_factory, world, code="FOURH-0001").service == "DAS-4H"
@@ -381,7 +387,9 @@ def test_check_code_validates_without_activating(
 def _state(session_factory: SessionFactory) -> tuple[int, Any, Any]:
     with session_factory() as session:
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         product = session.scalars(
             select(RegisteredProduct).where(RegisteredProduct.serial == SERIAL)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from services import das, demo
 from services.accounts import get_account
+from services.codes import hash_code
 from services.errors import CodeAlreadyUsed, CodeExpired, CodeWrongModel, FreeTierNoIncidents
 from services.incidents import create_incident
 from storage.db import SessionFactory
@@ -132,7 +133,9 @@ def test_seeding_on_a_later_day_keeps_the_codes_in_their_states(
     seed(session_factory)
     with session_factory() as session:
         used_before = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == das.normalize_code(demo.USED_CODE))
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, das.normalize_code(demo.USED_CODE))
+            )
         ).one()
     later = TODAY + dt.timedelta(days=400)
     summary = seed(session_factory, later)
@@ -141,7 +144,9 @@ def test_seeding_on_a_later_day_keeps_the_codes_in_their_states(
     )
     with session_factory.begin() as session:
         used_after = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == das.normalize_code(demo.USED_CODE))
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, das.normalize_code(demo.USED_CODE))
+            )
         ).one()
         assert (used_after.used_at, used_after.purchase_date) == (
             used_before.used_at,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.accounts import create_account, get_account
 from services.catalog import applicable_services, get_model, import_catalog
+from services.codes import hash_code
 from services.csvimport import ImportResult
 from services.das import import_codes
 from services.errors import ImportFailed, SubscriptionNotFound
@@ -173,8 +174,11 @@ def test_codes_import_normalises_codes_and_models_and_is_idempotent(
     with session_factory.begin() as session:
         assert counts(import_codes(session, path, now=NOW)) == (0, 0, 2)
     with session_factory() as session:
-        stored = {c.code: c for c in session.scalars(select(ActivationCode))}
+        by_hash = {hash_code(session, code): code for code in ("AB12CD347F3A", "XY99ZZ001111")}
+        stored = {by_hash[c.code_hash]: c for c in session.scalars(select(ActivationCode))}
     assert set(stored) == {"AB12CD347F3A", "XY99ZZ001111"}
+    # Only the hash and what the mask shows are kept: the codes themselves are gone.
+    assert {c.code_tail for c in stored.values()} == {"7F3A", "1111"}
     assert stored["XY99ZZ001111"].models == ["DGS-1100-08", "DAP-2610"]
     assert stored["XY99ZZ001111"].purchase_date is None
     assert stored["AB12CD347F3A"].purchase_date == dt.date(2026, 10, 1)
@@ -185,7 +189,9 @@ def test_codes_import_normalises_codes_and_models_and_is_idempotent(
         assert counts(import_codes(session, changed, now=NOW)) == (0, 1, 1)
     with session_factory() as session:
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         assert code.duration_months == 36
 
@@ -230,7 +236,9 @@ def test_a_used_code_cannot_be_changed_by_an_import(
     with session_factory.begin() as session:
         import_codes(session, path, now=NOW)
         code = session.scalars(
-            select(ActivationCode).where(ActivationCode.code == "AB12CD347F3A")
+            select(ActivationCode).where(
+                ActivationCode.code_hash == hash_code(session, "AB12CD347F3A")
+            )
         ).one()
         code.used_at = NOW
     with session_factory.begin() as session:
@@ -386,3 +394,65 @@ def test_subscriptions_for_an_e_mail_without_account_wait_for_the_account(
             1,
             2,
         )  # now on her account: Insights back to free
+
+
+# --- hostile files -----------------------------------------------------------------------
+
+
+def test_rows_with_more_or_fewer_fields_than_the_header_are_refused(
+    session_factory: SessionFactory, catalogue: None, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "codes.csv",
+        "code,service,models,purchase_date,duration_months\n"
+        "GOOD-0001,DAS-NBD,DGS-1100-08,2026-10-01,12\n"
+        "SHIFT-0001,DAS-NBD,DGS-1100-08,DAP-2610,2026-10-01,12\n"  # a model list unquoted
+        "SHORT-0001,DAS-NBD,DGS-1100-08\n",
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, path, now=NOW)
+    assert failed.value.errors == [
+        (3, "6 fields where the header has 5"),
+        (4, "3 fields where the header has 5"),
+    ]
+    assert rows(session_factory, ActivationCode) == 0
+
+    subs = write(tmp_path, "subs.csv", "email,service,type,tier\na@example.com,Pro,1,paid,extra\n")
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_subscriptions(session, subs)
+    assert failed.value.errors == [(2, "5 fields where the header has 4")]
+
+
+def test_a_code_for_a_service_the_catalogue_does_not_offer_on_its_models_is_refused(
+    session_factory: SessionFactory, catalogue: None, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "codes.csv",
+        "code,service,models,purchase_date,duration_months\n"
+        "GOOD-0001,das-nbd,DGS-1100-08;DAP-2610,2026-10-01,12\n"
+        "NOSUCH-0001,DAS-GOLD,DGS-1100-08,2026-10-01,12\n"
+        "NOTHERE-0001,DAS-4H,DGS-1100-08;DAP-2610,2026-10-01,12\n",
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_codes(session, path, now=NOW)
+    assert failed.value.errors == [
+        (3, "service 'DAS-GOLD' is not in the catalogue"),
+        (4, "service 'DAS-4H' is not offered for model 'DAP-2610' in the catalogue"),
+    ]
+    assert rows(session_factory, ActivationCode) == 0
+
+
+def test_a_file_is_read_as_it_is_imported_not_all_at_once(tmp_path: Path) -> None:
+    from services.csvimport import read_rows
+
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("email,service,type,tier\n")
+        handle.writelines(f"user{n}@example.com,Pro,1,paid\n" for n in range(1000))
+    rows_read = read_rows(path, ("email", "service", "type", "tier"))
+    first = next(iter(rows_read))
+    assert first.line == 2 and first.values["email"] == "user0@example.com"
+    # The rest of the file is still to be read: nothing was loaded ahead of the import.
+    assert sum(1 for _ in rows_read) == 999

@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 
 from services import incidents
 from services.accounts import create_account
+from services.codes import code_tail, hash_code
 from services.errors import (
     FieldTooLong,
     FreeTierNoIncidents,
     IncidentClosed,
     IncidentNotFound,
+    InvalidActor,
     InvalidTransition,
     MissingField,
     OnlyReopenAllowed,
@@ -154,7 +156,8 @@ def test_activation_codes_pasted_into_an_incident_are_never_stored_in_full(
         for code in ("AB12CD347F3A", "NODATE0001"):
             session.add(
                 ActivationCode(
-                    code=code,
+                    code_hash=hash_code(session, code),
+                    code_tail=code_tail(code),
                     service="DAS-NBD",
                     models=["DGS-1210-28"],
                     purchase_date=None,
@@ -517,6 +520,54 @@ def test_assigning_records_who_took_it(accounts: SessionFactory) -> None:
         assert incident.assignee == "sam"
         assert incident.status == "new"
         assert (incident.events[-1].kind, incident.events[-1].note) == ("assigned", "sam")
+
+
+def test_the_audit_trail_says_who_acted_in_which_role_and_what_changed(
+    accounts: SessionFactory,
+) -> None:
+    with accounts.begin() as session:
+        alice = account(session, "alice@example.com")
+        number = file(session).number or ""
+        add_comment(session, number, actor="alice@example.com", note="Still down", account=alice)
+        add_comment(session, number, actor="sam", note="Internal: check the logs")
+        assign(session, number, assignee="sam", actor="lee", now=NOW + H)
+        assign(session, number, assignee="kim", actor="sam", now=NOW + 2 * H)
+        change_status(session, number, "resolved", actor="kim", now=NOW + 3 * H)
+        reopen(session, number, actor="alice@example.com", account=alice, now=NOW + 4 * H)
+    with accounts() as session:
+        trail = [
+            (
+                e.actor,
+                e.actor_role,
+                e.kind,
+                e.from_status,
+                e.to_status,
+                e.from_assignee,
+                e.to_assignee,
+            )
+            for e in get_incident(session, number).events
+        ]
+    assert trail == [
+        ("alice@example.com", "customer", "created", None, "new", None, None),
+        ("alice@example.com", "customer", "comment", None, None, None, None),
+        ("sam", "staff", "comment", None, None, None, None),
+        ("lee", "staff", "assigned", None, None, None, "sam"),
+        ("sam", "staff", "assigned", None, None, "sam", "kim"),
+        ("kim", "staff", "status_changed", "new", "resolved", None, None),
+        ("alice@example.com", "customer", "status_changed", "resolved", "in_progress", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "actor", ["", "   ", "sam\nINC-000002", "\x1b[31msam", "x" * 101, "<@U123>"]
+)
+def test_a_staff_actor_must_be_a_name(accounts: SessionFactory, actor: str) -> None:
+    with accounts.begin() as session:
+        number = file(session).number or ""
+        with pytest.raises(InvalidActor):
+            add_comment(session, number, actor=actor, note="hello")
+        with pytest.raises(InvalidActor):
+            assign(session, number, assignee=actor, actor="sam")
 
 
 # --- SLA warnings ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from services.catalog import (
     normalize_serial,
 )
 from services.errors import (
+    ImportFailed,
     InvalidSerial,
     ModelNotFound,
     ProductAlreadyRegistered,
@@ -277,3 +278,52 @@ def test_find_products_searches_serial_fragment_model_and_name(
         assert found("") == ["AB12CD34EF56G", "DAP123456789"]
         assert found("ZZ12") == []  # Bob's product is never found for Alice
         assert found("router") == []
+
+
+def test_a_catalogue_pattern_that_backtracks_cannot_stall_a_registration(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    import signal
+
+    (tmp_path / "catalog.csv").write_text(
+        "model,name,serial_pattern,das_services\nEVIL-1,Evil,(a|aa)+$,DAS-NBD\n"
+    )
+    with session_factory.begin() as session:
+        import_catalog(session, tmp_path / "catalog.csv")
+        alice = create_account(session, email="alice@example.com", name="Alice")
+
+    def too_slow(*_: object) -> None:
+        raise TimeoutError("the serial pattern took more than 10 s to match")
+
+    # Python's own engine takes minutes on this serial; RE2 answers at once.
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        with session_factory.begin() as session, pytest.raises(InvalidSerial):
+            register_product(
+                session,
+                get_account(session, "alice@example.com"),
+                model="EVIL-1",
+                serial="A" * 40 + "B",
+                purchase_date=dt.date(2026, 1, 1),
+            )
+        with session_factory.begin() as session:
+            register_product(
+                session, alice, model="EVIL-1", serial="AAAA", purchase_date=dt.date(2026, 1, 1)
+            )
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_pattern_only_a_backtracking_engine_can_run_is_refused_at_import(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "catalog.csv").write_text(
+        "model,name,serial_pattern,das_services\nBAD-1,Bad,(AB)\\1[0-9]{4},DAS-NBD\n"
+        "BAD-2,Bad,(?=A)[A-Z]{8},DAS-NBD\n"
+    )
+    with pytest.raises(ImportFailed) as failed, session_factory.begin() as session:
+        import_catalog(session, tmp_path / "catalog.csv")
+    assert [line for line, _ in failed.value.errors] == [2, 3]
+    assert all("back-references or look-arounds" in message for _, message in failed.value.errors)

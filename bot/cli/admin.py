@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.cli.common import ISO_DATE, echo_json, on_terminal, progress_bar, refusals_exit_1, runtime
+from bot.cli.common import (
+    ISO_DATE,
+    ROW_ID,
+    echo,
+    echo_json,
+    on_terminal,
+    printable,
+    progress_bar,
+    refusals_exit_1,
+    runtime,
+)
 from services import catalog, das, products, sites, subscriptions
 from services.accounts import create_account, get_account
 from services.csvimport import ImportResult
@@ -42,16 +54,17 @@ def _run_import(function: ImportFunction, path: Path, label: str) -> None:
     with progress_bar(label, total) as bar, runtime().session_factory.begin() as session:
         result = function(session, path, bar.advance if bar else None)
     details = "".join(f"; {count} {what}" for what, count in result.details.items() if count)
-    click.echo(
+    echo(
         f"{label}: {result.created} created, {result.updated} updated, {result.unchanged} unchanged{details}"
     )
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[str(v) if v is not None else "-" for v in row] for row in rows]
+    # One cell, one line: a newline or an escape code a user typed is shown escaped.
+    cells = [[printable(v) if v is not None else "-" for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     for row in [list(headers), *cells]:
-        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+        echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
 def account_json(account: Account) -> dict[str, Any]:
@@ -100,7 +113,7 @@ def _service_row(service: ActivatedService) -> list[Any]:
         service.product.serial,
         service.product.model,
         service.service,
-        das.mask_code(service.code.code),
+        das.masked(service.code),
         service.activated_on,
         service.starts_on,
         service.ends_on,
@@ -135,7 +148,7 @@ def catalog_import(file: Path) -> None:
 @json_flag
 def catalog_list(as_json: bool) -> None:
     """The models of the catalogue."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         models = catalog.list_models(session)
         rows = [
             {
@@ -176,7 +189,19 @@ def das_import_codes(file: Path) -> None:
 @click.option(
     "--serial", required=True, help="Serial number of a product registered on the account."
 )
-@click.option("--code", required=True, help="The activation code.")
+@click.option(
+    "--code",
+    default=None,
+    help="The activation code, or '-' to read it from standard input (a code given here "
+    "is visible to other users of the machine in the process list; prefer '-' or --code-env).",
+)
+@click.option(
+    "--code-env",
+    "code_env",
+    default=None,
+    metavar="NAME",
+    help="Read the activation code from the environment variable NAME.",
+)
 @click.option(
     "--purchase-date", "purchase_date", required=True, type=ISO_DATE, help="Service purchase date."
 )
@@ -184,7 +209,7 @@ def das_import_codes(file: Path) -> None:
     "--site",
     "site_id",
     required=True,
-    type=int,
+    type=ROW_ID,
     help="Site address id where the product is installed.",
 )
 @click.option(
@@ -197,13 +222,15 @@ def das_import_codes(file: Path) -> None:
 def das_activate(
     email: str,
     serial: str,
-    code: str,
+    code: str | None,
+    code_env: str | None,
     purchase_date: dt.date,
     site_id: int,
     accept_terms: bool,
     as_json: bool,
 ) -> None:
-    """Activate the DAS service of CODE on a registered product."""
+    """Activate the DAS service of an activation code on a registered product."""
+    code = _read_code(code, code_env)
     rt = runtime()
     with rt.session_factory.begin() as session:
         service = das.activate(
@@ -217,14 +244,28 @@ def das_activate(
             max_failures=rt.settings.code_failures_per_hour,
         )
         data = service_json(service)
-        masked = das.mask_code(service.code.code)
+        masked = das.masked(service.code)
     if as_json:
         echo_json(data)
     else:
-        click.echo(
+        echo(
             f"{data['service']} activated on {data['serial']} ({data['model']}) with code {masked}: "
             f"covered from {data['starts_on'].isoformat()} to {data['ends_on'].isoformat()}"
         )
+
+
+def _read_code(code: str | None, code_env: str | None) -> str:
+    """The code from --code, standard input (--code -) or the environment (--code-env)."""
+    if (code is None) == (code_env is None):
+        raise click.UsageError("give the code with exactly one of --code or --code-env")
+    if code_env is not None:
+        value = os.environ.get(code_env)
+        if value is None:
+            raise click.UsageError(f"the environment variable {code_env} is not set")
+        return value.strip()
+    if code == "-":
+        return sys.stdin.readline().strip()
+    return code or ""
 
 
 @click.group("subscriptions")
@@ -246,7 +287,7 @@ def subscriptions_import(file: Path) -> None:
 @refusals_exit_1
 def subscriptions_list(email: str, as_json: bool) -> None:
     """An account's subscriptions."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         rows = [
             {"service": s.service, "type": s.type, "tier": s.tier}
             for s in subscriptions.list_subscriptions(session, get_account(session, email))
@@ -283,7 +324,7 @@ def accounts_create(
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"account {data['id']} created for {data['email']}")
+        echo(f"account {data['id']} created for {data['email']}")
 
 
 @click.group("sites")
@@ -316,9 +357,7 @@ def sites_add(
     if as_json:
         echo_json({"id": data["id"]})
     else:
-        click.echo(
-            data["id"]
-        )  # the id alone, like `incidents create` prints the number: scripts read it
+        echo(data["id"])  # the id alone, like `incidents create` prints the number: scripts read it
 
 
 @sites_group.command("list")
@@ -327,7 +366,7 @@ def sites_add(
 @refusals_exit_1
 def sites_list(email: str, as_json: bool) -> None:
     """An account's site addresses."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         rows = [site_json(site) for site in sites.list_sites(session, get_account(session, email))]
     if as_json:
         echo_json(rows)
@@ -346,7 +385,7 @@ def products_group() -> None:
 @click.option("--serial", required=True, help="Serial number (spaces and dashes do not matter).")
 @click.option("--purchase-date", "purchase_date", required=True, type=ISO_DATE)
 @click.option(
-    "--site", "site_id", type=int, default=None, help="Site address id where it is installed."
+    "--site", "site_id", type=ROW_ID, default=None, help="Site address id where it is installed."
 )
 @json_flag
 @refusals_exit_1
@@ -367,7 +406,7 @@ def products_register(
     if as_json:
         echo_json(data)
     else:
-        click.echo(f"{data['model']} {data['serial']} registered")
+        echo(f"{data['model']} {data['serial']} registered")
 
 
 @products_group.command("list")
@@ -376,7 +415,7 @@ def products_register(
 @refusals_exit_1
 def products_list(email: str, as_json: bool) -> None:
     """An account's registered products."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         rows = [
             product_json(p) for p in products.list_products(session, get_account(session, email))
         ]
@@ -397,7 +436,7 @@ def services_group() -> None:
 @refusals_exit_1
 def services_list(email: str, as_json: bool) -> None:
     """An account's activated services and their validity dates (codes masked)."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         activated = das.list_services(session, get_account(session, email))
         rows = [service_json(s) for s in activated]
         table = [_service_row(s) for s in activated]

@@ -13,7 +13,16 @@ from typing import Any
 
 import click
 
-from bot.cli.common import ISO_DATETIME, echo_json, refusals_exit_1, runtime
+from bot.cli.common import (
+    ACTOR,
+    ISO_DATETIME,
+    YEAR,
+    echo,
+    echo_json,
+    printable,
+    refusals_exit_1,
+    runtime,
+)
 from services import demo, incidents
 from services.accounts import get_account
 from services.sla import (
@@ -62,10 +71,13 @@ def event_json(event: IncidentEvent) -> dict[str, Any]:
     return {
         "at": _iso(event.at),
         "actor": event.actor,
+        "actor_role": event.actor_role,
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
         "note": event.note,
+        "from_assignee": event.from_assignee,
+        "to_assignee": event.to_assignee,
     }
 
 
@@ -90,35 +102,45 @@ def incident_json(incident: Incident, *, with_events: bool = False) -> dict[str,
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[str(v) if v is not None else "-" for v in row] for row in rows]
+    # One cell, one line: a newline or an escape code a user typed is shown escaped.
+    cells = [[printable(v) if v is not None else "-" for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     for row in [list(headers), *cells]:
-        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+        echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
 def _echo_incident(incident: Incident, calendar: SupportCalendar) -> None:
-    click.echo(f"{incident.number}  [{incident.status}]  {incident.summary}")
-    click.echo(
+    echo(f"{incident.number}  [{incident.status}]  {printable(incident.summary)}")
+    echo(
         f"  customer: {incident.account.email}   service: {incident.subscription.service} (type {incident.subscription_type})"
     )
-    click.echo(
+    echo(
         f"  filed: {_local(incident.created_at, calendar)}   first response due: {_local(incident.first_response_due, calendar)}"
         f"   answered: {_local(incident.first_response_at, calendar)}"
     )
     if incident.assignee:
-        click.echo(f"  assignee: {incident.assignee}")
-    click.echo(f"  language: {incident.lang}")
-    click.echo("")
-    click.echo("  " + incident.description.replace("\n", "\n  "))
-    click.echo("")
+        echo(f"  assignee: {incident.assignee}")
+    echo(f"  language: {incident.lang}")
+    echo("")
+    echo("  " + incident.description.replace("\n", "\n  "))
+    echo("")
     for event in incident.events:
         change = (
             f" {event.from_status or ''} -> {event.to_status}".replace("  ", " ")
             if event.to_status
             else ""
         )
-        note = f": {event.note}" if event.note else ""
-        click.echo(f"  {_local(event.at, calendar)}  {event.actor}  {event.kind}{change}{note}")
+        note = f": {printable(event.note)}" if event.note else ""
+        role = f" ({event.actor_role})"
+        handover = (
+            f" {printable(event.from_assignee or '-')} -> {printable(event.to_assignee or '-')}"
+            if event.kind == "assigned"
+            else ""
+        )
+        echo(
+            f"  {_local(event.at, calendar)}  {printable(event.actor)}{role}  "
+            f"{event.kind}{change}{handover}{note}"
+        )
 
 
 # --- incidents -------------------------------------------------------------------------------
@@ -174,7 +196,7 @@ def incidents_create(
     if as_json:
         echo_json({"number": number})
     else:
-        click.echo(number)
+        echo(number)
 
 
 @incidents_group.command("list")
@@ -184,7 +206,7 @@ def incidents_create(
 @refusals_exit_1
 def incidents_list(email: str | None, status: str | None, as_json: bool) -> None:
     """List incidents, oldest first."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         account = get_account(session, email) if email else None
         found = incidents.list_incidents(session, account=account, status=status)
         if as_json:
@@ -215,7 +237,7 @@ def incidents_list(email: str | None, status: str | None, as_json: bool) -> None
 @refusals_exit_1
 def incidents_show(number: str, email: str | None, as_json: bool) -> None:
     """Show one incident (INC-000123, inc-123 or 123) with its audit trail."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         account = get_account(session, email) if email else None
         incident = incidents.get_incident(session, number, account=account)
         if as_json:
@@ -228,13 +250,13 @@ def _done(incident: Incident, as_json: bool) -> None:
     if as_json:
         echo_json(incident_json(incident, with_events=True))
     else:
-        click.echo(f"{incident.number}: {incident.status}")
+        echo(f"{incident.number}: {incident.status}")
 
 
 @incidents_group.command("status")
 @click.argument("number")
 @click.argument("status", type=STATUS_CHOICE)
-@click.option("--actor", required=True, help="Who makes the change (staff name).")
+@click.option("--actor", required=True, type=ACTOR, help="Who makes the change (staff name).")
 @click.option("--note", default=None, help="Why, for the audit trail.")
 @json_flag
 @refusals_exit_1
@@ -247,7 +269,7 @@ def incidents_status(number: str, status: str, actor: str, note: str | None, as_
 
 @incidents_group.command("reply")
 @click.argument("number")
-@click.option("--actor", required=True, help="The staff member replying.")
+@click.option("--actor", required=True, type=ACTOR, help="The staff member replying.")
 @click.option("--note", required=True, help="The reply to the customer.")
 @json_flag
 @refusals_exit_1
@@ -261,7 +283,7 @@ def incidents_reply(number: str, actor: str, note: str, as_json: bool) -> None:
 @incidents_group.command("comment")
 @click.argument("number")
 @click.option("--note", required=True, help="The comment.")
-@click.option("--actor", default=None, help="A staff member writing an internal note.")
+@click.option("--actor", default=None, type=ACTOR, help="A staff member writing an internal note.")
 @click.option("--email", default=None, help="The customer commenting (their incidents only).")
 @json_flag
 @refusals_exit_1
@@ -280,8 +302,10 @@ def incidents_comment(
 
 @incidents_group.command("assign")
 @click.argument("number")
-@click.option("--to", "assignee", required=True, help="The staff member taking the incident.")
-@click.option("--actor", required=True, help="Who assigns it.")
+@click.option(
+    "--to", "assignee", required=True, type=ACTOR, help="The staff member taking the incident."
+)
+@click.option("--actor", required=True, type=ACTOR, help="Who assigns it.")
 @json_flag
 @refusals_exit_1
 def incidents_assign(number: str, assignee: str, actor: str, as_json: bool) -> None:
@@ -319,7 +343,7 @@ def incidents_reopen(number: str, email: str, note: str | None, as_json: bool) -
 @json_flag
 def incidents_due_soon(within_minutes: int, as_json: bool) -> None:
     """Unanswered incidents whose first-response deadline is near or past."""
-    with runtime().session_factory() as session:
+    with runtime().read_session_factory() as session:
         found = incidents.due_soon(session, within=dt.timedelta(minutes=within_minutes))
         if as_json:
             echo_json([incident_json(i) for i in found])
@@ -376,11 +400,11 @@ def sla_due(type_: str, tier: str, at: dt.datetime, as_json: bool) -> None:
             }
         )
     else:
-        click.echo(due.isoformat())
+        echo(due.isoformat())
 
 
 @sla_group.command("holidays")
-@click.option("--year", type=int, default=None, help="Default: this year.")
+@click.option("--year", type=YEAR, default=None, help="Default: this year.")
 @json_flag
 def sla_holidays(year: int | None, as_json: bool) -> None:
     """The support holidays of a year (no support; the first-response clock pauses)."""
@@ -390,7 +414,7 @@ def sla_holidays(year: int | None, as_json: bool) -> None:
         echo_json([{"date": day, "key": key} for day, key in days])
         return
     for day, key in days:
-        click.echo(f"{day.isoformat()}  {day.strftime('%a')}  {HOLIDAY_NAMES[key]}")
+        echo(f"{day.isoformat()}  {day.strftime('%a')}  {HOLIDAY_NAMES[key]}")
 
 
 # --- demo --------------------------------------------------------------------------------------
@@ -412,9 +436,9 @@ def demo_seed(as_json: bool, markdown: bool) -> None:
     if as_json:
         echo_json(summary.as_json())
     elif markdown:
-        click.echo(summary.render_markdown())
+        echo(summary.render_markdown())
     else:
-        click.echo(summary.render_text())
+        echo(summary.render_text())
 
 
 def register(cli: click.Group) -> None:
