@@ -40,13 +40,39 @@ _MAX_CODE_PARTS = 8
 _MIN_CODE_LENGTH = 6  # shorter runs are ordinary words and numbers, never worth a look-up
 
 
+# A conversation keeps the code it is activating between two messages, in the database:
+# it keeps it sealed (the tail the mask shows and the keyed hash), never in full.
+SEALED_PREFIX = "sealed:"
+
+
 def normalize_code(code: str | None) -> str:
+    if is_sealed(code):
+        return str(code)
     return CODE_SEPARATORS.sub("", code or "").upper()
+
+
+def is_sealed(code: str | None) -> bool:
+    return bool(code) and str(code).startswith(SEALED_PREFIX)
+
+
+def seal_code(session: Session, code: str) -> str:
+    """What may be kept of a code the customer typed: every service function that takes a
+    code accepts this form too, and the full code cannot be read back from it."""
+    if is_sealed(code):
+        return code
+    return f"{SEALED_PREFIX}{code_tail(code)}:{hash_code(session, code)}"
+
+
+def _sealed_parts(code: str) -> tuple[str, str]:
+    tail, _, digest = code[len(SEALED_PREFIX) :].partition(":")
+    return tail, digest
 
 
 def code_tail(code: str) -> str:
     """What a mask may show of a code: at most its last four characters, and only a third
     of a short one, so that the mask never gives most of it away."""
+    if is_sealed(code):
+        return _sealed_parts(code)[0]
     normalized = normalize_code(code)
     shown = min(4, len(normalized) // 3)
     return normalized[-shown:] if shown else ""
@@ -68,6 +94,8 @@ def code_secret(session: Session) -> bytes:
 
 def hash_with(secret: bytes, code: str) -> str:
     """The stored form of a code: hex HMAC-SHA256 of its normalised value."""
+    if is_sealed(code):
+        return _sealed_parts(code)[1]
     return hmac.new(secret, normalize_code(code).encode(), hashlib.sha256).hexdigest()
 
 
@@ -78,7 +106,7 @@ def hash_code(session: Session, code: str) -> str:
 def find_code(session: Session, code: str, *, lock: bool = False) -> ActivationCode | None:
     """The stored code that `code` (as typed) is, or None."""
     normalized = normalize_code(code)
-    if not normalized or len(normalized) > MAX_CODE_LENGTH:
+    if not normalized or (len(normalized) > MAX_CODE_LENGTH and not is_sealed(code)):
         return None
     query = select(ActivationCode).where(ActivationCode.code_hash == hash_code(session, normalized))
     if lock:

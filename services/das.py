@@ -50,6 +50,7 @@ from services.codes import (
     mask_tail,
     normalize_code,
     redact_codes,
+    seal_code,
 )
 from services.csvimport import ImportResult, Parsed, Progress, Row, chunks, parse_stream, read_rows
 from services.errors import (
@@ -77,7 +78,7 @@ from storage.models import (
     RegisteredProduct,
 )
 
-__all__ = ["find_code", "mask_code", "mask_codes_in_text", "normalize_code"]
+__all__ = ["find_code", "mask_code", "mask_codes_in_text", "normalize_code", "seal_code"]
 
 CODE_COLUMNS = ("code", "service", "models", "purchase_date", "duration_months")
 ACTIVATION_WINDOW = dt.timedelta(days=90)

@@ -7,13 +7,16 @@ with a recorded purchase date, valid with the date to give, expired, used, other
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
+from sqlalchemy import select
 
 from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, das, sites
 from storage.db import SessionFactory
+from storage.models import Conversation
 from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
@@ -146,3 +149,28 @@ def test_a_customer_without_products_is_sent_to_registration(assistant: Assistan
     assert (
         chat.say("register a product").waiting_for == "company"
     )  # onboarding: name is in the profile
+
+
+def test_the_conversation_keeps_the_code_sealed_never_in_full(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    """Between two messages the conversation row holds the code the customer typed: only
+    its keyed hash and the tail the mask shows, and the activation still works from it."""
+    chat = Chat(assistant, user("U-demo", lang="en", tz="America/New_York"))
+    chat.say("I want to activate a code")
+    chat.say("yes")
+    chat.say("QBQE160012345")
+    out = chat.say("nbd3 7kq2 a9xm")
+    assert out.waiting_for == "service_purchase_date"
+    with session_factory() as session:
+        rows = session.scalars(select(Conversation)).all()
+        stored = json.dumps([row.slots for row in rows])
+    assert "NBD37KQ2A9XM" not in stored.upper().replace("-", "").replace(" ", "")
+    assert "A9XM" in stored  # the tail, for the mask
+    out = chat.say("yes")
+    while out.waiting_for not in (None, "confirm"):
+        out = chat.say("1")
+    assert "****-****-A9XM" in text_of(out)
+    out = chat.say("yes")
+    assert out.waiting_for is None
+    assert any(service == "DAS-NBD" for service, *_ in _services(session_factory))

@@ -135,7 +135,7 @@ def validate_code(ctx: FlowContext, value: str) -> str:
     # The code is fine without its purchase date: that date is the next question.
     with contextlib.suppress(ServicePurchaseDateRequired):
         _check(ctx, value, None)
-    return das.normalize_code(value)
+    return das.seal_code(ctx.session, value)
 
 
 def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
