@@ -132,7 +132,7 @@ class Assistant:
         self, user: ChatUser, run_id: str, slot: str, *, now: dt.datetime | None = None
     ) -> list[Choice]:
         """What the question `slot` of run `run_id` offers, read-only: the options a
-        channel loads on demand (a searchable select). None once that question is no
+        channel loads on demand (a searchable select); nothing once that question is no
         longer open, as `act` would refuse any of them."""
         moment = now or self.clock()
         idle = dt.timedelta(minutes=self.settings.flow_idle_minutes)
