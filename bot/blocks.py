@@ -10,6 +10,7 @@ select, 50 blocks per message, 100 per view.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bot.boundary import (
     escape_mrkdwn,
     to_mrkdwn,
 )
+from kb.analysis import fold
 
 Block = dict[str, Any]
 
@@ -187,10 +189,12 @@ def _opens_form(choice: Choice) -> str | None:
 
 
 def build_choice_elements(
-    choices: list[Choice], *, kind: str | None, labels: Labels
+    choices: list[Choice], *, kind: str | None, labels: Labels, search: bool = False
 ) -> list[dict[str, Any]]:
-    """Buttons for yes/no and a few short choices; a select for more. A command that
-    starts a flow that is also a form is a button that opens the form."""
+    """Buttons for yes/no and a few short choices; a select for more: a searchable one
+    (options loaded as the user types, `build_options`) when the engine says the list is
+    long or it passes a static select's 100 options. A command that starts a flow that
+    is also a form is a button that opens the form."""
     if kind is None and any(_opens_form(c) for c in choices) and len(choices) <= 25:
         return [
             {
@@ -207,6 +211,8 @@ def build_choice_elements(
     most = MAX_BUTTONS if kind == CHOICE else MENU_BUTTONS
     if kind in (YESNO, CONFIRM) or len(choices) <= most or not fit:
         return _buttons(choices[:25], CHOICE_ACTION, primary="yes")
+    if search or len(choices) > OPTIONS_PER_SELECT:
+        return [_external_select(SELECT_ACTION, labels)]
     return [
         {
             "type": "static_select",
@@ -215,6 +221,16 @@ def build_choice_elements(
             "options": [_option(c) for c in choices[:OPTIONS_PER_SELECT]],
         }
     ]
+
+
+def _external_select(action_id: str, labels: Labels) -> dict[str, Any]:
+    """A select whose options Slack asks for as the user types (an options load)."""
+    return {
+        "type": "external_select",
+        "action_id": action_id,
+        "placeholder": plain(labels.pick),
+        "min_query_length": 0,
+    }
 
 
 def build_reply_blocks(
@@ -249,7 +265,8 @@ def build_reply_blocks(
         elements.append(element)
     if reply.choices:
         kind = reply.kind if isinstance(reply, Prompt) else None
-        elements += build_choice_elements(reply.choices, kind=kind, labels=labels)
+        search = isinstance(reply, Prompt) and reply.search
+        elements += build_choice_elements(reply.choices, kind=kind, labels=labels, search=search)
     if elements:
         blocks.append(
             {"type": "actions", "block_id": binding.block_id(index), "elements": elements}
@@ -374,12 +391,7 @@ def _field_element(field: FormField, labels: Labels, today: dt.date) -> dict[str
             "options": options[:OPTIONS_PER_SELECT],
         }
         if field.search or len(options) > OPTIONS_PER_SELECT:
-            element = {
-                "type": "external_select",
-                "action_id": FIELD_ACTION,
-                "placeholder": plain(labels.pick),
-                "min_query_length": 0,
-            }
+            element = _external_select(FIELD_ACTION, labels)
         chosen = next((o for o in options if o["value"] == field.initial), None)
         if chosen is not None and element["type"] == "static_select":
             element["initial_option"] = chosen
@@ -442,7 +454,13 @@ def build_message_view(
 
 
 def build_options(choices: list[Choice], query: str) -> list[dict[str, Any]]:
-    """An external select's options: those whose label holds what the user typed."""
-    wanted = query.strip().casefold()
-    found = [c for c in choices if wanted in c.label.casefold() or wanted in c.value.casefold()]
-    return [_option(c) for c in found[:OPTIONS_PER_SELECT]]
+    """An external select's options (a form's or a message's): those whose label or value
+    holds every word the user typed, accents and case aside; at most a select's 100."""
+    words = fold(query.casefold()).split()
+    found = (
+        c
+        for c in choices
+        if len(c.value) <= OPTION_VALUE_CHARS
+        and all(word in fold(f"{c.label} {c.value}".casefold()) for word in words)
+    )
+    return [_option(c) for c in itertools.islice(found, OPTIONS_PER_SELECT)]

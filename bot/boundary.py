@@ -9,6 +9,9 @@ processes; every call returns an `Outcome` or a `FormResult` in the user's langu
     assistant.handle(user, text)                  # a message the user typed
     assistant.act(user, Action(run_id, slot, value, idempotency_key))
                                                   # a button, a select, a date picker
+    assistant.choices(user, run_id, slot)         # read-only: the choices of that open
+                                                  #   question (a type-ahead loading its
+                                                  #   options), [] once it is closed
     assistant.forms(user)                         # the flows a form (modal) can fill,
     assistant.form(user, "register_product")      #   with their fields: a `FormSpec`
     assistant.submit_form(user, "register_product", {"model": ..., "serial": ...},

@@ -16,6 +16,7 @@ whole boundary for channels.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -28,7 +29,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot import forms, routing
 from bot.flows import FLOWS, answers
-from bot.flows.engine import FlowContext, KnowledgeBaseLike, Prompt, Refused, Reply, reask
+from bot.flows.engine import (
+    FlowContext,
+    KnowledgeBaseLike,
+    Prompt,
+    Refused,
+    Reply,
+    choices_for,
+    reask,
+)
 from bot.forms import FormResult, FormSpec
 from bot.i18n import normalize_lang, texts_for, valid_timezone
 from bot.language import choose_language
@@ -45,6 +54,7 @@ from storage.conversations import (
     FlowState,
     Mode,
     OfferState,
+    find_conversation,
     find_preference,
     load_conversation,
     load_preference,
@@ -117,6 +127,38 @@ class Assistant:
             pref = find_preference(session, user.workspace_id, user.user_id)
             lang = (pref.lang if pref else None) or normalize_lang(user.locale)
         return lang or normalize_lang(self.settings.default_lang) or "en"
+
+    def choices(
+        self, user: ChatUser, run_id: str, slot: str, *, now: dt.datetime | None = None
+    ) -> list[Choice]:
+        """What the question `slot` of run `run_id` offers, read-only: the options a
+        channel loads on demand (a searchable select); nothing once that question is no
+        longer open, as `act` would refuse any of them."""
+        moment = now or self.clock()
+        idle = dt.timedelta(minutes=self.settings.flow_idle_minutes)
+        with self.session_factory() as session:
+            record = find_conversation(session, user.workspace_id, user.user_id, user.thread_key)
+            if record is None or record.mode is None or record.mode.run_id != run_id:
+                return []
+            if record.updated_at < moment - idle:
+                return []
+            mode = record.mode
+            if isinstance(mode, FlowState):
+                flow = FLOWS.get(mode.flow)
+                if flow is None:
+                    return []
+                ctx = dataclasses.replace(
+                    _context(self, session, user, moment, write=False),
+                    values=dict(mode.values),
+                    run_id=mode.run_id,
+                )
+                pending = flow.pending(ctx)
+                if pending is None or pending.store != slot:
+                    return []
+                return choices_for(ctx, pending)
+            if slot != COMMAND:
+                return []
+            return [Choice(str(c["value"]), str(c["label"])) for c in mode.choices]
 
     def forms(self, user: ChatUser, *, now: dt.datetime | None = None) -> list[FormSpec]:
         """The flows a channel may offer as one form, with their fields, for this user."""

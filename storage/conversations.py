@@ -143,13 +143,7 @@ def load_conversation(
     session: Session, workspace_id: str, user_id: str, thread_key: str, *, now: dt.datetime
 ) -> ConversationRecord:
     """The user's conversation in this thread, created (empty) on first use."""
-    row = session.scalars(
-        select(Conversation).where(
-            Conversation.workspace_id == workspace_id,
-            Conversation.user_id == user_id,
-            Conversation.thread_key == thread_key,
-        )
-    ).first()
+    row = _find_row(session, workspace_id, user_id, thread_key)
     if row is None:
         row = Conversation(
             workspace_id=workspace_id,
@@ -163,6 +157,29 @@ def load_conversation(
         session.flush()
     done = [str(key) for key in (row.slots or {}).get("done", [])]
     return ConversationRecord(row, _mode(row), done)
+
+
+def find_conversation(
+    session: Session, workspace_id: str, user_id: str, thread_key: str
+) -> ConversationRecord | None:
+    """The user's conversation in this thread, without creating one (read-only callers)."""
+    row = _find_row(session, workspace_id, user_id, thread_key)
+    if row is None:
+        return None
+    done = [str(key) for key in (row.slots or {}).get("done", [])]
+    return ConversationRecord(row, _mode(row), done)
+
+
+def _find_row(
+    session: Session, workspace_id: str, user_id: str, thread_key: str
+) -> Conversation | None:
+    return session.scalars(
+        select(Conversation).where(
+            Conversation.workspace_id == workspace_id,
+            Conversation.user_id == user_id,
+            Conversation.thread_key == thread_key,
+        )
+    ).first()
 
 
 def load_preference(

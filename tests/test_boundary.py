@@ -127,6 +127,24 @@ def test_an_answered_question_button_is_refused(
     assert out.waiting_for == "serial" and _version(session_factory) == state
 
 
+def test_the_choices_of_the_open_question_are_read_without_writing(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    asked = chat.say("register a product")
+    prompt = asked.prompt
+    assert prompt is not None and prompt.search and asked.run_id
+    before = _version(session_factory)
+    assert assistant.choices(chat.who, asked.run_id, prompt.slot, now=chat.now) == prompt.choices
+    assert _version(session_factory) == before  # a read: nothing written
+    assert assistant.choices(chat.who, "another-run", prompt.slot, now=chat.now) == []
+    assert assistant.choices(chat.who, asked.run_id, "serial", now=chat.now) == []
+    idle = chat.now + dt.timedelta(days=1)
+    assert assistant.choices(chat.who, asked.run_id, prompt.slot, now=idle) == []
+    chat.say("DGS-3630-28TC")  # answered: the question is closed
+    assert assistant.choices(chat.who, asked.run_id, prompt.slot, now=chat.now) == []
+
+
 def test_menu_buttons_are_commands_in_any_language(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U1", lang="fr"))
     menu = chat.say("aide")

@@ -12,7 +12,7 @@ from services.clock import utcnow
 from storage.models import ActivatedService, Incident, RegisteredProduct
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
-from tests.slack.ui import Screen, controls
+from tests.slack.ui import Screen
 
 
 def _days_ago(days: int) -> str:
@@ -89,10 +89,9 @@ def test_incident_by_buttons_in_french_files_once_even_when_double_clicked(
 def test_an_old_button_changes_nothing(slack: RunningApp) -> None:  # noqa: F811
     me = Screen(slack, CUSTOMER)
     me.say("register a product")
-    old = me.last
+    block, element = me.element(kind="external_select")  # the catalogue is searchable
+    option = me.options("DGS-3630")[0]
     me.say("cancel")
-    block, element = next((b, e) for b, e in controls(old) if e["type"] == "static_select")
-    option = element["options"][0]
     response = slack.sender.block_action(CUSTOMER, block, element, channel=me.channel, value=option)
     assert response.status == 200
     me.wait()

@@ -2,7 +2,9 @@
 
 A control carries its binding (bot.blocks.Binding): the conversation, the run and the
 slot it answers. The engine refuses, politely and changing nothing, a click on a question
-no longer open — an old message, or the second click of a double click.
+no longer open — an old message, or the second click of a double click. A searchable
+select loads its options from the question its binding names (none once it is closed),
+filtered like a form's (`bot.blocks.build_options`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks import CHOICE_ACTION, DATE_ACTION, FEEDBACK_ACTION, SELECT_ACTION, Binding
-from bot.boundary import Action
+from bot.blocks import (
+    CHOICE_ACTION,
+    DATE_ACTION,
+    FEEDBACK_ACTION,
+    SELECT_ACTION,
+    Binding,
+    build_options,
+)
+from bot.boundary import Action, ChatUser
 from bot.handlers.common import Deps, Place, chat_user, deliver
 
 ACTIONS = re.compile(
@@ -49,9 +58,25 @@ def register(app: App, deps: Deps) -> None:
         value = picked_value(action)
         if binding is None or value is None:
             return  # a select cleared, or not one of ours: nothing was asked
-        who = body.get("user") or {}
-        workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
         place = Place.from_thread_key(binding.thread_key)
-        user = chat_user(deps, workspace, str(who.get("id", "")), place)
+        user = _clicker(deps, body, place)
         click = Action(binding.run_id, binding.slot, value, idempotency_key(body, action))
         deliver(deps, client, user, place, deps.bridge.act(user, click))
+
+    @app.options(SELECT_ACTION)
+    def handle_select_options(ack: Ack, body: dict[str, Any]) -> None:
+        """The options of a searchable select in a message, for what the user typed."""
+        binding = Binding.from_block_id(str(body.get("block_id", "")))
+        if binding is None:
+            ack(options=[])
+            return
+        user = _clicker(deps, body, Place.from_thread_key(binding.thread_key))
+        choices = deps.bridge.choices(user, binding.run_id, binding.slot)
+        ack(options=build_options(choices, str(body.get("value") or "")))
+
+
+def _clicker(deps: Deps, body: dict[str, Any], place: Place) -> ChatUser:
+    """The user behind an interaction, in the conversation its control belongs to."""
+    who = body.get("user") or {}
+    workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
+    return chat_user(deps, workspace, str(who.get("id", "")), place)

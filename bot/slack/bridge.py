@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.boundary import Action, ChatUser, FormResult, FormSpec, Outcome
+from bot.boundary import Action, ChatUser, Choice, FormResult, FormSpec, Outcome
 from bot.conversation import Assistant
 from storage.conversations import find_preference
 from storage.db import SessionFactory
@@ -41,6 +41,9 @@ class Bridge:
     def act(self, user: ChatUser, action: Action, *, now: dt.datetime | None = None) -> Turn:
         outcome = self.assistant.act(user, action, now=now)
         return Turn(outcome, action.slot == CONFIRM_STEP)
+
+    def choices(self, user: ChatUser, run_id: str, slot: str) -> list[Choice]:
+        return self.assistant.choices(user, run_id, slot)
 
     def form(self, user: ChatUser, flow: str) -> FormSpec:
         return self.assistant.form(user, flow)

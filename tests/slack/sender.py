@@ -219,7 +219,11 @@ class SlackSender:
         action_id: str,
         query: str,
         team: str = TEAM_ID,
+        *,
+        channel: str | None = None,
     ) -> Response:
+        """What Slack asks when a user types in an external select: of a modal (`view`)
+        or of a message in `channel`."""
         payload: dict[str, Any] = {
             "type": "block_suggestion",
             "team": {"id": team},
@@ -232,6 +236,9 @@ class SlackSender:
         if view is not None:
             payload["view"] = view
             payload["container"] = {"type": "view", "view_id": view.get("id")}
+        elif channel is not None:
+            payload["channel"] = {"id": channel}
+            payload["container"] = {"type": "message", "channel_id": channel}
         return self._form(payload)
 
     def command(

@@ -84,9 +84,28 @@ class Screen:
             self.wait()
         return response
 
+    def options(self, query: str) -> list[dict[str, Any]]:
+        """What the searchable select of the last messages offers for `query`."""
+        block, element = self.element(kind="external_select")
+        response = self.running.sender.options_load(
+            self.user, None, block["block_id"], element["action_id"], query, channel=self.channel
+        )
+        assert response.status == 200
+        options: list[dict[str, Any]] = response.json()["options"]
+        return options
+
     def select(self, label: str) -> str:
-        block, element = self.element(kind="static_select")
-        option = next(o for o in element["options"] if o["text"]["text"] == label)
+        """Pick `label` in the select, as a person would: from the list, or typed into a
+        searchable select and picked among what it offers."""
+        selects = [e for _, e in controls(self.last) if e["type"].endswith("_select")]
+        assert selects, f"no select in {controls(self.last)}"
+        if selects[0]["type"] == "external_select":
+            block, element = self.element(kind="external_select")
+            offered = self.options(label)
+        else:
+            block, element = self.element(kind="static_select")
+            offered = element["options"]
+        option = next(o for o in offered if o["text"]["text"] == label)
         response = self.running.sender.block_action(
             self.user, block, element, channel=self.channel, value=option
         )
