@@ -27,7 +27,8 @@ neutral markup below, enough for a text-only channel; its subclass says what it 
 the structured fields a rich channel lays out instead:
 
   - `Reply`         a plain message (`type == "message"`);
-  - `Prompt`        a question for one slot of a flow run: `slot`, `kind` (text, choice,
+  - `Prompt`        a question for one slot of a flow run (or "Do you mean … or …?",
+                    slot "which_article": two articles and "neither"): `slot`, `kind` (text, choice,
                     yesno, date, confirm), `options` (= `choices`), `max_date`/`min_date`,
                     `initial`, `secret` (never echo, never keep in a history), `search`
                     (a long list: offer a type-ahead), `numbered` (a number typed picks

@@ -343,7 +343,9 @@ class _Turn:
         mode = loaded.mode
         reading = routing.read_message(ctx, text)  # the one reading every decision uses
         if isinstance(mode, FlowState):
-            result = routing.in_flow(FLOWS[mode.flow], ctx, list(mode.history), text, reading)
+            result = routing.in_flow(
+                FLOWS[mode.flow], ctx, list(mode.history), text, reading, mode.clarify
+            )
         elif isinstance(mode, AnswerState):
             result = routing.after_answer(ctx, mode, text, reading)
         else:
@@ -373,6 +375,8 @@ class _Turn:
             history = list(mode.history)
             if action.slot == COMMAND:
                 result = routing.command_in_flow(flow, ctx, history, action.value)
+            elif mode.clarify is not None and action.slot == answers.WHICH_ARTICLE:
+                result = routing.picked_in_flow(flow, ctx, history, mode.clarify, action.value)
             elif pending is not None and action.slot == pending.store:
                 result = routing.from_step(
                     flow, ctx, routing.answer_slot(flow, ctx, history, action.value)
@@ -381,7 +385,10 @@ class _Turn:
                 result = None  # a question already answered (an older button of this run)
         elif isinstance(mode, AnswerState):
             offered = {c["value"] for c in mode.choices}
-            chosen = action.slot == COMMAND and action.value in offered
+            # The choices of "Do you mean … or …?" answer it; the others are commands.
+            which = mode.awaiting == answers.WHICH_ARTICLE
+            slot = answers.WHICH_ARTICLE if which else COMMAND
+            chosen = action.slot == slot and action.value in offered
             result = routing.after_answer(ctx, mode, action.value) if chosen else None
         else:
             offered = {c["value"] for c in mode.choices} if mode is not None else set()
@@ -407,13 +414,15 @@ class _Turn:
         """The refusal of an action, and where the conversation stands — nothing written."""
         waiting: str | None = None
         run_id = mode.run_id if mode is not None else None
-        if isinstance(mode, FlowState):
+        if isinstance(mode, FlowState) and mode.clarify is not None:
+            waiting = answers.WHICH_ARTICLE  # its question is still the one open
+        elif isinstance(mode, FlowState):
             flow = FLOWS[mode.flow]
             step = reask(flow, ctx, list(mode.history), replies)
             replies = step.replies
             waiting = step.waiting_for.name if step.waiting_for else None
-        elif isinstance(mode, AnswerState) and mode.awaiting_feedback:
-            waiting = answers.FEEDBACK
+        elif isinstance(mode, AnswerState):
+            waiting = mode.awaiting
         # Whatever was loaded or created on the way (a conversation row) is not kept.
         raise _Discard(Outcome(_bind(replies, run_id), waiting, ctx.texts.lang, run_id))
 

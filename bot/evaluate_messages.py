@@ -41,7 +41,7 @@ from kb.knowledge import KnowledgeBase
 from services import demo, products
 from services.catalog import normalize_serial
 from services.das import normalize_code
-from storage.conversations import AnswerState, FlowState, load_conversation
+from storage.conversations import WHICH_ARTICLE, AnswerState, FlowState, load_conversation
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Account
 
@@ -86,6 +86,8 @@ def observe(turn: _Turn, replies: list[Any]) -> dict[str, Any]:
         return {"action": "list", "what": turn.lists[0]}
     if isinstance(mode, AnswerState) and mode.slug:
         return {"action": "kb", "slug": mode.slug}
+    if isinstance(mode, AnswerState) and mode.awaiting == WHICH_ARTICLE:
+        return {"action": "kb", "slug": None, "which": True}
     if isinstance(mode, AnswerState) or any(c.startswith(ARTICLE) for c in choices):
         shown = [c for c in choices if c.startswith(ARTICLE)]
         return {"action": "kb", "slug": None, "offered": len(shown)}
@@ -121,9 +123,9 @@ def judge(expect: dict[str, Any], got: dict[str, Any], turn: _Turn) -> Verdict:
         if wanted == "answer":
             right = slug == expect.get("slug")
         elif wanted == "no_answer":
-            right = slug is None
-        else:
-            right = slug is None and got.get("offered", 0) >= 2
+            right = slug is None and not got.get("which")
+        else:  # "Do you mean … or …?" asked, not merely the closest articles offered
+            right = bool(got.get("which"))
         return Verdict(True, None, right, "" if right else f"KB gave {slug}")
     if wanted == "switch_language":
         if got["action"] != "switch_language" or got["lang"] != expect["lang"]:

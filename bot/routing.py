@@ -5,8 +5,11 @@
   another request sets the flow aside (the user is told nothing was saved); a question is
   answered from the knowledge base and the flow's question asked again; anything else is
   the answer to the pending slot. How much of that applies depends on the slot's `answer`
-  trait: the user's own words (a description) are only checked for commands.
-- After a knowledge-base answer: a vote, "read more", a related article, or a new message.
+  trait: the user's own words (a description) are only checked for commands. A question
+  the KB answers with "Do you mean … or …?" gets that choice first; once the user picks
+  (or says neither, or writes something else) the flow's question is asked again.
+- After a knowledge-base answer: a vote, "read more", a related article, or a new message;
+  after "Do you mean … or …?": one of the two articles, "neither", or a new message.
 - Otherwise: a command, a menu choice, a list, a flow to start, or a question for the KB.
 
 Choices carry commands as values ("flow:register_product", "list:incidents",
@@ -48,7 +51,7 @@ from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, nor
 from bot.understanding import Reading, read
 from services import catalog, incidents, subscriptions
 from services.errors import N_, IncidentNotFound, Refusal
-from storage.conversations import AnswerState, FlowState, Mode
+from storage.conversations import AnswerState, Clarification, FlowState, Mode
 
 FLOW_INTENTS = {
     Intent.REGISTER_PRODUCT: "register_product",
@@ -156,11 +159,21 @@ def cancelled(ctx: FlowContext) -> Result:
 
 
 def in_flow(
-    flow: Flow, ctx: FlowContext, history: list[str], text: str, reading: Reading
+    flow: Flow,
+    ctx: FlowContext,
+    history: list[str],
+    text: str,
+    reading: Reading,
+    clarify: Clarification | None = None,
 ) -> Result:
+    """`clarify`: the "Do you mean … or …?" asked last, if it is still open."""
     slot = flow.pending(ctx)
     if slot is None:  # a flow saved by an older version of the bot: start it afresh
         return start(flow.name, ctx)
+    if clarify is not None:
+        settled = answers.pick(ctx, _clarify_state(clarify), text, in_flow=True)
+        if settled is not None:
+            return from_step(flow, ctx, reask(flow, ctx, history, settled[0]))
     if not text.strip():  # an empty message: say so and ask again
         return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
     if reading.lang_switch is not None:
@@ -201,9 +214,38 @@ def in_flow(
                 return aside
         asked = reading.asking or looks_like_question(text)
         if not chosen and (asked or sentence):
-            replies, _ = answers.answer(ctx, text, in_flow=True)
+            replies, state = answers.answer(ctx, text, in_flow=True)
+            if state is not None:  # "Do you mean … or …?": the step is asked after the pick
+                return _asking_which(flow, ctx, history, replies, state)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
+
+
+def _clarify_state(clarify: Clarification) -> dict[str, Any]:
+    return {"choices": clarify.choices, "question_id": clarify.question_id}
+
+
+def _asking_which(
+    flow: Flow, ctx: FlowContext, history: list[str], replies: list[Reply], state: dict[str, Any]
+) -> Result:
+    """The flow waits, its step unchanged, for the pick between the two articles."""
+    slot = flow.pending(ctx)
+    assert slot is not None  # only asked while a step is pending
+    clarify = Clarification(state.get("question_id"), list(state.get("choices", [])))
+    mode = FlowState(flow.name, ctx.run_id, ctx.values, history, slot.store, clarify)
+    return Result(replies, mode, answers.WHICH_ARTICLE)
+
+
+def picked_in_flow(
+    flow: Flow, ctx: FlowContext, history: list[str], clarify: Clarification, value: str
+) -> Result | None:
+    """One of the choices of "Do you mean … or …?" clicked mid-flow; None if it is none."""
+    if value not in {c["value"] for c in clarify.choices}:
+        return None
+    settled = answers.pick(ctx, _clarify_state(clarify), value, in_flow=True)
+    if settled is None:
+        return None
+    return from_step(flow, ctx, reask(flow, ctx, history, settled[0]))
 
 
 def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -> Result | None:
@@ -266,7 +308,7 @@ def after_answer(
         "lang": state.lang,
         "question_id": state.question_id,
         "choices": state.choices,
-        "awaiting": answers.FEEDBACK if state.awaiting_feedback else None,
+        "awaiting": state.awaiting,
     }
     outcome = answers.follow_up(ctx, kept, text)
     if isinstance(outcome, str):
@@ -281,16 +323,16 @@ def kb_result(replies: list[Reply], state: dict[str, Any] | None) -> Result:
     """The answers module's state (its own small dict) as the conversation's typed mode."""
     if state is None:
         return Result(replies)
-    awaiting = state.get("awaiting") == answers.FEEDBACK
+    awaiting = state.get("awaiting")
     answer = AnswerState(
         run_id=new_run_id(),
         slug=state.get("slug"),
         lang=state.get("lang"),
         question_id=state.get("question_id"),
         choices=list(state.get("choices", [])),
-        awaiting_feedback=awaiting,
+        awaiting=awaiting,
     )
-    return Result(replies, answer, answers.FEEDBACK if awaiting else None)
+    return Result(replies, answer, awaiting)
 
 
 # --- a new request ----------------------------------------------------------------------

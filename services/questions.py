@@ -1,7 +1,8 @@
 """What editors learn from the bot: every question put to the KB, and "was this helpful?".
 
 The conversation layer records each question with what it answered (or that it found
-nothing), and each yes/no vote on an answer. Editors read the unanswered questions and
+nothing), and each yes/no vote on an answer. A question the bot answered with "do you
+mean … or …?" is recorded as unanswered until the user picks one of the two articles. Editors read the unanswered questions and
 the articles voted unhelpful.
 """
 
@@ -48,6 +49,16 @@ def record_question(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_pick(session: Session, question_id: int, *, slug: str) -> None:
+    """The user picked `slug` among the articles the bot asked them to choose from: their
+    question was answered after all, and editors no longer see it as unanswered."""
+    entry = session.get(QuestionLog, question_id)
+    if entry is not None:
+        entry.answered = True
+        entry.slug = slug
+        session.flush()
 
 
 def record_feedback(

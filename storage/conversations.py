@@ -3,8 +3,11 @@
 A conversation is in one mode at a time, each with its own state:
   - `FlowState`   a flow run: the flow, its answers so far, the order they were given in
                   (for "back") and the run id its buttons and its side effect are bound to;
+                  and, when a question asked mid-flow got "which of these two articles?",
+                  that `Clarification` (the flow's step is asked again once it is settled);
   - `AnswerState` after a knowledge-base answer: the article, the logged question and the
-                  follow-ups offered (read more, related articles, "was it helpful?");
+                  follow-ups offered (read more, related articles, "was it helpful?"); or,
+                  `awaiting` the pick, the two articles the bot asked the user to choose from;
   - `OfferState`  the choices last shown outside a flow (the menu, a list's follow-ups);
   - None          nothing pending.
 Besides the mode, the row keeps the idempotency keys of the last actions applied, so an
@@ -33,12 +36,26 @@ KEPT_ACTION_KEYS = 50
 
 
 @dataclass
+class Clarification:
+    """ "Do you mean … or …?" asked during a flow: the logged question and the choices."""
+
+    question_id: int | None
+    choices: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class FlowState:
     flow: str
     run_id: str
     values: dict[str, Any] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
-    waiting: str | None = None  # the slot asked, as `waiting_for` names it
+    waiting: str | None = None  # the flow's slot asked, as `waiting_for` names it
+    clarify: Clarification | None = None  # a question's articles to pick from first
+
+
+# What an answer's follow-ups wait for (`AnswerState.awaiting`, the row's step).
+FEEDBACK = "feedback"  # "was it helpful?"
+WHICH_ARTICLE = "which_article"  # which of two close articles the user meant
 
 
 @dataclass
@@ -48,7 +65,11 @@ class AnswerState:
     lang: str | None = None
     question_id: int | None = None
     choices: list[dict[str, str]] = field(default_factory=list)
-    awaiting_feedback: bool = False
+    awaiting: str | None = None  # FEEDBACK, WHICH_ARTICLE or None (a choice may be typed)
+
+    @property
+    def awaiting_feedback(self) -> bool:
+        return self.awaiting == FEEDBACK
 
 
 @dataclass
@@ -90,9 +111,14 @@ class ConversationRecord:
         if isinstance(mode, FlowState):
             row.flow, row.step, row.history = mode.flow, mode.waiting, list(mode.history)
             row.slots = {"run_id": mode.run_id, "values": mode.values, **common}
+            if mode.clarify is not None:
+                row.slots["clarify"] = {
+                    "question_id": mode.clarify.question_id,
+                    "choices": mode.clarify.choices,
+                }
         elif isinstance(mode, AnswerState):
             row.flow, row.history = ANSWER_MODE, []
-            row.step = "feedback" if mode.awaiting_feedback else None
+            row.step = mode.awaiting
             row.slots = {
                 "run_id": mode.run_id,
                 "answer": {
@@ -124,15 +150,19 @@ def _mode(row: Conversation) -> Mode:
             lang=answer.get("lang"),
             question_id=answer.get("question_id"),
             choices=list(answer.get("choices", [])),
-            awaiting_feedback=row.step == "feedback" or answer.get("awaiting") == "feedback",
+            awaiting=row.step or answer.get("awaiting"),
         )
     if row.flow:
+        clarify = slots.get("clarify")
         return FlowState(
             flow=row.flow,
             run_id=run_id,
             values=dict(slots.get("values", {})),
             history=list(row.history or []),
             waiting=row.step,
+            clarify=Clarification(clarify.get("question_id"), list(clarify.get("choices", [])))
+            if isinstance(clarify, dict)
+            else None,
         )
     if slots.get("offered"):
         return OfferState(run_id=run_id or str(row.id), choices=list(slots["offered"]))

@@ -15,6 +15,8 @@ import pytest
 from bot.boundary import Action, ChatUser, Outcome, to_plain
 from bot.conversation import Assistant
 from bot.settings import REPO_ROOT, Settings
+from kb.answer import Answer
+from kb.articles import Article, ArticleRef
 from kb.knowledge import KnowledgeBase
 from services import demo
 from storage.db import SessionFactory
@@ -91,3 +93,29 @@ def make_assistant(
     session_factory: SessionFactory, settings: Settings, kb: KnowledgeBase | None
 ) -> Assistant:
     return Assistant(session_factory, settings, kb)
+
+
+class ClarifyingKB:
+    """The shipped KB, except that each question of `pairs` gets the KB's "ask which of
+    these two articles" decision (a `KnowledgeBaseLike`): tests of what the bot does with
+    that decision do not depend on how the decision is calibrated."""
+
+    def __init__(self, kb: KnowledgeBase, pairs: dict[str, tuple[str, str]]) -> None:
+        self.kb = kb
+        self.pairs = pairs
+        self.asked: list[str] = []
+
+    def ask(self, question: str, lang: str | None = None) -> Answer:
+        self.asked.append(question)
+        if question not in self.pairs:
+            return self.kb.ask(question, lang)
+        answer_lang = lang or "en"
+        pair = []
+        for slug in self.pairs[question]:
+            article = self.kb.article(slug, answer_lang)
+            assert article is not None, slug
+            pair.append(ArticleRef(slug, answer_lang, article.title))
+        return Answer(answer_lang, False, None, 0.6, alternatives=pair, clarify=pair)
+
+    def article(self, slug: str, lang: str) -> Article | None:
+        return self.kb.article(slug, lang)

@@ -22,7 +22,7 @@ from bot.conversation import Assistant
 from bot.settings import Settings
 from services.clock import utcnow
 from storage.db import SessionFactory
-from tests.conversation_helpers import seed_demo, shared_kb
+from tests.conversation_helpers import ClarifyingKB, seed_demo, shared_kb
 
 
 @pytest.fixture
@@ -177,6 +177,38 @@ def test_interactive_numbers_pick_the_choices_shown(
     assert "5. My products" in shown
     assert "You have 5 registered products" in shown  # "5" picked "My products"
     assert "did not understand" in shown
+
+
+def test_which_of_two_articles_is_numbered_and_a_number_picks_one(
+    seeded: None,
+    session_factory: SessionFactory,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    question = "combien de temps faut-il pour avoir une réponse ?"
+    kb = ClarifyingKB(
+        shared_kb(tmp_path_factory), {question: ("first-response-time", "resolution-time")}
+    )
+    typed = iter([question, "2"])
+
+    def fake_input(self: Console, prompt: str = "") -> str:
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr(Console, "input", fake_input)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=False, width=200)
+    who = console_user(user_id=None, email="demo@example.com", name="Demo", lang="fr", tz=None)
+    run_interactive(Assistant(session_factory, settings, kb), who, tmp_path / "history", console)
+    shown = screen.getvalue()
+    assert "Vous voulez dire « Dans quel délai le support répond-il" in shown
+    assert "2. Combien de temps faut-il pour résoudre mon problème ?" in shown
+    assert "3. Ni l’un ni l’autre" in shown
+    assert "Oui, cela m’a aidé" in shown  # "2" picked the article, answered as usual
 
 
 def test_a_bug_gets_an_apology_and_the_session_goes_on(

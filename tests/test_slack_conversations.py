@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.settings import Settings
 from services.clock import utcnow
-from storage.models import ActivatedService, Incident, RegisteredProduct
-from tests.slack.fixtures import CLIENT_FR, CUSTOMER, slack  # noqa: F401 (a fixture)
-from tests.slack.harness import RunningApp
-from tests.slack.ui import Screen
+from storage.db import SessionFactory
+from storage.models import ActivatedService, Incident, QuestionLog, RegisteredProduct
+from tests.conversation_helpers import ClarifyingKB, seed_demo, shared_kb
+from tests.slack.fixtures import CLIENT_FR, CUSTOMER, add_people, slack  # noqa: F401 (a fixture)
+from tests.slack.harness import RunningApp, running_app
+from tests.slack.ui import Screen, controls
 
 
 def _days_ago(days: int) -> str:
@@ -155,3 +160,65 @@ def test_a_slack_connect_guest_is_served_as_themselves(slack: RunningApp) -> Non
     with slack.session_factory() as session:
         keys = session.execute(select(UserPreference.workspace_id, UserPreference.user_id)).all()
     assert ("T2", "UGUEST") in [tuple(k) for k in keys]
+
+
+# --- "Do you mean … or …?" ----------------------------------------------------------------
+
+CLOSE = {
+    "how long does it take to get an answer?": ("first-response-time", "resolution-time"),
+    "combien de temps faut-il pour avoir une réponse ?": ("first-response-time", "resolution-time"),
+}
+
+
+@pytest.fixture
+def slack_asking_which(
+    settings: Settings, session_factory: SessionFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    """The Slack app over a KB that asks which of two articles for the questions of CLOSE."""
+    seed_demo(session_factory, today=utcnow().date())
+    kb = ClarifyingKB(shared_kb(tmp_path_factory), CLOSE)
+    with running_app(settings, session_factory, kb) as running:
+        add_people(running.fake)
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("who", "question", "first", "second", "neither"),
+    [
+        (
+            CUSTOMER,
+            "how long does it take to get an answer?",
+            "How quickly will support first respond to my incident?",
+            "How long will it take to resolve my problem?",
+            "Neither of them",
+        ),
+        (
+            CLIENT_FR,
+            "combien de temps faut-il pour avoir une réponse ?",
+            "Dans quel délai le support répond-il pour la première fois à mon incident ?",
+            "Combien de temps faut-il pour résoudre mon problème ?",
+            "Ni l’un ni l’autre",
+        ),
+    ],
+)
+def test_two_close_articles_are_buttons_and_a_click_shows_the_article(
+    slack_asking_which: RunningApp,
+    who: str,
+    question: str,
+    first: str,
+    second: str,
+    neither: str,
+) -> None:
+    me = Screen(slack_asking_which, who)
+    asked = me.say(question)
+    assert asked.startswith("Do you mean" if who == CUSTOMER else "Vous voulez dire")
+    buttons = [e["text"]["text"] for _, e in controls(me.last) if e["type"] == "button"]
+    assert buttons == [first, second, neither]
+    me.click(second)
+    assert me.text.startswith(f"*{second}*")
+    feedback = {"Yes, it helped", "No, it did not help", "Oui, cela m’a aidé"}
+    shown = {e["text"]["text"] for _, e in controls(me.last)}
+    assert shown & feedback, "the answer asks whether it helped, as any answer does"
+    with slack_asking_which.session_factory() as session:
+        [logged] = session.scalars(select(QuestionLog)).all()
+        assert (logged.answered, logged.slug) == (True, "resolution-time")

@@ -5,6 +5,11 @@ the whole article or a related one by its choice — or write anything else, whi
 understood as a new message. The state kept between the two messages is small and
 JSON-serialisable: the article, its language, the logged question and the choices shown.
 
+When the KB finds two articles too close to tell apart (its decision, never the bot's), the
+bot asks "Do you mean … or …?" with both titles and "neither": picking one shows it as an
+answer (the logged question then counts as answered by it); "neither" is the no-answer
+path. Mid-flow the same choice is asked, then the flow's step (`bot.routing`).
+
 When the KB has no confident answer, the bot says so, offers the closest articles and
 filing an incident, and the question is logged as unanswered for editors.
 """
@@ -13,11 +18,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows.engine import ArticleAnswer, Choice, FlowContext, Reply, match_choice
+from bot.flows.engine import (
+    CHOICE,
+    ArticleAnswer,
+    Choice,
+    FlowContext,
+    Prompt,
+    Reply,
+    match_choice,
+)
 from bot.i18n import Trusted
+from bot.media import mark
 from bot.nlu import normalize, parse_yes_no
 from services import das, questions
 from services.errors import N_
+from storage.conversations import FEEDBACK, WHICH_ARTICLE
 
 # Ways of asking for the rest of the article, besides its choice's label.
 _READ_MORE = frozenset(
@@ -44,10 +59,32 @@ _READ_MORE = frozenset(
         "lire tout",
     }
 )
+# Ways of saying "neither of the two articles", besides its choice's label.
+_NEITHER = frozenset(
+    {
+        "neither",
+        "neither of them",
+        "neither one",
+        "none",
+        "none of them",
+        "none of these",
+        "no",
+        "nope",
+        "something else",
+        "aucun",
+        "aucune",
+        "aucun des deux",
+        "aucune des deux",
+        "ni l un ni l autre",
+        "ni l une ni l autre",
+        "non",
+        "autre chose",
+    }
+)
 KB_FLOW = "kb"
-FEEDBACK = "feedback"
 READ = "read"
 ARTICLE = "article:"
+NEITHER = "neither"
 REPORT = "flow:file_incident"
 
 
@@ -133,6 +170,8 @@ def answer(
         ], None
     result = ctx.kb.ask(question, lang=ctx.texts.lang)
     best = result.article if result.answered else None
+    # Both articles must still be there to be offered; with fewer, there is no choice.
+    pair = [ref for ref in result.clarify if _article(ctx, ref.slug, ref.lang)][:2]
     logged = questions.record_question(
         ctx.session,
         # A code pasted into a question is a secret: the editors' log never holds it.
@@ -150,13 +189,79 @@ def answer(
         if in_flow:
             return [article_answer(ctx, article, follow_ups=False)], None
         return show_article(ctx, article, logged.id)
+    if not best and len(pair) == 2:
+        return which_of(ctx, pair, logged.id)
     alternatives = [Choice(f"{ARTICLE}{ref.slug}", ref.title) for ref in result.alternatives]
+    return no_answer(ctx, alternatives, logged.id, in_flow=in_flow)
+
+
+def no_answer(
+    ctx: FlowContext, alternatives: list[Choice], question_id: int | None, *, in_flow: bool
+) -> tuple[list[Reply], dict[str, Any] | None]:
+    """No answer: said so, with the closest articles and an incident (not mid-flow)."""
     text = ctx.texts.render("kb/no_answer.j2", alternatives=bool(alternatives), in_flow=in_flow)
     if in_flow:
         return [Reply(text)], None
     choices = [*alternatives, Choice(REPORT, ctx._(N_("Report an incident")))]
-    state = {"choices": [c.to_json() for c in choices], "question_id": logged.id, "awaiting": None}
+    state = {
+        "choices": [c.to_json() for c in choices],
+        "question_id": question_id,
+        "awaiting": None,
+    }
     return [Reply(text, choices)], state
+
+
+def _in_sentence(title: str) -> str:
+    """A title quoted inside "Do you mean … or …?": its own question mark would double it."""
+    return title.rstrip(" \u00a0\u202f?？")
+
+
+def which_of(
+    ctx: FlowContext, pair: list[Any], question_id: int | None
+) -> tuple[list[Reply], dict[str, Any]]:
+    """ "Do you mean A or B?": a choice between the two articles, or neither; the state
+    the pick is read against (the same in and out of a flow)."""
+    first, second = (mark(_in_sentence(ref.title)) for ref in pair)
+    text = ctx._(N_("Do you mean “{first}” or “{second}”?")).format(first=first, second=second)
+    choices = [
+        *(Choice(f"{ARTICLE}{ref.slug}", ref.title) for ref in pair),
+        Choice(NEITHER, ctx._(N_("Neither of them"))),
+    ]
+    prompt = Prompt(text, choices, action_slot=WHICH_ARTICLE, slot=WHICH_ARTICLE, kind=CHOICE)
+    state = {
+        "choices": [c.to_json() for c in choices],
+        "question_id": question_id,
+        "awaiting": WHICH_ARTICLE,
+    }
+    return [prompt], state
+
+
+def pick(
+    ctx: FlowContext, state: dict[str, Any], text: str, *, in_flow: bool
+) -> tuple[list[Reply], dict[str, Any] | None] | None:
+    """The user's answer to "Do you mean A or B?" (typed, by number or title, or a
+    button's value): the article picked, shown as an answer (mid-flow: the answer
+    alone), and its question counted as answered by it; "neither": the no-answer path.
+    None when the message is not an answer to it (a new request)."""
+    choices = [Choice(c["value"], c["label"]) for c in state.get("choices", [])]
+    chosen = match_choice(text, choices, loose=False)
+    if chosen is None and normalize(text).replace("?", "").strip() in _NEITHER:
+        chosen = next((c for c in choices if c.value == NEITHER), None)
+    if chosen is None:
+        return None
+    question_id = state.get("question_id")
+    if chosen.value.startswith(ARTICLE):
+        slug = chosen.value[len(ARTICLE) :]
+        article = _article(ctx, slug, ctx.texts.lang)
+        if article is not None:
+            if question_id is not None:
+                questions.record_pick(ctx.session, question_id, slug=slug)
+            if in_flow:
+                return [article_answer(ctx, article, follow_ups=False)], None
+            return show_article(ctx, article, question_id)
+    # Neither (or an article gone since it was offered): the question stays unanswered.
+    # The two were the closest articles the KB had; offering them again would be deaf.
+    return no_answer(ctx, [], question_id, in_flow=in_flow)
 
 
 _HELPED = frozenset(
@@ -207,6 +312,8 @@ def follow_up(
     """The user's answer to an answer's follow-ups: replies and the state to keep; or the
     command of a chosen choice ("flow:file_incident"); or None
     when the message is about something else."""
+    if state.get("awaiting") == WHICH_ARTICLE:
+        return pick(ctx, state, text, in_flow=False)
     choices = [Choice(c["value"], c["label"]) for c in state.get("choices", [])]
     # Not loose: after an answer, "activate a service" is a new request, not the related
     # article whose title happens to hold those words.
