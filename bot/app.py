@@ -27,6 +27,7 @@ from bot.handlers.common import Deps, Place, post_replies
 from bot.settings import Settings
 from bot.slack.bridge import Bridge
 from bot.slack.profiles import Profiles
+from bot.slack.roles import Roles
 from storage.db import SessionFactory, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def create_app(
         bridge=Bridge(assistant, session_factory),
         profiles=Profiles(client),
         kb=kb,
+        roles=Roles(client, settings),
     )
     register_all(app, deps)
 

@@ -20,6 +20,11 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _ids(value: str) -> frozenset[str]:
+    """A comma-separated list of Slack user ids (spaces and empty items ignored)."""
+    return frozenset(item.strip() for item in value.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -37,6 +42,9 @@ class Settings:
     slack_app_token: str = ""  # set: Socket Mode (development, no public URL)
     slack_api_url: str = "https://slack.com/api/"
     triage_channel: str = ""
+    # Staff are the triage channel's members plus these Slack user ids; editors are these.
+    staff_users: frozenset[str] = frozenset()
+    editor_users: frozenset[str] = frozenset()
     # Activation codes are stored as HMACs with this key; the default is for the demo
     # and the tests only (README, configuration).
     code_secret: str = DEFAULT_CODE_SECRET
@@ -59,5 +67,7 @@ class Settings:
             slack_app_token=_env("SLACK_APP_TOKEN", ""),
             slack_api_url=_env("HELPDESK_SLACK_API_URL", "https://slack.com/api/"),
             triage_channel=_env("HELPDESK_TRIAGE_CHANNEL", ""),
+            staff_users=_ids(_env("HELPDESK_STAFF_USERS", "")),
+            editor_users=_ids(_env("HELPDESK_EDITOR_USERS", "")),
             code_secret=_env("HELPDESK_CODE_SECRET", DEFAULT_CODE_SECRET),
         )

@@ -21,6 +21,7 @@ from bot.i18n import Texts, texts_for
 from bot.settings import Settings
 from bot.slack.bridge import Bridge, Turn
 from bot.slack.profiles import Profiles
+from bot.slack.roles import Roles
 from services.clock import utcnow
 from services.errors import N_
 from storage.db import SessionFactory
@@ -35,6 +36,7 @@ class Deps:
     bridge: Bridge
     profiles: Profiles
     kb: Any = None
+    roles: Roles | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, list[str]] = {}  # channel id → member user ids
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -140,6 +141,13 @@ class FakeSlack:
             if user is None:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
             ok["user"] = user
+        elif method == "conversations.members":
+            if str(args.get("channel")) not in self.members:
+                return 200, {"ok": False, "error": "channel_not_found"}, {}
+            ok |= {
+                "members": list(self.members[str(args.get("channel"))]),
+                "response_metadata": {"next_cursor": ""},
+            }
         elif method == "conversations.open":
             ok["channel"] = {"id": f"D{args.get('users')}"}
         elif method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):

@@ -1,0 +1,79 @@
+"""Who may act as staff or editor, checked on the server for every request.
+
+Staff are the members of the triage channel (`conversations.members`, cached briefly so a
+member who leaves loses the role within a minute) plus HELPDESK_STAFF_USERS; editors are
+HELPDESK_EDITOR_USERS. A failed members call grants nothing: the role is refused, never
+assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MEMBERS_TTL_SECONDS = 60.0
+_PAGE = 200
+
+
+class Roles:
+    def __init__(
+        self, client: WebClient, settings: Settings, ttl: float = MEMBERS_TTL_SECONDS
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.ttl = ttl
+        self._members: tuple[float, frozenset[str]] | None = None
+        self._lock = threading.Lock()
+
+    def is_staff(self, user_id: str) -> bool:
+        if not user_id:
+            return False
+        return user_id in self.settings.staff_users or user_id in self._triage_members()
+
+    def is_editor(self, user_id: str) -> bool:
+        return bool(user_id) and user_id in self.settings.editor_users
+
+    def forget(self) -> None:
+        """Drop the cached membership (a member joined or left the triage channel)."""
+        with self._lock:
+            self._members = None
+
+    def _triage_members(self) -> frozenset[str]:
+        channel = self.settings.triage_channel
+        if not channel:
+            return frozenset()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._members
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        members = self._fetch(channel)
+        if members is None:
+            return frozenset()
+        with self._lock:
+            self._members = (now, members)
+        return members
+
+    def _fetch(self, channel: str) -> frozenset[str] | None:
+        members: set[str] = set()
+        cursor: str | None = None
+        try:
+            while True:
+                response = self.client.conversations_members(
+                    channel=channel, limit=_PAGE, cursor=cursor
+                )
+                members.update(str(m) for m in response.get("members") or [])
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return frozenset(members)
+        except SlackApiError as err:
+            log.warning("conversations.members %s failed: %s", channel, err.response.get("error"))
+            return None
