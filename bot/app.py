@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.slack.bridge import Bridge
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
+from bot.slack.scheduler import Scheduler
 from storage.db import SessionFactory, make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def create_app(
     client: WebClient | None = None,
     session_factory: SessionFactory | None = None,
     kb: Any = None,
+    start_jobs: bool = False,
 ) -> App:
     client = client or make_client(settings)
     if session_factory is None:
@@ -88,6 +90,9 @@ def create_app(
         roles=Roles(client, settings),
     )
     register_all(app, deps)
+    if start_jobs:
+        # `helpdesk serve` only: the suite runs jobs itself (Scheduler.run_due).
+        Scheduler(deps, client).start()
 
     @app.error
     def handle_error(

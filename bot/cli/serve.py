@@ -88,7 +88,7 @@ def run_socket_mode(settings: Settings) -> None:
 
     from bot.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, start_jobs=True)
     click.echo("helpdesk: connected to Slack in Socket Mode; Ctrl-C to stop", err=True)
     SocketModeHandler(app, settings.slack_app_token).start()
 
@@ -122,7 +122,7 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
             # The conversations are CPU work under one GIL: hand it over more often so
             # the thread acknowledging a request is not kept waiting behind them.
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
-            return make_wsgi(create_app(settings))
+            return make_wsgi(create_app(settings, start_jobs=True))
 
     Server().run()
 
