@@ -320,6 +320,8 @@ class _Turn:
         if valid_timezone(self.user.tz) and self.user.tz != pref.tz:
             pref.tz = self.user.tz
         ctx = self._context(lang, pref.tz, values, run_id)
+        if isinstance(mode, FlowState):
+            ctx.then = mode.then
         before: list[Reply] = []
         if loaded.expired and isinstance(loaded.record.mode, FlowState):
             expired_flow = FLOWS.get(loaded.record.mode.flow)

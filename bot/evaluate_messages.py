@@ -40,7 +40,7 @@ from bot.settings import REPO_ROOT, Settings
 from kb.knowledge import KnowledgeBase
 from services import demo, products
 from services.catalog import normalize_serial
-from services.das import normalize_code
+from services.codes import hash_code
 from storage.conversations import WHICH_ARTICLE, AnswerState, FlowState, load_conversation
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Account
@@ -174,7 +174,8 @@ def _slot_right(name: str, expected: Any, values: dict[str, Any], turn: _Turn) -
     if name == "serial":
         return normalize_serial(str(got)) == normalize_serial(str(expected))
     if name == "code":
-        return normalize_code(str(got)) == normalize_code(str(expected))
+        # A conversation keeps the code sealed (its keyed hash): compare hashes.
+        return hash_code(turn.session, str(got)) == hash_code(turn.session, str(expected))
     return _compact(got) == _compact(expected)
 
 

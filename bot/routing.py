@@ -99,10 +99,10 @@ def from_step(
 ) -> Result:
     replies = [*(before or []), *step.replies]
     if step.done:
-        return Result(replies)
+        return Result([*replies, *offer_next(ctx, ctx.then, besides=FLOW_COMMAND + flow.name)])
     slot = step.waiting_for
     assert slot is not None
-    state = FlowState(flow.name, ctx.run_id, step.values, step.history, slot.store)
+    state = FlowState(flow.name, ctx.run_id, step.values, step.history, slot.store, then=ctx.then)
     return Result(replies, state, slot.name)
 
 
@@ -111,12 +111,15 @@ def start(
     ctx: FlowContext,
     given: dict[str, str] | None = None,
     before: list[Reply] | None = None,
+    then: str | None = None,
 ) -> Result:
     """Start a flow; what the message already gave (`given`, by slot) fills its slots
-    through their own validators, and the flow asks only for the rest."""
+    through their own validators, and the flow asks only for the rest. `then`: a second
+    request of the same message, offered when this flow is done."""
     flow = FLOWS[name]
     ctx.values = {}
     ctx.run_id = new_run_id()
+    ctx.then = then
     if not given:
         return from_step(flow, ctx, begin(flow, ctx), before)
     if flow.on_start is not None:
@@ -401,8 +404,9 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(menu(ctx, intro=True))
     if intent is Intent.THANKS:
         return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
+    then = command_for(reading.also)
     if intent in LIST_INTENTS:
-        return Result(LISTS[LIST_INTENTS[intent]](ctx))
+        return Result([*LISTS[LIST_INTENTS[intent]](ctx), *offer_next(ctx, then)])
     incident = reading.values.incident
     if intent is Intent.REOPEN_INCIDENT and incident is not None:
         return Result(reopen(ctx, incident.number))
@@ -410,7 +414,7 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
         name = FLOW_INTENTS[intent]
-        return start(name, ctx, given_slots(name, reading))
+        return start(name, ctx, given_slots(name, reading), then=then)
     if closed and not reading.asking and not looks_like_question(text):
         return Result(menu(ctx, intro=False))
     if not text.strip().endswith("?") and len(tokens(text)) < 2:
@@ -455,6 +459,25 @@ def menu(ctx: FlowContext, *, intro: bool) -> list[Reply]:
     full_name = ctx.user.name or (ctx.account.name if ctx.account is not None else "")
     text = ctx.texts.render("menu.j2", intro=intro, name=(full_name or "").split(" ")[0])
     return [Reply(text, menu_choices(ctx))]
+
+
+def command_for(intent: Intent | None) -> str | None:
+    """The menu command that does what `intent` asks, if the menu has one."""
+    if intent in FLOW_INTENTS:
+        return FLOW_COMMAND + FLOW_INTENTS[intent]
+    if intent in LIST_INTENTS:
+        return LIST_COMMAND + LIST_INTENTS[intent]
+    return None
+
+
+def offer_next(ctx: FlowContext, command: str | None, *, besides: str = "") -> list[Reply]:
+    """The second thing a message asked for, offered once the first is done."""
+    labels = {choice.value: choice.label for choice in menu_choices(ctx)}
+    if command is None or command == besides or command not in labels:
+        return []
+    label = labels[command]
+    text = ctx._(N_("You also asked for this: {what}. Shall we do it now?")).format(what=label)
+    return [Reply(text, [Choice(command, label)])]
 
 
 def menu_choices(ctx: FlowContext) -> list[Choice]:

@@ -51,6 +51,7 @@ class FlowState:
     history: list[str] = field(default_factory=list)
     waiting: str | None = None  # the flow's slot asked, as `waiting_for` names it
     clarify: Clarification | None = None  # a question's articles to pick from first
+    then: str | None = None  # the command offered once the flow is done (`FlowContext.then`)
 
 
 # What an answer's follow-ups wait for (`AnswerState.awaiting`, the row's step).
@@ -116,6 +117,8 @@ class ConversationRecord:
                     "question_id": mode.clarify.question_id,
                     "choices": mode.clarify.choices,
                 }
+            if mode.then:
+                row.slots["then"] = mode.then
         elif isinstance(mode, AnswerState):
             row.flow, row.history = ANSWER_MODE, []
             row.step = mode.awaiting
@@ -163,6 +166,7 @@ def _mode(row: Conversation) -> Mode:
             clarify=Clarification(clarify.get("question_id"), list(clarify.get("choices", [])))
             if isinstance(clarify, dict)
             else None,
+            then=str(slots["then"]) if slots.get("then") else None,
         )
     if slots.get("offered"):
         return OfferState(run_id=run_id or str(row.id), choices=list(slots["offered"]))

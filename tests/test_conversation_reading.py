@@ -10,7 +10,7 @@ from bot.conversation import Assistant
 from bot.settings import Settings
 from storage.db import SessionFactory
 from storage.models import QuestionLog
-from tests.conversation_helpers import Chat, seed_demo, shared_kb, text_of, user
+from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
 @pytest.fixture
@@ -216,3 +216,48 @@ def test_a_language_asked_for_stays_until_the_user_asks_otherwise(
     assert chat.say("my products" if to == "fr" else "mes produits").lang == to
     back = chat.say("in English please" if to == "fr" else "en français svp")
     assert back.lang == lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "yes", "offer"),
+    [
+        (
+            "en",
+            "register my DGS-3630-28TC serial S3XY120042420 bought 12/11/2025 and then "
+            "activate a code",
+            "yes",
+            "Shall we do it now?",
+        ),
+        (
+            "fr",
+            "enregistrer mon DGS-3630-28TC numéro de série S3XY120042420 acheté le 12/11/2025 "
+            "puis activer un code",
+            "oui",
+            "On s'en occupe maintenant ?",
+        ),
+    ],
+)
+def test_a_second_request_is_offered_once_the_first_is_done(
+    assistant: Assistant, lang: str, text: str, yes: str, offer: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    assert chat.say(text).waiting_for == "site"  # the first request, with what it gave
+    assert chat.say("no site for now" if lang == "en" else "pas de site").waiting_for == "confirm"
+    done = chat.say(yes)
+    assert done.waiting_for is None and offer in text_of(done)
+    assert ("flow:activate_service", choices_of(done)[-1][1]) in choices_of(done)
+    started = chat.say(choices_of(done)[-1][1])  # the offer, picked by its label
+    assert started.waiting_for == "terms"
+
+
+def test_a_list_and_a_request_in_one_message(assistant: Assistant) -> None:
+    out = Chat(assistant, user("U1", lang="en")).say("show my products and then register a new one")
+    assert out.waiting_for is None and "DGS-1210-28" in text_of(out)  # the demo's products
+    assert "flow:register_product" in [value for value, _ in choices_of(out)]
+
+
+def test_a_second_request_is_not_offered_after_a_cancel(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("I want to register my switch and activate a code")
+    out = chat.say("cancel")
+    assert "Shall we do it now?" not in text_of(out)

@@ -130,6 +130,9 @@ class FlowContext:
     values: dict[str, Any]
     run_id: str = ""  # unique per flow run: the idempotency key of its side effect
     kb: KnowledgeBaseLike | None = None
+    # What the message also asked for (a command, "flow:…" or "list:…"), offered once
+    # this flow is done: "register my switch and activate a code".
+    then: str | None = None
 
     @property
     def today(self) -> dt.date:

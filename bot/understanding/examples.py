@@ -95,6 +95,8 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "here is my code {code}, activate it on the {model}",
         "activer un service",
         "activer un contrat DAS",
+        "activer un code",
+        "activer un code DAS",
         "activer mon code",
         "activer mon code d'activation {code}",
         "activer le code {code} sur mon {model}",

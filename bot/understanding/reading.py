@@ -325,7 +325,9 @@ def _read_request(
 ) -> Reading:
     """What `text` asks: one thing, or two requests joined by "and"/"et"/"then"."""
     whole = _read_one(text, values, spans, encoder)
-    if whole.kind != "request":
+    # Two requests read as one sentence can look like neither ("register my switch and
+    # activate a code" is closest to a question): a statement is split and each half read.
+    if whole.kind != "request" and not (whole.kind == "question" and not whole.asking):
         return whole
     for joint in _AND.finditer(text):
         left, right = text[: joint.start()], text[joint.end() :]
@@ -343,7 +345,7 @@ def _read_request(
             and asks[1] is not None
             and asks[0] != asks[1]
         ):
-            return replace(whole, asks=(asks[0], asks[1]))
+            return replace(whole if whole.kind == "request" else first, text=text, asks=asks)
     return whole
 
 
