@@ -404,9 +404,9 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(menu(ctx, intro=True))
     if intent is Intent.THANKS:
         return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
-    then = command_for(reading.also)
+    second = command_for(reading.also)
     if intent in LIST_INTENTS:
-        return Result([*LISTS[LIST_INTENTS[intent]](ctx), *offer_next(ctx, then)])
+        return Result([*LISTS[LIST_INTENTS[intent]](ctx), *offer_next(ctx, second)])
     incident = reading.values.incident
     if intent is Intent.REOPEN_INCIDENT and incident is not None:
         return Result(reopen(ctx, incident.number))
@@ -414,7 +414,7 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
         name = FLOW_INTENTS[intent]
-        return start(name, ctx, given_slots(name, reading), then=then)
+        return start(name, ctx, given_slots(name, reading), then=second)
     if closed and not reading.asking and not looks_like_question(text):
         return Result(menu(ctx, intro=False))
     if not text.strip().endswith("?") and len(tokens(text)) < 2:

@@ -338,14 +338,10 @@ def _read_request(
         second = _read_one(
             right, values, [(s - cut, e - cut, k) for s, e, k in spans if s >= cut], encoder
         )
-        asks = (first.intent, second.intent)
-        if (
-            first.kind == second.kind == "request"
-            and asks[0] is not None
-            and asks[1] is not None
-            and asks[0] != asks[1]
-        ):
-            return replace(whole if whole.kind == "request" else first, text=text, asks=asks)
+        one, two = first.intent, second.intent
+        if first.kind == second.kind == "request" and one and two and one != two:
+            base = whole if whole.kind == "request" else first
+            return replace(base, text=text, asks=(one, two))
     return whole
 
 
