@@ -21,6 +21,7 @@ both signals (kb.decision). The encoder is also offered to the rest of the bot
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -234,7 +235,7 @@ class KnowledgeBase:
         for hit in ranking.hits:
             if hit.slug not in lexical:
                 lexical[hit.slug] = (confidence(hit), hit.lang)
-        query = self._query_vector(question)
+        query = self._query_vector(_corrected(question, ranking))
         with self._lock:
             semantic = self._loaded.semantic
         sims = semantic.similarities(query)
@@ -330,3 +331,16 @@ class KnowledgeBase:
             if ref is not None:
                 refs.append(ref)
         return refs
+
+
+def _corrected(question: str, ranking: Ranking) -> str:
+    """The question with the lexical search's surest spelling corrections applied: the
+    encoder reads "how do I register a product" far better than "hw do i regsiter a
+    prodcut". Only sure typos (one letter off, or the same letters swapped): a real word
+    the KB does not know ("commande") must not become another ("commence")."""
+    text = question
+    for word in ranking.words:
+        typed = word.corrected_from
+        if typed and (word.edits <= 1 or sorted(typed) == sorted(word.surface)):
+            text = re.sub(rf"\b{re.escape(typed)}\b", word.surface, text, flags=re.IGNORECASE)
+    return text

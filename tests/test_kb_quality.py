@@ -50,6 +50,8 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
         ),
         ("je trouve pas mon appareil pour activer le service", "das-troubleshooting", "fr"),
         ("comment enregistrer mon switch", "product-registration", "fr"),
+        # Typos the lexical search corrects reach the encoder corrected.
+        ("hw do i regsiter a prodcut", "product-registration", "en"),
     ],
 )
 def test_answers_with_the_right_article(
