@@ -45,10 +45,11 @@ class Reasons:
     decision: str  # kb.decision.Verdict: answer, clarify, none
     best: Candidate | None
     runner_up: Candidate | None
+    off_topic: bool = False  # closer to an off-topic example than to any article
 
     @classmethod
     def of(cls, decision: Decision) -> Reasons:
-        return cls(str(decision.verdict), decision.best, decision.runner_up)
+        return cls(str(decision.verdict), decision.best, decision.runner_up, decision.off_topic)
 
     def to_dict(self) -> dict[str, object]:
         best = self.best
@@ -59,6 +60,7 @@ class Reasons:
             "score": round(best.score, 3) if best else 0.0,
             "best": best.to_dict() if best else None,
             "runner_up": self.runner_up.to_dict() if self.runner_up else None,
+            "off_topic": self.off_topic,
         }
 
 

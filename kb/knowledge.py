@@ -38,6 +38,7 @@ from kb.decision import DEFAULT, Candidate, Decision, Params, Verdict, decide
 from kb.encoder import Encoder, Vectors, default_encoder
 from kb.index import LanguageStats
 from kb.lang import detect_language
+from kb.off_topic import OFF_TOPIC
 from kb.search import LanguageSearch, Ranking
 from kb.semantic import CACHE_DIR, EmbeddingCache, SemanticIndex
 
@@ -119,6 +120,7 @@ class KnowledgeBase:
             list(articles.values()),
             EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
             progress=progress,
+            off_topic=OFF_TOPIC,
         )
         ix, pointer, stats = kb_index.open_current(self.index_dir)
         searcher = ix.searcher()
@@ -246,7 +248,9 @@ class KnowledgeBase:
         for slug, (lex, hit_lang) in lexical.items():
             if slug not in candidates:
                 candidates[slug] = Candidate(slug, hit_lang, lex, semantic.similarity(sims, slug))
-        decision = decide(candidates.values(), self.params)
+        decision = decide(
+            candidates.values(), self.params, off_topic=semantic.off_topic_similarity(query)
+        )
         best = decision.best
         # Undetected language: the language whose fields matched the question's words best
         # (a tie goes to the default language), else that of the closest text in meaning.

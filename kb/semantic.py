@@ -162,7 +162,11 @@ class SemanticIndex:
     """Every article text's vector in one matrix; a question is one matrix product."""
 
     def __init__(
-        self, articles: Sequence[Article], cache: EmbeddingCache, progress: Progress | None = None
+        self,
+        articles: Sequence[Article],
+        cache: EmbeddingCache,
+        progress: Progress | None = None,
+        off_topic: Sequence[str] = (),
     ) -> None:
         items: list[EmbedText] = []
         owners: list[int] = []
@@ -172,7 +176,10 @@ class SemanticIndex:
             texts = article_texts(article)
             items += texts
             owners += [number] * len(texts)
-        self.matrix = cache.vectors(items, progress)
+        # One cache call for both: the cache keeps exactly the texts of its last call.
+        matrix = cache.vectors([*items, *(EmbedText(QUERY, t) for t in off_topic)], progress)
+        self.matrix = matrix[: len(items)]
+        self.off_topic = matrix[len(items) :]
         self.owners = np.asarray(owners, dtype=np.int64)
         self.embedded = cache.embedded
         self.texts = len(items)
@@ -184,6 +191,12 @@ class SemanticIndex:
     def similarities(self, query: Vectors) -> npt.NDArray[np.float32]:
         """The cosine of the query with every article text (one row each)."""
         return self.matrix @ query.reshape(-1)
+
+    def off_topic_similarity(self, query: Vectors) -> float:
+        """The query's similarity to the closest off-topic example (-1 without any)."""
+        if not len(self.off_topic):
+            return -1.0
+        return float((self.off_topic @ query.reshape(-1)).max())
 
     def similarity(self, sims: npt.NDArray[np.float32], slug: str) -> float:
         """A slug's similarity: the best of its texts', in any language."""

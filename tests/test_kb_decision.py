@@ -99,3 +99,10 @@ def test_an_article_standing_out_from_the_others_is_a_surer_answer() -> None:
     ]
     assert decide(alone, PARAMS).verdict is Verdict.ANSWER
     assert decide(crowded, PARAMS).verdict is Verdict.NONE
+
+
+def test_a_question_closer_to_an_off_topic_example_than_to_any_article_is_not_answered() -> None:
+    strong = [Candidate("holidays", "en", 1.0, 0.91)]
+    assert decide(strong, off_topic=0.90).verdict is Verdict.ANSWER  # the article is closer
+    gated = decide(strong, off_topic=0.95)
+    assert gated.verdict is Verdict.NONE and gated.off_topic and gated.related() == []

@@ -147,3 +147,20 @@ def test_keyword_questions_are_answered_in_their_language(
     answer = kb.ask(question)
     assert answer.answered and answer.article is not None
     assert (answer.article.slug, answer.lang) == (slug, lang)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "quel temps fait-il ?",
+        "what's the weather in Lyon tomorrow",
+        "tell me a joke",
+        "qui a gagné le match ?",
+    ],
+)
+def test_a_question_about_nothing_we_support_gets_no_article_at_all(
+    kb: KnowledgeBase, question: str
+) -> None:
+    answer = kb.ask(question)
+    assert not answer.answered and answer.alternatives == [], answer.to_dict()
+    assert answer.reasons is not None and answer.reasons.off_topic

@@ -16,6 +16,7 @@ import pytest
 
 from kb import KnowledgeBase
 from kb.encoder import Encoder, Vectors, default_encoder
+from kb.off_topic import OFF_TOPIC
 from kb.semantic import article_texts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
@@ -70,7 +71,9 @@ def test_the_cache_embeds_only_what_changed(articles: Path, tmp_path: Path) -> N
         len(article_texts(a)) for a in KnowledgeBase.open(articles, tmp_path / "probe").articles()
     )
     first = KnowledgeBase.open(articles, index_dir, encoder=encoder)
-    assert encoder.texts == all_texts == first.semantic.texts
+    # The articles' texts, and the off-topic examples in the same cache.
+    assert encoder.texts == all_texts + len(OFF_TOPIC)
+    assert first.semantic.texts == all_texts
     first.close()
 
     # Another process starting on the same articles: everything comes from the disk.
