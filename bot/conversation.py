@@ -45,6 +45,7 @@ from bot.media import RESERVED
 from bot.outcome import Action, Outcome
 from bot.replies import COMMAND, ChatUser, Choice
 from bot.settings import Settings
+from bot.understanding import Reading
 from services import accounts
 from services.clock import utcnow
 from services.errors import N_
@@ -294,7 +295,11 @@ class _Turn:
             kb=self.assistant.kb,
         )
 
-    def _prepare(self, text: str | None) -> tuple[_Loaded, FlowContext, list[Reply]]:
+    def _prepare(
+        self, text: str | None
+    ) -> tuple[_Loaded, FlowContext, list[Reply], Reading | None]:
+        """The conversation, the turn's context and, for a message, its one reading: the
+        language of the answer is chosen from that reading."""
         loaded = self._load()
         pref = load_preference(
             self.session, self.user.workspace_id, self.user.user_id, now=self.now
@@ -303,23 +308,27 @@ class _Turn:
         flow = FLOWS[mode.flow] if isinstance(mode, FlowState) else None
         values = dict(mode.values) if isinstance(mode, FlowState) else {}
         run_id = mode.run_id if isinstance(mode, FlowState) else ""
-        if text is None:  # an action: the language stays what it was
-            lang = pref.lang or normalize_lang(self.user.locale) or self.settings.default_lang
-        else:
+        if valid_timezone(self.user.tz) and self.user.tz != pref.tz:
+            pref.tz = self.user.tz
+        # An action keeps the language as it was; a message may change it (below).
+        lang = pref.lang or normalize_lang(self.user.locale) or self.settings.default_lang
+        ctx = self._context(lang, pref.tz, values, run_id)
+        reading = None
+        if text is not None:
+            reading = routing.read_message(ctx, text)  # the one reading every decision uses
             waiting = mode.waiting if isinstance(mode, FlowState) else None
             pending = flow.slot(waiting) if flow is not None and waiting else None
-            lang = choose_language(
+            chosen_lang = choose_language(
                 remembered=pref.lang,
                 profile_locale=self.user.locale,
                 default=self.settings.default_lang,
-                text=text,
+                reading=reading,
                 slot=pending,
                 in_flow=flow is not None,
                 chosen=bool(pref.lang_chosen),
             )
-        if valid_timezone(self.user.tz) and self.user.tz != pref.tz:
-            pref.tz = self.user.tz
-        ctx = self._context(lang, pref.tz, values, run_id)
+            if chosen_lang != ctx.texts.lang:
+                ctx.texts = texts_for(chosen_lang, pref.tz or self.settings.default_tz)
         if isinstance(mode, FlowState):
             ctx.then = mode.then
         before: list[Reply] = []
@@ -336,14 +345,14 @@ class _Turn:
                     )
                 )
         self.pref = pref
-        return loaded, ctx, before
+        return loaded, ctx, before, reading
 
     # --- a message ----------------------------------------------------------------------
 
     def message(self, text: str) -> Outcome:
-        loaded, ctx, before = self._prepare(text)
+        loaded, ctx, before, reading = self._prepare(text)
+        assert reading is not None  # a message is always read
         mode = loaded.mode
-        reading = routing.read_message(ctx, text)  # the one reading every decision uses
         if isinstance(mode, FlowState):
             result = routing.in_flow(
                 FLOWS[mode.flow], ctx, list(mode.history), text, reading, mode.clarify
@@ -363,7 +372,7 @@ class _Turn:
     # --- an action ----------------------------------------------------------------------
 
     def action(self, action: Action) -> Outcome:
-        loaded, ctx, _ = self._prepare(None)
+        loaded, ctx, _, _ = self._prepare(None)
         record, mode = loaded.record, loaded.mode
         if record.applied(action.idempotency_key):
             self._unchanged(ctx, mode, [_already_done(ctx)])

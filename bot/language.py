@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from bot.flows.engine import IDENTIFIER, OPEN, Slot
 from bot.i18n import normalize_lang
-from bot.nlu import Intent, identifier_in, is_sentence, language_hint, looks_like_question
-from bot.nlu import understand as understand_text
-from kb.lang import detect_language
+from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question
+from bot.understanding import Reading
 
 # Commands whose words tell their language ("bonjour", "aide", "annuler", "merci").
 COMMANDS = frozenset({Intent.GREETING, Intent.HELP, Intent.CANCEL, Intent.BACK, Intent.THANKS})
@@ -28,40 +27,41 @@ def choose_language(
     remembered: str | None,
     profile_locale: str | None,
     default: str,
-    text: str,
+    reading: Reading,
     slot: Slot | None,
     in_flow: bool,
     chosen: bool = False,
 ) -> str:
-    """The language of this turn's answer. `slot`: the question pending in a flow;
-    `chosen`: the remembered language was asked for in so many words, so it stays."""
+    """The language of this turn's answer, from the message's one reading. `slot`: the
+    question pending in a flow; `chosen`: the remembered language was asked for in so
+    many words, so it stays."""
     if chosen and remembered:
         return remembered
     profile = normalize_lang(profile_locale)
     current = remembered or profile
-    detected = detect_language(text) if may_switch(text, slot, in_flow=in_flow) else None
-    intent = understand_text(text).intent if detected is None and remembered else None
-    if intent in COMMANDS:
+    detected = reading.lang if may_switch(reading, slot, in_flow=in_flow) else None
+    command = reading.intent if reading.kind == "command" else None
+    if detected is None and remembered and command in COMMANDS:
         # "bonjour", "aide" are too short to detect, but said in one language: the
         # profile's language comes back with them anywhere; without a profile, only a
         # greeting outside a flow switches ("help" is everybody's word).
-        hint = language_hint(text)
-        greeting_anywhere = profile is None and not in_flow and intent is Intent.GREETING
-        if hint is not None and (hint == profile or greeting_anywhere):
-            detected = hint
+        greeting_anywhere = profile is None and not in_flow and command is Intent.GREETING
+        if reading.hint is not None and (reading.hint == profile or greeting_anywhere):
+            detected = reading.hint
     if current is None:
-        hint = language_hint(text) if not in_flow else None
+        hint = reading.hint if not in_flow else None
         return detected or hint or normalize_lang(default) or "en"
     return detected or current
 
 
-def may_switch(text: str, slot: Slot | None, *, in_flow: bool) -> bool:
+def may_switch(reading: Reading, slot: Slot | None, *, in_flow: bool) -> bool:
     """Inside a flow, an answer (a date, "oui", a serial, a description) keeps the
     language; a question or another request in the other language switches it."""
     if not in_flow:
         return True
     if slot is not None and slot.answer == OPEN:
         return False
+    text = reading.text
     if (
         slot is not None
         and slot.answer == IDENTIFIER
@@ -69,4 +69,4 @@ def may_switch(text: str, slot: Slot | None, *, in_flow: bool) -> bool:
         and identifier_in(text) is None
     ):
         return True  # no serial or code is a sentence: a question, answered as such
-    return looks_like_question(text) or understand_text(text).intent is not Intent.QUESTION
+    return reading.asking or looks_like_question(text) or reading.kind in ("request", "command")

@@ -31,8 +31,9 @@ every decision below uses that one object, never the raw text again.
   asks otherwise, whatever language later messages are in. Then route
   `reading.then` (the rest of the message, same values) as a message of its own; when
   it is None, say the language changed and show the menu — inside a flow, re-ask the
-  pending step instead. `reading.lang` (detected, None when unsure) only informs the
-  existing "a long message in the other language switches" rule outside a flow.
+  pending step instead. `reading.lang` (detected, None when unsure), `reading.hint`
+  (what short words suggest) and the reading's kind are all the language policy
+  (bot.language) looks at: the message is not read again for it.
 - Outside a flow, by `reading.intent`:
   * a flow intent (`FLOWS`: register_product, activate_service, file_incident,
     check_incident, reopen_incident) → start that flow with initial values from
@@ -119,6 +120,9 @@ class Reading:
     yes_no: bool | None = None  # "oui", "no thanks"
     asking: bool = False  # phrased as a question ("…?", "how…", "comment…"), request or not
     scores: tuple[tuple[Intent, float], ...] = ()  # the closest intents, for tracing
+    # The language its words point to when the text is too short to detect ("bonjour",
+    # "aide"): a hint, which the language policy uses only where it is sure enough.
+    hint: str | None = None
 
     @property
     def intent(self) -> Intent | None:
@@ -151,7 +155,19 @@ def read(
     encoder: Encoder | None = None,
 ) -> Reading:
     text = text[:READ_CHARS].strip()
-    lang = detect_language(text) or language_hint(text)
+    return replace(
+        _read(text, today, catalogue_models, subscriptions, encoder), hint=language_hint(text)
+    )
+
+
+def _read(
+    text: str,
+    today: dt.date,
+    catalogue_models: Sequence[str],
+    subscriptions: Sequence[str],
+    encoder: Encoder | None,
+) -> Reading:
+    lang = detect_language(text)
     values, spans = extract(
         text, today=today, catalogue_models=catalogue_models, subscriptions=subscriptions
     )
