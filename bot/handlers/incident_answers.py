@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks import build_message_view
+from bot.flows.answer_incident import ANSWER_SENT
 from bot.handlers.common import Deps, Place, chat_user, dm_place, post_notice, texts_of
 from bot.i18n import Texts
 from bot.media import to_mrkdwn
@@ -68,9 +69,7 @@ def answer(
 
 
 def sent_text(texts: Texts, number: str) -> str:
-    return texts.gettext(
-        N_("Thank you: your answer on {number} has been passed on to the support team.")
-    ).format(number=number)
+    return texts.gettext(ANSWER_SENT).format(number=number)
 
 
 def relay_from_dm(

@@ -270,9 +270,11 @@ def queue_lines(deps: Deps, texts: Texts, user_id: str) -> list[str]:
 def queue_blocks(deps: Deps, texts: Texts, user_id: str) -> list[dict[str, Any]]:
     _ = texts.gettext
     lines = queue_lines(deps, texts, user_id)
-    title = f"*{escape_mrkdwn(_(N_('Open incidents, most urgent first')))}*"
+    heading = _(N_("Open incidents, most urgent first"))
+    title = f"*{escape_mrkdwn(heading)}*"
     if not lines:
-        return build_sections(f"{title}\n{escape_mrkdwn(_(N_('No open incident.')))}")
+        empty = _(N_("No open incident."))
+        return build_sections(f"{title}\n{escape_mrkdwn(empty)}")
     body = "\n".join(f"• {escape_mrkdwn(line)}" for line in lines)
     return build_sections(f"{title}\n{body}")[:50]
 
