@@ -178,7 +178,7 @@ def claim_card_work(session: Session, *, limit: int = 10) -> list[Incident]:
         .where(
             or_(
                 (Incident.card_ts.is_(None)) & (Incident.status != incidents.CLOSED),
-                (Incident.card_ts.is_not(None)) & (Incident.card_synced_event < latest),  # type: ignore[operator]
+                (Incident.card_ts.is_not(None)) & (Incident.card_synced_event < latest),
             )
         )
         .order_by(Incident.id)
@@ -197,7 +197,7 @@ def claim_card(session: Session, number: str) -> Incident | None:
         select(Incident)
         .where(
             Incident.number == number,
-            or_(Incident.card_ts.is_(None), Incident.card_synced_event < latest),  # type: ignore[operator]
+            or_(Incident.card_ts.is_(None), Incident.card_synced_event < latest),
         )
         .with_for_update(skip_locked=True, of=Incident)
         .options(selectinload(Incident.events), selectinload(Incident.account))

@@ -151,7 +151,9 @@ def register(app: App, deps: Deps) -> None:
         if number is None:
             ack()
             return
-        if not delivery.claim(deps.session_factory, f"view:{view.get('id')}:{view.get('hash')}"):
+        if not delivery.claim(
+            deps.session_factory, f"answer-view:{view.get('id')}:{view.get('hash')}"
+        ):
             ack()
             return
         values = (view.get("state") or {}).get("values") or {}

@@ -177,7 +177,9 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         # A double click on Send, or a retried submission, acts once.
-        if not delivery.claim(deps.session_factory, f"view:{view.get('id')}:{view.get('hash')}"):
+        if not delivery.claim(
+            deps.session_factory, f"staff-view:{view.get('id')}:{view.get('hash')}"
+        ):
             ack()
             return
         text = str(_input(view, TEXT_BLOCK).get("value") or "")

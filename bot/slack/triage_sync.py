@@ -142,6 +142,7 @@ def sync(deps: Deps, client: WebClient, session: Session, incident: Incident) ->
 
 
 def _post_in_thread(client: WebClient, incident: Incident, line: str) -> None:
+    assert incident.card_channel is not None  # the card is posted before its thread
     client.chat_postMessage(
         channel=incident.card_channel,
         thread_ts=incident.card_ts,
