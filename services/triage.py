@@ -37,6 +37,8 @@ ANSWER = "answer"
 CUSTOMER_VISIBLE: tuple[str, ...] = (incidents.REPLY, ANSWER)
 
 TEXT_MAX = 3000  # a reply, an answer or a note: a Slack section holds 3000 characters
+# How often a card's "time left" is redrawn while its first-response clock runs.
+CARD_REFRESH = dt.timedelta(minutes=5)
 
 
 def _text(session: Session, value: str, field: str) -> str:
@@ -167,18 +169,30 @@ def _latest_event_id() -> object:
     )
 
 
-def claim_card_work(session: Session, *, limit: int = 10) -> list[Incident]:
-    """Incidents whose card is missing or behind their events, locked for this
-    transaction; rows another process holds are skipped, so each change is posted once
-    (SQLite serialises the whole transaction instead). A closed incident never posted
-    gets no card."""
+def claim_card_work(
+    session: Session,
+    *,
+    limit: int = 10,
+    refresh: dt.timedelta = CARD_REFRESH,
+    now: dt.datetime | None = None,
+) -> list[Incident]:
+    """Incidents whose card is missing, behind their events, or showing a first-response
+    countdown older than `refresh`, locked for this transaction; rows another process
+    holds are skipped, so each change is posted once (SQLite serialises the whole
+    transaction instead). A closed incident never posted gets no card."""
+    now = now or utcnow()
     latest = _latest_event_id()
+    posted = Incident.card_ts.is_not(None)
     query = (
         select(Incident)
         .where(
             or_(
                 (Incident.card_ts.is_(None)) & (Incident.status != incidents.CLOSED),
-                (Incident.card_ts.is_not(None)) & (Incident.card_synced_event < latest),
+                posted & (Incident.card_synced_event < latest),
+                posted
+                & Incident.first_response_at.is_(None)
+                & Incident.status.in_(incidents.OPEN_STATUSES)
+                & (Incident.card_updated_at < now - refresh),
             )
         )
         .order_by(Incident.id)

@@ -278,6 +278,8 @@ class Incident(Base):
     card_channel: Mapped[str | None] = mapped_column(String(32))
     card_ts: Mapped[str | None] = mapped_column(String(32), index=True)
     card_synced_event: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the card was last drawn: its "time left" is redrawn while the clock runs.
+    card_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     subscription: Mapped[Subscription] = relationship()
     account: Mapped[Account] = relationship()

@@ -5,11 +5,13 @@ customer can never act as staff."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
 
-from services import incidents
+from services import incidents, triage
+from services.clock import utcnow
 from storage.db import SessionFactory
 from storage.models import Account, Incident, IncidentEvent
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, DEMO_EMAIL
@@ -291,3 +293,33 @@ def test_the_queue_lists_open_incidents_by_deadline_own_first(triage_app: Runnin
     assert "Incident queue" not in views[CUSTOMER]
     for text in mrkdwn_texts(body):
         assert "<" not in text
+
+
+def test_the_time_left_is_redrawn_while_the_clock_runs(
+    triage_app: RunningApp,  # noqa: F811
+) -> None:
+    running = triage_app
+    _file(running)
+    run_jobs(running)
+    run_jobs(running)
+    assert not running.fake.calls_to("chat.update")  # drawn a moment ago: left alone
+
+    def age_the_card() -> None:
+        with running.session_factory.begin() as session:
+            found = session.scalars(select(Incident)).one()
+            found.card_updated_at = utcnow() - dt.timedelta(minutes=6)
+
+    age_the_card()
+    run_jobs(running)
+    assert len(running.fake.calls_to("chat.update")) == 1
+    assert "left)" in shown_text(card(running)["blocks"])
+    assert len(in_channel(running, TRIAGE)) == 1  # nothing new in the thread
+
+    with running.session_factory.begin() as session:
+        triage.staff_reply(session, "INC-000001", actor=AGENT, text="On it")
+    run_jobs(running)
+    assert "answered" in shown_text(card(running)["blocks"])
+    updates = len(running.fake.calls_to("chat.update"))
+    age_the_card()
+    run_jobs(running)  # answered: the clock has stopped, nothing to redraw
+    assert len(running.fake.calls_to("chat.update")) == updates

@@ -104,7 +104,8 @@ def sync(deps: Deps, client: WebClient, session: Session, incident: Incident) ->
         | {e.actor for e in new if e.actor_role == incidents.STAFF}
         | {e.to_assignee for e in new},
     )
-    blocks = build_card(incident, texts, people, utcnow())
+    now = utcnow()
+    blocks = build_card(incident, texts, people, now)
     if incident.card_ts is None:
         posted = client.chat_postMessage(
             channel=deps.settings.triage_channel,
@@ -122,6 +123,7 @@ def sync(deps: Deps, client: WebClient, session: Session, incident: Incident) ->
             text=card_fallback(incident, texts),
             blocks=blocks,
         )
+    incident.card_updated_at = now
     undelivered = {e.id for e in triage.undelivered_replies(incident, incident.card_synced_event)}
     for event in new:
         if event.id in undelivered:

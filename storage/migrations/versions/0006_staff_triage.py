@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("card_synced_event", sa.Integer(), nullable=False, server_default="0")
         )
+        batch_op.add_column(sa.Column("card_updated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_incidents_card_ts", ["card_ts"], unique=False)
     with op.batch_alter_table("incident_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("slack_channel", sa.String(length=32), nullable=True))
@@ -40,6 +41,7 @@ def downgrade() -> None:
         batch_op.drop_column("slack_channel")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index("ix_incidents_card_ts")
+        batch_op.drop_column("card_updated_at")
         batch_op.drop_column("card_synced_event")
         batch_op.drop_column("card_ts")
         batch_op.drop_column("card_channel")
