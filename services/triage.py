@@ -43,8 +43,7 @@ CARD_REFRESH = dt.timedelta(minutes=5)
 
 def _text(session: Session, value: str, field: str) -> str:
     # An activation code pasted in a message is a secret: never stored in full.
-    text = redact_codes(session, required(value, field))
-    return text[:TEXT_MAX]
+    return redact_codes(session, required(value, field, TEXT_MAX))
 
 
 def _latest_event(session: Session, incident: Incident) -> IncidentEvent:

@@ -290,8 +290,10 @@ def command_reply(
         ack(to_mrkdwn(refusal_text(deps, workspace, user_id)))
         return
     texts = _staff_user_texts(deps, workspace, user_id)
-    number = _number_of(args[0]) if args else None
-    text = " ".join(args[1:]).strip()
+    # The reply as typed, line breaks and spacing kept (`args` are split on whitespace).
+    parts = str(body.get("text") or "").strip().split(maxsplit=2)
+    number = _number_of(parts[1]) if len(parts) > 1 else None
+    text = parts[2].strip() if len(parts) > 2 else ""
     if number is None or not text:
         ack(
             to_mrkdwn(texts.gettext(N_("Usage: /helpdesk reply NUMBER your reply to the customer")))
