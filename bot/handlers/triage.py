@@ -35,6 +35,7 @@ from bot.slack.triage_cards import (
     build_queue_lines,
     build_reply_modal,
     build_status_modal,
+    staff_refusal,
 )
 from bot.slack.triage_sync import people_of, staff_texts, sync_incident
 from services import incidents, triage
@@ -124,7 +125,7 @@ def register(app: App, deps: Deps) -> None:
                 incidents.assign(session, number, assignee=user_id, actor=user_id)
         except Refusal as err:
             texts = _staff_user_texts(deps, workspace, user_id)
-            _tell_staff(client, channel, user_id, texts.refusal(err))
+            _tell_staff(client, channel, user_id, staff_refusal(texts, err))
             return
         sync_incident(deps, client, number)
 
@@ -154,7 +155,7 @@ def register(app: App, deps: Deps) -> None:
                 view = builders[str(action["action_id"])](incident, texts)
         except Refusal as err:
             channel = (body.get("channel") or {}).get("id")
-            _tell_staff(client, channel, user_id, texts.refusal(err))
+            _tell_staff(client, channel, user_id, staff_refusal(texts, err))
             return
         client.views_open(trigger_id=str(body["trigger_id"]), view=view)
 
@@ -200,7 +201,7 @@ def register(app: App, deps: Deps) -> None:
         except Refusal as err:
             texts = _staff_user_texts(deps, workspace, user_id)
             block = STATUS_BLOCK if callback == STATUS_CALLBACK else TEXT_BLOCK
-            message = to_mrkdwn(texts.refusal(err))
+            message = to_mrkdwn(staff_refusal(texts, err))
             ack(response_action="errors", errors={block: message[:ERROR_CHARS]})
             return
         ack()
@@ -242,7 +243,7 @@ def note_from_thread(
             )
     except Refusal as err:
         texts = staff_texts(deps)
-        _tell_staff(client, channel, user_id, texts.refusal(err))
+        _tell_staff(client, channel, user_id, staff_refusal(texts, err))
         return True
     sync_incident(deps, client, number)
     return True
@@ -303,7 +304,7 @@ def command_reply(
         with deps.session_factory.begin() as session:
             triage.staff_reply(session, number, actor=user_id, text=text)
     except Refusal as err:
-        ack(to_mrkdwn(texts.refusal(err)))
+        ack(to_mrkdwn(staff_refusal(texts, err)))
         return
     ack(
         to_mrkdwn(

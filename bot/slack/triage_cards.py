@@ -14,7 +14,7 @@ from bot.blocks import INPUT_LABEL_CHARS, MODAL_TITLE_CHARS, SECTION_CHARS, clip
 from bot.i18n import Texts
 from bot.media import escape_mrkdwn
 from services import incidents, triage
-from services.errors import N_
+from services.errors import N_, Refusal
 from storage.models import Incident, IncidentEvent
 
 Block = dict[str, Any]
@@ -59,6 +59,17 @@ class People:
 
 def status_label(texts: Texts, status: str) -> str:
     return texts.gettext(STAFF_STATUS_LABELS.get(status, status))
+
+
+def staff_refusal(texts: Texts, err: Refusal) -> str:
+    """A refusal about an incident for staff, its statuses named as staff call them."""
+    params = {
+        key: status_label(texts, value)
+        if key in ("status", "target") and value in STAFF_STATUS_LABELS
+        else value
+        for key, value in err.params.items()
+    }
+    return texts.refusal(type(err)(**params))
 
 
 def deadline_text(texts: Texts, incident: Incident, now: dt.datetime) -> str:
