@@ -61,6 +61,15 @@ def staff_reply(
     return _latest_event(session, incident)
 
 
+def take(session: Session, number: str, *, staff: str, now: dt.datetime | None = None) -> Incident:
+    """Staff take an incident (assign it to themselves); taking one's own again — a
+    double click — changes nothing and records nothing."""
+    incident = incidents._lock(session, number, None)
+    if incident.assignee == staff:
+        return incident
+    return incidents.assign(session, number, assignee=staff, actor=staff, now=now)
+
+
 def internal_note(
     session: Session,
     number: str,

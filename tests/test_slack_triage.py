@@ -254,6 +254,16 @@ def test_a_french_customer_is_refused_in_french(triage_app: RunningApp) -> None:
     assert "seule l’équipe du support" in shown_text(_dms(running, CLIENT_FR)[0]["blocks"])
     assert incident(running).assignee is None
 
+    # Nor may they answer someone else's incident with a forged Answer button.
+    events = len(incident(running).events)
+    forged = {"type": "actions", "block_id": "incident_answer"}
+    element = {"type": "button", "action_id": "incident_answer", "value": "INC-000001"}
+    running.sender.block_action(CLIENT_FR, forged, element)
+    wait_until(lambda: len(_dms(running, CLIENT_FR)) == 2)
+    assert "INC-000001" in shown_text(_dms(running, CLIENT_FR)[1]["blocks"])
+    assert not running.fake.calls_to("views.open")
+    assert len(incident(running).events) == events
+
 
 def test_the_reply_reaches_a_french_customer_in_french(triage_app: RunningApp) -> None:  # noqa: F811
     running = triage_app

@@ -96,3 +96,14 @@ def test_a_card_being_synced_by_one_process_is_skipped_by_another(
     with accounts.begin() as session:
         left = [i.number for i in triage.claim_card_work(session, now=NOW)]
         assert left == numbers[2:]
+
+
+def test_taking_one_s_own_incident_again_records_nothing(accounts: SessionFactory) -> None:
+    with accounts.begin() as session:
+        number = file(session).number or ""
+        triage.take(session, number, staff="UME")
+        triage.take(session, number, staff="UME")
+        triage.take(session, number, staff="UYOU")
+        found = incidents.get_incident(session, number)
+        moves = [(e.from_assignee, e.to_assignee) for e in found.events if e.kind == "assigned"]
+        assert moves == [(None, "UME"), ("UME", "UYOU")] and found.assignee == "UYOU"

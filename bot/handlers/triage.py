@@ -122,7 +122,7 @@ def register(app: App, deps: Deps) -> None:
             return
         try:
             with deps.session_factory.begin() as session:
-                incidents.assign(session, number, assignee=user_id, actor=user_id)
+                triage.take(session, number, staff=user_id)
         except Refusal as err:
             texts = _staff_user_texts(deps, workspace, user_id)
             _tell_staff(client, channel, user_id, staff_refusal(texts, err))
