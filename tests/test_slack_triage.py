@@ -334,3 +334,26 @@ def test_the_time_left_is_redrawn_while_the_clock_runs(
     age_the_card()
     run_jobs(running)  # answered: the clock has stopped, nothing to redraw
     assert len(running.fake.calls_to("chat.update")) == updates
+
+
+def test_an_internal_note_from_the_button_stays_in_the_thread(
+    triage_app: RunningApp,  # noqa: F811
+) -> None:
+    running = triage_app
+    _file(running)
+    run_jobs(running)
+    before = len(running.fake.calls_to("views.open"))
+    _click(running, LEAD, card(running), "Internal note", TRIAGE)
+    view = _modal(running, before)
+    assert view["callback_id"] == "triage_note"
+    assert view["title"]["text"] == "Note interne"  # the lead's own language
+    note = f"Customer is difficult {HOSTILE}"
+    assert running.sender.view_submission(LEAD, view, {"text": _text(note)}).status == 200
+    wait_until(lambda: any("difficult" in line for line in thread(running)))
+    line = next(line for line in thread(running) if "difficult" in line)
+    assert "Internal note by Léa Lead (not shown to the customer)" in line
+    assert "&lt;!channel&gt;" in line
+    assert incident(running).status == incidents.NEW  # a note is no first response
+    assert not any("difficult" in str(m) for m in _dms(running, CUSTOMER))
+    for call in running.fake.calls:
+        assert_inert(call.args)
