@@ -79,6 +79,7 @@ FLOW_COMMAND = "flow:"
 LIST_COMMAND = "list:"
 INCIDENT_COMMAND = "incident:"
 REOPEN_COMMAND = "reopen:"
+ANSWER_COMMAND = "answer:"  # answer the support team about an incident
 
 
 def new_run_id() -> str:
@@ -368,6 +369,9 @@ def run_command(ctx: FlowContext, value: str) -> Result | None:
     if value.startswith(FLOW_COMMAND):
         name = value[len(FLOW_COMMAND) :]
         return start(name, ctx) if name in FLOWS else None
+    if value.startswith(ANSWER_COMMAND):
+        number = incidents.parse_number(value[len(ANSWER_COMMAND) :])
+        return start("answer_incident", ctx, {"incident_number": number}) if number else None
     replies = _lookup(ctx, value)
     return Result(replies) if replies is not None else None
 

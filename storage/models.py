@@ -273,6 +273,13 @@ class Incident(Base):
     # Set by callers that may retry (Slack redeliveries, double clicks): the same key
     # returns the incident already filed instead of a second one.
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Its card in the triage channel, and the last event the card (and its thread, and
+    # the customer's DM) reflects: the outbox the triage job works from.
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32), index=True)
+    card_synced_event: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the card was last drawn: its "time left" is redrawn while the clock runs.
+    card_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     subscription: Mapped[Subscription] = relationship()
     account: Mapped[Account] = relationship()
@@ -302,6 +309,10 @@ class IncidentEvent(Base):
     from_assignee: Mapped[str | None] = mapped_column(String(100))
     to_assignee: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    # The Slack message this event is (a reply delivered to the customer's DM, a note
+    # typed in the card's thread): answers in its thread belong to the incident.
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32), index=True)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 

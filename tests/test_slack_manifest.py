@@ -30,6 +30,8 @@ def test_the_scopes_are_the_minimal_set() -> None:
         "channels:history",
         "groups:history",
         "chat:write",
+        "channels:read",
+        "groups:read",
         "commands",
         "im:history",
         "im:write",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.flows.engine import CHOICE, Choice, Flow, FlowContext, Refused, Reply, Slot
 from bot.nlu import incident_number_in
-from services import incidents
+from services import incidents, triage
 from services.errors import N_, IncidentNotFound, Refusal
 from storage.models import Incident
 
@@ -109,12 +109,31 @@ def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
         else None,
         waiting=incident.status == incidents.WAITING_ON_CUSTOMER,
         resolved=incident.status == incidents.RESOLVED,
+        conversation=conversation_lines(ctx, incident),
     )
     choices = []
+    if incident.status in incidents.OPEN_STATUSES:
+        label = ctx._(N_("Answer the support team"))
+        choices.append(Choice(f"answer:{incident.number}", label))
     if incident.status == incidents.RESOLVED:
         label = ctx._(N_("Reopen {number}")).format(number=incident.number)
         choices.append(Choice(f"reopen:{incident.number}", label))
     return Reply(text, choices)
+
+
+def conversation_lines(ctx: FlowContext, incident: Incident) -> list[dict[str, str]]:
+    """What the customer and the support team said to each other (never internal notes:
+    `triage.conversation` selects by kind)."""
+    return [
+        {
+            "who": ctx._(N_("You"))
+            if event.actor_role == incidents.CUSTOMER
+            else ctx._(N_("Support team")),
+            "at": ctx.texts.datetime(event.at),
+            "text": event.note or "",
+        }
+        for event in triage.conversation(incident)
+    ]
 
 
 def on_complete(ctx: FlowContext) -> list[Reply]:

@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.handlers import actions, assistant_pane, commands, forms, home, messages
+from bot.handlers import (
+    actions,
+    assistant_pane,
+    commands,
+    forms,
+    home,
+    incident_answers,
+    messages,
+    triage,
+)
 from bot.handlers.common import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for module in (messages, actions, commands, forms, home, assistant_pane):
+    for module in (
+        messages,
+        actions,
+        commands,
+        forms,
+        home,
+        assistant_pane,
+        triage,
+        incident_answers,
+    ):
         module.register(app, deps)

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.handlers.common import Deps, Place, chat_user, converse, dm_place, texts_of
 from bot.handlers.forms import FORM_COMMANDS, open_form
+from bot.handlers.triage import STAFF_COMMANDS
 from services import incidents
 from services.errors import N_
 
@@ -50,6 +51,9 @@ def register(app: App, deps: Deps) -> None:
         command = words[0].lower() if words else ""
         user_id = str(body["user_id"])
         workspace = str(body.get("team_id") or "")
+        if command in STAFF_COMMANDS:  # checked for the staff role inside
+            STAFF_COMMANDS[command](deps, client, ack, body, words[1:])
+            return
         if command in FORM_COMMANDS:
             ack()
             open_form(

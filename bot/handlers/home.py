@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import HomeSection, build_home_view
 from bot.handlers.common import Deps, Place, chat_user, texts_of
+from bot.handlers.triage import queue_lines
 from bot.slack.home import home_data
 from services.clock import utcnow
 from services.errors import N_
@@ -48,6 +49,10 @@ def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) ->
             _(N_("My incidents")), data.incidents, _(N_("You have not reported any incident yet."))
         ),
     ]
+    if deps.roles is not None and deps.roles.is_staff(user_id):
+        # Staff see the incident queue first, their own incidents at its top.
+        queue = queue_lines(deps, texts, user_id)
+        sections.insert(0, HomeSection(_(N_("Incident queue")), queue, _(N_("No open incident."))))
     forms = [(flow, _(label)) for flow, label in FORM_BUTTONS]
     client.views_publish(user_id=user_id, view=build_home_view(greeting, sections, forms))
 

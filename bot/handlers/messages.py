@@ -16,6 +16,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.handlers.common import Deps, Place, chat_user, converse, texts_of
+from bot.handlers.incident_answers import relay_from_dm
+from bot.handlers.triage import note_from_thread
 from bot.slack import delivery
 from services.errors import N_
 
@@ -53,6 +55,12 @@ def register(app: App, deps: Deps) -> None:
         if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return  # edits, deletions, joins: nothing was said to the bot
         if is_from_a_bot(event, context.bot_user_id) or not event.get("user"):
+            return
+        # An incident's conversation: a note in its card's thread, an answer in the
+        # thread of a staff reply in the customer's DM.
+        if note_from_thread(deps, client, event, body) or relay_from_dm(
+            deps, client, body, event, workspace_of(body, event)
+        ):
             return
         channel = str(event.get("channel", ""))
         thread_ts = event.get("thread_ts")

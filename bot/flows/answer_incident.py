@@ -1,0 +1,77 @@
+"""Answering the support team about an incident, in any channel (the console included):
+which incident, the answer, confirm. The answer is recorded like one given in Slack
+(services.triage.customer_answer): it reaches the incident's card thread, and an incident
+waiting on the customer goes back to "in progress".
+"""
+
+from __future__ import annotations
+
+from bot.flows.check_incident import (
+    choices_incident_number,
+    on_start,
+    prefer_incident_number,
+    refusal_text,
+    validate_incident_number,
+)
+from bot.flows.engine import (
+    CHOICE,
+    CONFIRM,
+    MULTILINE,
+    OPEN,
+    Field,
+    Flow,
+    FlowContext,
+    Refused,
+    Reply,
+    Slot,
+)
+from services import triage
+from services.errors import N_, Refusal
+
+ANSWER_SHOWN = 600
+# Said wherever an answer is recorded (this flow, Slack's DM thread and Answer button).
+ANSWER_SENT = N_("Thank you: your answer on {number} has been passed on to the support team.")
+
+
+def summary_confirm(ctx: FlowContext) -> list[Field]:
+    return [
+        Field(ctx._(N_("Incident:")), ctx.values["incident_number"]),
+        Field(ctx._(N_("Your answer:")), ctx.values["message"][:ANSWER_SHOWN]),
+    ]
+
+
+def on_confirm(ctx: FlowContext) -> list[Reply]:
+    assert ctx.account is not None
+    number = ctx.values["incident_number"]
+    try:
+        with ctx.session.begin_nested():
+            triage.customer_answer(
+                ctx.session, number, account=ctx.account, text=ctx.values["message"], now=ctx.now
+            )
+    except Refusal as err:
+        return [Refused(refusal_text(ctx, err), reason=type(err).__name__)]
+    return [Reply(ctx._(ANSWER_SENT).format(number=number))]
+
+
+FLOW = Flow(
+    name="answer_incident",
+    title=N_("answering the support team"),
+    label=N_("Answer the support team"),
+    slots=(
+        Slot(
+            "incident_number",
+            CHOICE,
+            label=N_("Incident"),
+            choices=choices_incident_number,
+            prefer=prefer_incident_number,
+            validate=validate_incident_number,
+            numbered=False,
+            search=True,
+        ),
+        Slot("message", label=N_("Your answer"), answer=OPEN, widget=MULTILINE),
+        Slot("confirm", CONFIRM, summary=summary_confirm),
+    ),
+    on_start=on_start,
+    on_confirm=on_confirm,
+    form=False,
+)

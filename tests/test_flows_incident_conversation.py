@@ -1,0 +1,83 @@
+"""The incident conversation in any channel (here the engine, as the console uses it):
+checking an incident shows what the customer and the support team said — never an
+internal note — and offers to answer; the answer is recorded on the incident."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Assistant
+from bot.settings import Settings
+from services import incidents, triage
+from storage.db import SessionFactory
+from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
+
+
+@pytest.fixture
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+
+
+def _filed_and_answered(chat: Chat, session_factory: SessionFactory) -> None:
+    chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")
+    with session_factory.begin() as session:
+        triage.staff_reply(session, "INC-000001", actor="UAGENT", text="Which firmware? <!here>")
+        triage.internal_note(session, "INC-000001", actor="UAGENT", text="secret: old firmware")
+        incidents.change_status(
+            session, "INC-000001", incidents.WAITING_ON_CUSTOMER, actor="UAGENT"
+        )
+
+
+def test_checking_shows_the_conversation_and_answering_records_it(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_answered(chat, session_factory)
+    out = chat.say("INC-000001")
+    shown = text_of(out)
+    assert "Your conversation with the support team" in shown
+    assert "Support team" in shown and "Which firmware? <!here>" in shown
+    assert "old firmware" not in shown
+    assert ("answer:INC-000001", "Answer the support team") in choices_of(out)
+
+    out = chat.say("Answer the support team")
+    assert "What would you like to tell the support team?" in text_of(out)
+    out = chat.says("Version 1.2, and it still fails", "yes")
+    assert "passed on to the support team" in text_of(out)
+    with session_factory() as session:
+        found = incidents.get_incident(session, "INC-000001")
+        said = [(e.actor_role, e.note) for e in triage.conversation(found)]
+        assert found.status == incidents.IN_PROGRESS
+    assert said == [
+        ("staff", "Which firmware? <!here>"),
+        ("customer", "Version 1.2, and it still fails"),
+    ]
+    assert "Version 1.2" in text_of(chat.say("INC-000001"))
+
+
+def test_the_conversation_in_french(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.say("en français")
+    _filed_and_answered(chat, session_factory)
+    out = chat.say("INC-000001")
+    assert "Votre conversation avec l’équipe du support" in text_of(out)
+    assert ("answer:INC-000001", "Répondre au support") in choices_of(out)
+    assert "old firmware" not in text_of(out)
+
+
+def test_another_account_cannot_answer(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_answered(chat, session_factory)
+    other = Chat(assistant, user("U-other", email="someone@example.org", name="Someone"))
+    out = other.say("INC-000001")
+    assert "Which firmware" not in text_of(out)
+    with session_factory() as session:
+        count = len(incidents.get_incident(session, "INC-000001").events)
+    other.say("Answer the support team")
+    with session_factory() as session:
+        assert len(incidents.get_incident(session, "INC-000001").events) == count
