@@ -56,6 +56,7 @@ DATE_ACTION = "hd_date"
 FEEDBACK_ACTION = "hd_feedback"
 OPEN_FORM_ACTION = "hd_open_form"
 FORM_CALLBACK = "hd_form"
+KB_DRAFT_ACTION = "hd_kb_draft"
 FIELD_ACTION = "value"
 
 
@@ -367,6 +368,59 @@ def build_home_view(
         for n, piece in enumerate(pieces):
             blocks.append({"type": "section", "text": mrkdwn(title + piece if n == 0 else piece)})
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
+
+
+@dataclass(frozen=True)
+class EditorHome:
+    """The KB part of an editor's Home tab, every text translated (values marked)."""
+
+    title: str
+    version: str
+    unanswered_title: str
+    groups: list[tuple[str, str]]  # (question id of the example, line)
+    no_groups: str
+    draft_label: str
+    votes_title: str
+    votes: list[str]
+    no_votes: str
+
+
+def build_editor_home_blocks(home: EditorHome) -> list[Block]:
+    """The published version, one section per group of unanswered questions with a
+    button that drafts an article from it, then the votes per article."""
+    blocks: list[Block] = [
+        {"type": "divider"},
+        {"type": "header", "text": plain(home.title, 150)},
+        *build_text_blocks(home.version),
+        *build_text_blocks(f"**{home.unanswered_title}**"),
+    ]
+    for question_id, line in home.groups:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"kb_group:{question_id}",
+                "text": mrkdwn(clip(to_mrkdwn(line), SECTION_CHARS)),
+                "accessory": {
+                    "type": "button",
+                    "action_id": KB_DRAFT_ACTION,
+                    "text": plain(home.draft_label),
+                    "value": question_id,
+                },
+            }
+        )
+    if not home.groups:
+        blocks += build_text_blocks(home.no_groups)
+    votes = "\n".join(f"• {line}" for line in home.votes) or home.no_votes
+    blocks += build_text_blocks(f"**{home.votes_title}**\n{votes}")
+    return blocks
+
+
+def with_blocks(view: dict[str, Any], extra: list[Block]) -> dict[str, Any]:
+    """A view with `extra` blocks added at its end, the first ones cut if need be so the
+    whole stays within a view's 100 blocks."""
+    extra = extra[:VIEW_BLOCKS]
+    kept = view["blocks"][: VIEW_BLOCKS - len(extra)]
+    return {**view, "blocks": kept + extra}
 
 
 # --- forms (modals) -----------------------------------------------------------------------
