@@ -17,9 +17,8 @@ from bot.cli import cli
 from kb.encoder import default_encoder
 from kb.lint import lint
 from services import questions
-from services.kb_report import build_report, group_questions
+from services.kb_report import build_report
 from storage.db import SessionFactory
-from storage.models import QuestionLog
 
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
