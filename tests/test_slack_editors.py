@@ -44,9 +44,9 @@ def test_the_editors_home_tab_shows_unanswered_questions_grouped_and_votes(
     assert "no answer" in me.say("I forgot my password")
     assert "pas de réponse" in claire.say("mot de passe oublié")
     me.say("How long is my activation code valid?")
-    me.click("No, it did not help")
+    me.vote("No, it did not help")
     me.say("How long is my activation code valid?")
-    me.click("Yes, it helped")  # the same person changes their mind: one vote, the latest
+    me.vote("Yes, it helped")  # the same person changes their mind: one vote, the latest
 
     view = _home(slack, EDITOR)
     text = str(view)
