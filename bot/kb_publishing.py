@@ -19,7 +19,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,17 @@ class PublishResult:
             "articles": self.counts,
             "errors": self.errors,
         }
+
+
+# One publish or follow at a time per KnowledgeBase: a check running while this process
+# publishes would see the database still naming the previous version and switch back.
+_busy: weakref.WeakKeyDictionary[KnowledgeBase, threading.Lock] = weakref.WeakKeyDictionary()
+_busy_guard = threading.Lock()
+
+
+def _lock(kb: KnowledgeBase) -> threading.Lock:
+    with _busy_guard:
+        return _busy.setdefault(kb, threading.Lock())
 
 
 def _snapshots(kb: KnowledgeBase) -> Path:
@@ -131,6 +144,13 @@ def publish(
 ) -> PublishResult:
     """Check, build and publish the articles of `articles_dir`; this process switches to
     them at once, the others at their next check."""
+    with _lock(kb):
+        return _publish(kb, session_factory, articles_dir, by)
+
+
+def _publish(
+    kb: KnowledgeBase, session_factory: SessionFactory, articles_dir: Path, by: str
+) -> PublishResult:
     staging = _stage(kb, read_files(articles_dir))
     report = lint(staging)
     if not report.ok:
@@ -158,6 +178,16 @@ def publish(
 def follow(kb: KnowledgeBase, session_factory: SessionFactory) -> bool:
     """Serve the latest published version if this process does not yet; True if it
     switched. Nothing published yet: the articles on disk are served, as before."""
+    lock = _lock(kb)
+    if not lock.acquire(blocking=False):
+        return False  # this process is publishing: it switches by itself
+    try:
+        return _follow(kb, session_factory)
+    finally:
+        lock.release()
+
+
+def _follow(kb: KnowledgeBase, session_factory: SessionFactory) -> bool:
     with session_factory() as session:
         latest = kb_versions.latest(session)
         if latest is None or latest.digest == kb.version:
