@@ -146,8 +146,9 @@ def build_report(
     now: dt.datetime,
     since: dt.datetime | None = None,
     version: Published | None = None,
+    limit: int = QUESTIONS_READ,
 ) -> Report:
-    logged = questions.unanswered_questions(session, since=since, limit=QUESTIONS_READ)
+    logged = questions.unanswered_questions(session, since=since, limit=limit)
     return Report(
         generated_at=now,
         since=since,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,3 +185,36 @@ def test_a_restarted_process_serves_the_published_files_not_later_edits(
         assert restarted.ask(QUESTION).article.slug == "portal-password"  # type: ignore[union-attr]
     finally:
         restarted.close()
+
+
+def test_questions_asked_during_a_switch_are_answered_from_one_whole_index(
+    pair: Pair, session_factory: SessionFactory
+) -> None:
+    add_password_article(pair.articles)
+    kb_publishing.publish(pair.kb_a, session_factory, pair.articles, by="test")
+    answers: list[str | None] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        while not done.is_set():
+            try:
+                answer = pair.kb_b.ask(QUESTION)
+                answers.append(answer.article.slug if answer.article else None)
+            except BaseException as err:
+                errors.append(err)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        time.sleep(0.2)
+        assert kb_publishing.follow(pair.kb_b, session_factory) is True
+        time.sleep(0.2)
+    finally:
+        done.set()
+        asker.join()
+    assert errors == []
+    # Before the switch no answer, after it the new article; never anything in between.
+    assert set(answers) == {None, "portal-password"}
+    first_new = answers.index("portal-password")
+    assert all(slug == "portal-password" for slug in answers[first_new:])

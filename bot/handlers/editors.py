@@ -33,6 +33,9 @@ from services.errors import N_
 from storage.models import QuestionLog
 
 HOME_REPORT_DAYS = 30  # the Home tab's report covers the last month; the CLI all of it
+# Questions grouped for the tab: it is published as the editor opens it, and each new
+# question is embedded once (then cached in the process).
+HOME_QUESTIONS = 500
 HOME_GROUPS = 10
 HOME_ARTICLES = 15
 
@@ -138,6 +141,7 @@ def editor_home_blocks(deps: Deps, texts: Texts, now: dt.datetime) -> list[Block
             now=now,
             since=now - dt.timedelta(days=HOME_REPORT_DAYS),
             version=version,
+            limit=HOME_QUESTIONS,
         )
     if version is None:
         version_line = _(
@@ -179,7 +183,9 @@ def editor_home_blocks(deps: Deps, texts: Texts, now: dt.datetime) -> list[Block
     home = EditorHome(
         title=_(N_("Knowledge base (editors)")),
         version=version_line,
-        unanswered_title=_(N_("Questions without an answer, last 30 days")),
+        unanswered_title=_(N_("Questions without an answer, last {days} days")).format(
+            days=mark(HOME_REPORT_DAYS)
+        ),
         groups=groups,
         no_groups=_(N_("Every question found an answer.")),
         draft_label=_(N_("Draft an article")),
