@@ -193,9 +193,9 @@ def _follow(kb: KnowledgeBase, session_factory: SessionFactory) -> bool:
         if latest is None or latest.digest == kb.version:
             return False
         snapshot = _snapshots(kb) / latest.digest
-        if not snapshot.is_dir():
-            files = kb_versions.files_of(session, latest.id)
-    if not snapshot.is_dir():
+        # The files, unless this machine has them already (another process of it switched).
+        files = None if snapshot.is_dir() else kb_versions.files_of(session, latest.id)
+    if files is not None:
         snapshot = _settle(_stage(kb, files), latest.digest)
     kb.reload(articles_dir=snapshot)
     log.info("knowledge base switched to published version %s (%s)", latest.id, latest.digest)
