@@ -92,6 +92,9 @@ def create_app(
     register_all(app, deps)
     if start_jobs:
         # `helpdesk serve` only: the suite runs jobs itself (Scheduler.run_due).
+        from bot.handlers.editors import follow_published
+
+        follow_published(deps, client)  # serve the published KB from the first request
         Scheduler(deps, client).start()
 
     @app.error

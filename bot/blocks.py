@@ -56,6 +56,7 @@ DATE_ACTION = "hd_date"
 FEEDBACK_ACTION = "hd_feedback"
 OPEN_FORM_ACTION = "hd_open_form"
 FORM_CALLBACK = "hd_form"
+KB_DRAFT_ACTION = "hd_kb_draft"
 FIELD_ACTION = "value"
 
 
@@ -241,6 +242,7 @@ def build_reply_blocks(
     index: int,
     labels: Labels,
     today: dt.date,
+    native_feedback: bool = True,
 ) -> list[Block]:
     """One reply of the bot: its text, then the controls that answer it (bound to the
     prompt's run, else to the run of the outcome the reply came in)."""
@@ -253,7 +255,7 @@ def build_reply_blocks(
     else:
         blocks = build_text_blocks(reply.text)
     if isinstance(reply, ArticleAnswer):
-        return blocks + _article_controls(reply, binding, index)
+        return blocks + _article_controls(reply, binding, index, native_feedback=native_feedback)
     elements: list[dict[str, Any]] = []
     if isinstance(reply, Prompt) and reply.kind == DATE:
         element: dict[str, Any] = {
@@ -284,7 +286,84 @@ def _initial_date(prompt: Prompt, today: dt.date) -> str:
     return initial.isoformat()
 
 
-def _article_controls(reply: ArticleAnswer, binding: Binding, index: int) -> list[Block]:
+@dataclass(frozen=True)
+class Vote:
+    """A click on an answer's helpful / not helpful: which article, which logged question.
+    Carried in the control's value, so a vote on any answer, however old, counts (the
+    latest of a person's votes on an article replaces the others)."""
+
+    helpful: bool
+    slug: str
+    lang: str
+    question_id: int | None = None
+
+    def value(self) -> str:
+        data = {"v": "yes" if self.helpful else "no", "s": self.slug, "l": self.lang}
+        if self.question_id is not None:
+            data["q"] = str(self.question_id)
+        return json.dumps(data, separators=(",", ":"))[:BUTTON_VALUE_CHARS]
+
+    @classmethod
+    def parse(cls, value: str) -> Vote | None:
+        try:
+            data = json.loads(value)
+            question = data.get("q")
+            return cls(
+                data["v"] == "yes",
+                str(data["s"]),
+                str(data["l"]),
+                int(question) if question is not None else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def _votes(reply: ArticleAnswer) -> list[tuple[Choice, Vote]]:
+    return [
+        (choice, Vote(choice.value == "yes", reply.slug, reply.lang, reply.question_id))
+        for choice in reply.feedback
+    ]
+
+
+def _feedback_block(reply: ArticleAnswer, block_id: str, *, native: bool) -> Block:
+    """Helpful / not helpful: Slack's own feedback buttons (a context_actions block) when
+    `native`, else two buttons."""
+    votes = _votes(reply)
+    if native and sorted(c.value for c, _ in votes) == ["no", "yes"]:
+        buttons = {
+            ("positive_button" if vote.helpful else "negative_button"): {
+                "text": plain(choice.label),
+                "accessibility_label": clip(choice.label, LABEL_CHARS),
+                "value": vote.value(),
+            }
+            for choice, vote in votes
+        }
+        return {
+            "type": "context_actions",
+            "block_id": block_id,
+            "elements": [
+                {"type": "feedback_buttons", "action_id": f"{FEEDBACK_ACTION}:0", **buttons}
+            ],
+        }
+    return {
+        "type": "actions",
+        "block_id": block_id,
+        "elements": [
+            {
+                "type": "button",
+                "action_id": f"{FEEDBACK_ACTION}:{n}",
+                "text": plain(choice.label),
+                "value": vote.value(),
+                **({"style": "primary"} if vote.helpful else {}),
+            }
+            for n, (choice, vote) in enumerate(votes)
+        ],
+    }
+
+
+def _article_controls(
+    reply: ArticleAnswer, binding: Binding, index: int, *, native_feedback: bool
+) -> list[Block]:
     """ "Read the whole article" and related articles as buttons; helpful / not helpful as
     a row of its own."""
     links = [*([reply.link] if reply.link else []), *reply.related]
@@ -299,11 +378,7 @@ def _article_controls(reply: ArticleAnswer, binding: Binding, index: int) -> lis
         )
     if reply.feedback:
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": binding.block_id(index + 1000),
-                "elements": _buttons(reply.feedback, FEEDBACK_ACTION, primary="yes"),
-            }
+            _feedback_block(reply, binding.block_id(index + 1000), native=native_feedback)
         )
     return blocks
 
@@ -367,6 +442,59 @@ def build_home_view(
         for n, piece in enumerate(pieces):
             blocks.append({"type": "section", "text": mrkdwn(title + piece if n == 0 else piece)})
     return {"type": "home", "blocks": blocks[:VIEW_BLOCKS]}
+
+
+@dataclass(frozen=True)
+class EditorHome:
+    """The KB part of an editor's Home tab, every text translated (values marked)."""
+
+    title: str
+    version: str
+    unanswered_title: str
+    groups: list[tuple[str, str]]  # (question id of the example, line)
+    no_groups: str
+    draft_label: str
+    votes_title: str
+    votes: list[str]
+    no_votes: str
+
+
+def build_editor_home_blocks(home: EditorHome) -> list[Block]:
+    """The published version, one section per group of unanswered questions with a
+    button that drafts an article from it, then the votes per article."""
+    blocks: list[Block] = [
+        {"type": "divider"},
+        {"type": "header", "text": plain(home.title, 150)},
+        *build_text_blocks(home.version),
+        *build_text_blocks(f"**{home.unanswered_title}**"),
+    ]
+    for question_id, line in home.groups:
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"kb_group:{question_id}",
+                "text": mrkdwn(clip(to_mrkdwn(line), SECTION_CHARS)),
+                "accessory": {
+                    "type": "button",
+                    "action_id": KB_DRAFT_ACTION,
+                    "text": plain(home.draft_label),
+                    "value": question_id,
+                },
+            }
+        )
+    if not home.groups:
+        blocks += build_text_blocks(home.no_groups)
+    votes = "\n".join(f"• {line}" for line in home.votes) or home.no_votes
+    blocks += build_text_blocks(f"**{home.votes_title}**\n{votes}")
+    return blocks
+
+
+def with_blocks(view: dict[str, Any], extra: list[Block]) -> dict[str, Any]:
+    """A view with `extra` blocks added at its end, the first ones cut if need be so the
+    whole stays within a view's 100 blocks."""
+    extra = extra[:VIEW_BLOCKS]
+    kept = view["blocks"][: VIEW_BLOCKS - len(extra)]
+    return {**view, "blocks": kept + extra}
 
 
 # --- forms (modals) -----------------------------------------------------------------------

@@ -157,6 +157,7 @@ class ArticleAnswer(Reply):
     link: Choice | None = None  # opens the whole article
     related: list[Choice] = field(default_factory=list)
     feedback: list[Choice] = field(default_factory=list)
+    question_id: int | None = None  # the logged question it answers (votes point to it)
 
     type: ClassVar[str] = "article"
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,8 +271,9 @@ def load_articles(articles_dir: Path) -> LoadResult:
     return result
 
 
-def scaffold(slug: str, lang: str) -> str:
-    """The text of a new article with its front matter filled in, for `kb new`."""
+def scaffold(slug: str, lang: str, phrasings: Sequence[str] = ()) -> str:
+    """The text of a new article with its front matter filled in, for `kb new`; the
+    `phrasings` (a customer's question the KB could not answer) as its `questions:`."""
     if lang == "fr":
         title, question, answer = (
             "Question posée par le client ?",
@@ -290,12 +292,20 @@ def scaffold(slug: str, lang: str) -> str:
         "slug": slug,
         "lang": lang,
         "title": title,
-        "questions": [question],
+        "questions": [p.strip() for p in phrasings if p.strip()] or [question],
         "tags": [],
         "related": [],
     }
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, default_flow_style=None)
     return f"---\n{front}---\n{answer}\n\n{details}\n\n"
+
+
+def suggest_slug(text: str, words: int = 6) -> str:
+    """A slug for an article answering `text`: its first words of 3+ letters, folded."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    kept = [w for w in re.findall(r"[a-z0-9]+", folded) if len(w) >= 3][:words]
+    return "-".join(kept)[:60].strip("-") or "new-article"
 
 
 def slugs_by_lang(articles: Iterable[Article]) -> dict[str, set[str]]:

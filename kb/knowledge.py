@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
@@ -87,7 +88,12 @@ class KnowledgeBase:
         self._query_cache_size = query_cache
         self._query_vectors: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.RLock()
+        # One switch at a time (a periodic check and an editor's publish may race).
+        self._switch_lock = threading.Lock()
         self._state: _Loaded | None = None
+        # The state before the last switch stays open: a question that started on it
+        # finishes on it (each question reads one state, whole, old or new).
+        self._previous: _Loaded | None = None
 
     @classmethod
     def open(
@@ -107,11 +113,23 @@ class KnowledgeBase:
     # --- lifecycle ------------------------------------------------------------------------
 
     def reload(
-        self, *, force: bool = False, progress: Callable[[int, int], None] | None = None
+        self,
+        *,
+        force: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        articles_dir: Path | None = None,
     ) -> bool:
-        """(Re)build if the articles changed, then switch to the published index."""
-        version = content_hash(self.articles_dir)
-        articles = {(a.slug, a.lang): a for a in load_articles(self.articles_dir).articles}
+        """(Re)build if the articles changed, then switch to the new index. With
+        `articles_dir`, serve the articles of that directory from now on (a published
+        version's files)."""
+        with self._switch_lock:
+            return self._reload(force, progress, Path(articles_dir or self.articles_dir))
+
+    def _reload(
+        self, force: bool, progress: Callable[[int, int], None] | None, articles_dir: Path
+    ) -> bool:
+        version = content_hash(articles_dir)
+        articles = {(a.slug, a.lang): a for a in load_articles(articles_dir).articles}
         built = kb_index.ensure(
             self.index_dir, version, lambda: list(articles.values()), force=force, progress=progress
         )
@@ -136,10 +154,11 @@ class KnowledgeBase:
             semantic=semantic,
         )
         with self._lock:
-            old, self._state = self._state, state
-        if old is not None:
-            old.searcher.close()
-            old.ix.close()
+            oldest, self._previous, self._state = self._previous, self._state, state
+            self.articles_dir = articles_dir
+        if oldest is not None:
+            oldest.searcher.close()
+            oldest.ix.close()
         return built
 
     def reload_if_changed(self) -> bool:
@@ -151,10 +170,11 @@ class KnowledgeBase:
 
     def close(self) -> None:
         with self._lock:
-            if self._state is not None:
-                self._state.searcher.close()
-                self._state.ix.close()
-                self._state = None
+            for state in (self._state, self._previous):
+                if state is not None:
+                    state.searcher.close()
+                    state.ix.close()
+            self._state = self._previous = None
 
     @property
     def _loaded(self) -> _Loaded:
@@ -201,17 +221,17 @@ class KnowledgeBase:
 
     # --- search ---------------------------------------------------------------------------
 
-    def _rank(self, text: str, lang: str) -> Ranking:
-        with self._lock:
-            return self._loaded.by_lang[lang].rank(text)
+    def _rank(self, state: _Loaded, text: str, lang: str) -> Ranking:
+        with self._lock:  # a Whoosh searcher is not shared between threads at once
+            return state.by_lang[lang].rank(text)
 
-    def _best_ranking(self, text: str, first: str | None) -> Ranking:
+    def _best_ranking(self, state: _Loaded, text: str, first: str | None) -> Ranking:
         """Rank in `first`'s fields; try the other language when that is not conclusive."""
         order = [first] if first else []
         order += [lang for lang in LANGS if lang not in order]
         rankings: list[Ranking] = []
         for lang in order:
-            ranking = self._rank(text, lang)
+            ranking = self._rank(state, text, lang)
             if first and lang == first and (confident(ranking) or _all_known(ranking)):
                 # Every word exists in this language's articles: the other language's
                 # fields cannot explain the question better. Saves a second search.
@@ -232,14 +252,15 @@ class KnowledgeBase:
         detected = detect_language(question)
         if not _has_words(question):
             return Decision(Verdict.NONE, ()), lang or detected or self.default_lang
-        ranking = self._best_ranking(question, detected or lang)
+        with self._lock:
+            state = self._loaded  # the whole question is answered from this one state
+        ranking = self._best_ranking(state, question, detected or lang)
         lexical: dict[str, tuple[float, str]] = {}
         for hit in ranking.hits:
             if hit.slug not in lexical:
                 lexical[hit.slug] = (confidence(hit), hit.lang)
         query = self._query_vector(_corrected(question, ranking))
-        with self._lock:
-            semantic = self._loaded.semantic
+        semantic = state.semantic
         sims = semantic.similarities(query)
         candidates: dict[str, Candidate] = {}
         for near in semantic.search(sims, SEMANTIC_CANDIDATES):
@@ -257,6 +278,23 @@ class KnowledgeBase:
         matched = ranking.lang if ranking.hits else best.lang if best else None
         answer_lang = lang or detected or matched or self.default_lang
         return decision, answer_lang
+
+    def embed_cached(self, texts: list[str]) -> Vectors:
+        """`embed` through the per-process question cache (one batch for those not in it):
+        the editors' report embeds the same logged questions each time it is shown."""
+        with self._lock:
+            known = {t: v for t in texts if (v := self._query_vectors.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.encoder.embed_queries(missing), strict=True))
+            with self._lock:
+                for text in missing:
+                    self._query_vectors[text] = known[text]
+                while len(self._query_vectors) > max(self._query_cache_size, 0):
+                    self._query_vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
 
     def _query_vector(self, question: str) -> Vectors:
         with self._lock:

@@ -72,6 +72,26 @@ def record_feedback(
     user_id: str | None = None,
     now: dt.datetime | None = None,
 ) -> ArticleFeedback:
+    """A vote on an article. Only a person's latest vote on an article counts: a second
+    vote (a change of mind, the other button) replaces the first."""
+    if user_id:
+        previous = session.scalars(
+            select(ArticleFeedback)
+            .where(
+                ArticleFeedback.workspace_id == workspace_id,
+                ArticleFeedback.user_id == user_id,
+                ArticleFeedback.slug == slug,
+            )
+            .order_by(ArticleFeedback.id.desc())
+            .with_for_update()
+        ).first()
+        if previous is not None:
+            previous.at = now or utcnow()
+            previous.lang = lang
+            previous.helpful = helpful
+            previous.question_id = question_id
+            session.flush()
+            return previous
     vote = ArticleFeedback(
         at=now or utcnow(),
         workspace_id=workspace_id,

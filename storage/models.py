@@ -395,3 +395,19 @@ class ProcessedEvent(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class KbVersion(Base):
+    """A published KB version: the article files as they were published, so every bot
+    process serves exactly this content whatever is on its disk since (an editor's file
+    half-written, a broken article), and a restarted process serves it too."""
+
+    __tablename__ = "kb_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # kb.articles.content_hash
+    articles: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(100))
+    # Relative path → text. Deferred: the every-few-seconds check reads id and digest only.
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)

@@ -17,7 +17,7 @@ from storage.models import ActivatedService, Incident, QuestionLog, RegisteredPr
 from tests.conversation_helpers import ClarifyingKB, seed_demo, shared_kb
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, add_people, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp, running_app
-from tests.slack.ui import Screen, controls
+from tests.slack.ui import Screen, controls, feedback_labels
 
 
 def _days_ago(days: int) -> str:
@@ -217,7 +217,7 @@ def test_two_close_articles_are_buttons_and_a_click_shows_the_article(
     me.click(second)
     assert me.text.startswith(f"*{second}*")
     feedback = {"Yes, it helped", "No, it did not help", "Oui, cela m’a aidé"}
-    shown = {e["text"]["text"] for _, e in controls(me.last)}
+    shown = set(feedback_labels(me.last))
     assert shown & feedback, "the answer asks whether it helped, as any answer does"
     with slack_asking_which.session_factory() as session:
         [logged] = session.scalars(select(QuestionLog)).all()

@@ -11,7 +11,7 @@ from storage.models import ArticleFeedback
 from tests.slack.fake_api import Failure
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
-from tests.slack.ui import Screen, controls
+from tests.slack.ui import Screen, controls, feedback_labels
 
 
 def test_a_kb_answer_offers_the_whole_article_and_feedback(slack: RunningApp) -> None:  # noqa: F811
@@ -19,14 +19,36 @@ def test_a_kb_answer_offers_the_whole_article_and_feedback(slack: RunningApp) ->
     me.say("How long is my activation code valid?")
     labels = [e["text"]["text"] for _, e in controls(me.last)]
     assert "Read the whole article" in labels
-    assert "Yes, it helped" in labels and "No, it did not help" in labels
+    assert feedback_labels(me.last) == ["Yes, it helped", "No, it did not help"]
     me.click("Read the whole article")
     assert len(me.text) > 200, me.last
-    me.click("Yes, it helped")
+    whole = me.last
+    me.vote("Yes, it helped")
     assert "Thank you for your feedback" in me.text
     with slack.session_factory() as session:
         votes = session.scalars(select(ArticleFeedback.helpful)).all()
     assert votes == [True]
+    me.vote("No, it did not help", on=whole)  # clicked again: the latest vote counts
+    assert "report an incident" in me.text
+    with slack.session_factory() as session:
+        votes = session.scalars(select(ArticleFeedback.helpful)).all()
+    assert votes == [False]
+
+
+def test_without_slacks_feedback_buttons_the_answer_has_plain_ones(slack: RunningApp) -> None:  # noqa: F811
+    slack.fake.fail("chat.postMessage", Failure(200, {"ok": False, "error": "invalid_blocks"}))
+    me = Screen(slack, CLIENT_FR)
+    me.say("Combien de temps mon code d'activation est-il valable ?")
+    refused, delivered = (message["blocks"] for message in slack.fake.posted()[-2:])
+    assert feedback_labels(refused) == ["Oui, cela m’a aidé", "Non, cela ne m’a pas aidé"]
+    assert feedback_labels(delivered) == []
+    assert len(delivered) == len(refused)  # the same answer, plain buttons instead
+    labels = [e["text"]["text"] for _, e in controls(delivered)]
+    assert "Oui, cela m’a aidé" in labels
+    me.click("Oui, cela m’a aidé")
+    assert "Merci" in me.text
+    with slack.session_factory() as session:
+        assert session.scalars(select(ArticleFeedback.helpful)).all() == [True]
 
 
 def test_helpdesk_subcommands_answer_in_the_dm(slack: RunningApp) -> None:  # noqa: F811

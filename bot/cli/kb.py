@@ -1,4 +1,4 @@
-"""Editor commands: `helpdesk kb lint|index|search|new|eval` and `helpdesk ask`.
+"""Editor commands: `helpdesk kb lint|index|search|new|publish|report|eval` and `helpdesk ask`.
 
 Paths come from the settings: articles in HELPDESK_KB_DIR (default kb/articles), the
 index in HELPDESK_INDEX_DIR (default $HELPDESK_DATA_DIR/index).
@@ -6,16 +6,24 @@ index in HELPDESK_INDEX_DIR (default $HELPDESK_DATA_DIR/index).
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import sys
 from pathlib import Path
 
 import click
 
-from bot.cli.common import echo_json, progress_bar, runtime
+from bot.cli.common import ISO_DATE, ROW_ID, echo, echo_json, progress_bar, runtime
+from bot.kb_publishing import publish
 from kb import KnowledgeBase
 from kb.articles import LANGS, SLUG_RE, scaffold
+from kb.encoder import default_encoder
 from kb.evaluate import EvalFileError, evaluate, read_cases
 from kb.lint import lint
+from services import kb_versions
+from services.clock import utcnow
+from services.kb_report import build_report
+from storage.models import QuestionLog
 
 LANG_CHOICE = click.Choice(list(LANGS))
 
@@ -91,20 +99,125 @@ def search_command(query: str, lang: str | None, limit: int, as_json: bool) -> N
 
 @kb_group.command("new")
 @click.argument("slug")
-@click.option("--lang", type=LANG_CHOICE, required=True)
-def new_command(slug: str, lang: str) -> None:
+@click.option("--lang", type=LANG_CHOICE, default=None, help="Required unless --from-question.")
+@click.option(
+    "--from-question",
+    "question_id",
+    type=ROW_ID,
+    default=None,
+    help="A logged question (id from `kb report`) as the first phrasing; its language by default.",
+)
+@click.option(
+    "--phrasing",
+    "phrasings",
+    multiple=True,
+    help="A way customers ask it, for `questions:` (repeatable).",
+)
+def new_command(
+    slug: str, lang: str | None, question_id: int | None, phrasings: tuple[str, ...]
+) -> None:
     """Create kb/articles/SLUG.LANG.md with its front matter filled in."""
     if not SLUG_RE.match(slug):
         raise click.ClickException(
             f"slug {slug!r} must be lower-case words joined by '-' (e.g. das-activate)"
         )
+    asked: list[str] = []
+    if question_id is not None:
+        with runtime().read_session_factory() as session:
+            entry = session.get(QuestionLog, question_id)
+            if entry is None:
+                raise click.ClickException(f"no logged question {question_id}")
+            asked, lang = [entry.question], lang or entry.lang
+    if lang is None:
+        raise click.ClickException("--lang fr|en is required (or --from-question ID)")
     articles_dir = runtime().settings.articles_dir
     path = articles_dir / f"{slug}.{lang}.md"
     if path.exists():
         raise click.ClickException(f"{path} already exists")
     articles_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(scaffold(slug, lang), encoding="utf-8")
+    phrasings = tuple(dict.fromkeys(p.strip() for p in (*asked, *phrasings) if p.strip()))
+    path.write_text(scaffold(slug, lang, phrasings), encoding="utf-8")
     click.echo(str(path))
+
+
+@kb_group.command("publish")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def publish_command(as_json: bool) -> None:
+    """Check, build and publish the articles: every running bot serves them within seconds.
+
+    Exit 1, publishing nothing, when an article has a problem (the bots keep serving the
+    version published before).
+    """
+    settings = runtime().settings
+    kb = KnowledgeBase(
+        settings.articles_dir, settings.index_dir, default_lang=settings.default_lang
+    )
+    try:
+        result = publish(
+            kb, runtime().session_factory, settings.articles_dir, by=f"cli:{getpass.getuser()}"
+        )
+    finally:
+        kb.close()
+    if as_json:
+        echo_json(result.to_dict())
+    elif result.version is None:
+        for error in result.errors:
+            echo(error, err=True)
+        click.echo(
+            f"Not published: {len(result.errors)} problem(s); the version published before "
+            "is still served.",
+            err=True,
+        )
+    else:
+        state = "published" if result.new else "unchanged, still served"
+        counts = ", ".join(f"{n} {lang}" for lang, n in result.counts.items())
+        click.echo(
+            f"Version {result.version.id} ({result.version.digest}) {state}: {counts} articles."
+        )
+    if result.version is None:
+        sys.exit(1)
+
+
+@kb_group.command("report")
+@click.option("--since", type=ISO_DATE, default=None, help="Questions asked from this day (UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def report_command(since: dt.date | None, as_json: bool) -> None:
+    """Unanswered questions grouped by meaning (most frequent first) and votes per article."""
+    start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC) if since else None
+    encoder = default_encoder()
+    with runtime().read_session_factory() as session:
+        report = build_report(
+            session,
+            encoder.embed_queries,
+            now=utcnow(),
+            since=start,
+            version=kb_versions.latest(session),
+        )
+        data = report.to_dict()
+    if as_json:
+        echo_json(data)
+        return
+    version = data["version"]
+    click.echo(
+        f"Published version {version['id']} ({version['digest']}), {version['published_at']}, "
+        f"by {version['published_by']}"
+        if version
+        else "No version published yet (the bots serve the articles on disk)."
+    )
+    unanswered = data["unanswered"]
+    click.echo(
+        f"\nQuestions without an answer: {unanswered['questions']}, "
+        f"in {len(unanswered['groups'])} group(s)"
+    )
+    for group in unanswered["groups"]:
+        langs = ", ".join(f"{lang} {n}" for lang, n in group["langs"].items())
+        example = group["example"]
+        echo(f"{group['count']:>4}×  [{langs}]  #{example['id']} {example['text']}")
+    click.echo("\nVotes (helpful / not helpful):")
+    if not data["articles"]:
+        click.echo("  no vote yet")
+    for row in data["articles"]:
+        click.echo(f"  {row['helpful']:>4} / {row['unhelpful']:<4} {row['slug']} ({row['lang']})")
 
 
 @kb_group.command("eval")

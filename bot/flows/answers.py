@@ -16,6 +16,7 @@ filing an incident, and the question is logged as unanswered for editors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.flows.engine import (
@@ -116,6 +117,7 @@ def article_answer(
     *,
     whole: bool = False,
     follow_ups: bool = True,
+    question_id: int | None = None,
 ) -> ArticleAnswer:
     """An article as an answer: its short answer (or all of it), with what may follow."""
     template = "kb/article.j2" if whole else "kb/answer.j2"
@@ -139,6 +141,7 @@ def article_answer(
         link=link,
         related=related,
         feedback=feedback,
+        question_id=question_id,
     )
 
 
@@ -146,7 +149,7 @@ def show_article(
     ctx: FlowContext, article: Any, question_id: int | None, *, whole: bool = False
 ) -> tuple[list[Reply], dict[str, Any]]:
     """The article's answer (or all of it) with its follow-ups; the state to keep."""
-    reply = article_answer(ctx, article, whole=whole)
+    reply = article_answer(ctx, article, whole=whole, question_id=question_id)
     choices = reply.choices
     state = {
         "slug": article.slug,
@@ -264,6 +267,19 @@ def pick(
     return no_answer(ctx, [], question_id, in_flow=in_flow)
 
 
+def vote_replies(_: Callable[[str], str], helpful: bool) -> list[Reply]:
+    """What the bot says to a vote on an answer (typed, or a click on its buttons)."""
+    if helpful:
+        return [Reply(_(N_("Thank you for your feedback!")))]
+    sorry = _(
+        N_(
+            "Thank you for telling me. Try asking in other words, or report an incident "
+            "and the support team will help you."
+        )
+    )
+    return [Reply(sorry, [Choice(REPORT, _(N_("Report an incident")))])]
+
+
 _HELPED = frozenset(
     {
         "it helped",
@@ -335,15 +351,7 @@ def follow_up(
             user_id=ctx.user.user_id,
             now=ctx.now,
         )
-        if vote:
-            return [Reply(ctx._(N_("Thank you for your feedback!")))], None
-        sorry = ctx._(
-            N_(
-                "Thank you for telling me. Try asking in other words, or report an incident "
-                "and the support team will help you."
-            )
-        )
-        return [Reply(sorry, [Choice(REPORT, ctx._(N_("Report an incident")))])], None
+        return vote_replies(ctx._, vote), None
     if chosen is None:
         return None
     if chosen.value == READ and "slug" in state:

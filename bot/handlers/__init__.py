@@ -8,6 +8,7 @@ from bot.handlers import (
     actions,
     assistant_pane,
     commands,
+    editors,
     forms,
     home,
     incident_answers,
@@ -27,5 +28,6 @@ def register_all(app: App, deps: Deps) -> None:
         assistant_pane,
         triage,
         incident_answers,
+        editors,
     ):
         module.register(app, deps)

@@ -21,14 +21,18 @@ from bot.blocks import (
     FEEDBACK_ACTION,
     SELECT_ACTION,
     Binding,
+    Vote,
     build_options,
 )
 from bot.boundary import Action, ChatUser
-from bot.handlers.common import Deps, Place, chat_user, deliver
+from bot.flows.answers import vote_replies
+from bot.handlers.common import Deps, Place, chat_user, deliver, post_replies, texts_of
+from bot.outcome import Outcome
+from services import questions
+from storage.models import QuestionLog
 
-ACTIONS = re.compile(
-    rf"^(?:{CHOICE_ACTION}:\d+|{FEEDBACK_ACTION}:\d+|{SELECT_ACTION}|{DATE_ACTION})$"
-)
+ACTIONS = re.compile(rf"^(?:{CHOICE_ACTION}:\d+|{SELECT_ACTION}|{DATE_ACTION})$")
+FEEDBACK = re.compile(rf"^{FEEDBACK_ACTION}:\d+$")
 
 
 def picked_value(action: dict[str, Any]) -> str | None:
@@ -62,6 +66,39 @@ def register(app: App, deps: Deps) -> None:
         user = _clicker(deps, body, place)
         click = Action(binding.run_id, binding.slot, value, idempotency_key(body, action))
         deliver(deps, client, user, place, deps.bridge.act(user, click))
+
+    @app.action(FEEDBACK)
+    def handle_feedback(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        """Helpful / not helpful on an answer, Slack's feedback buttons or ours: recorded
+        whenever it is clicked (a person's latest vote on an article is the one that
+        counts), thanked in the conversation the answer is in."""
+        ack()
+        vote = Vote.parse(str(action.get("value") or ""))
+        binding = Binding.from_block_id(str(action.get("block_id", "")))
+        if vote is None or binding is None or deps.kb is None:
+            return
+        if deps.kb.article(vote.slug, vote.lang) is None:
+            return  # not an article of ours (any more): nothing to vote on
+        place = Place.from_thread_key(binding.thread_key)
+        user = _clicker(deps, body, place)
+        with deps.session_factory.begin() as session:
+            question_id = vote.question_id
+            if question_id is not None and session.get(QuestionLog, question_id) is None:
+                question_id = None
+            questions.record_feedback(
+                session,
+                slug=vote.slug,
+                lang=vote.lang,
+                helpful=vote.helpful,
+                question_id=question_id,
+                workspace_id=user.workspace_id,
+                user_id=user.user_id,
+            )
+        texts = texts_of(deps, user)
+        replies = vote_replies(texts.gettext, vote.helpful)
+        post_replies(client, place, user, Outcome(replies, None, texts.lang))
 
     @app.options(SELECT_ACTION)
     def handle_select_options(ack: Ack, body: dict[str, Any]) -> None:

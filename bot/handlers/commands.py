@@ -14,6 +14,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.handlers.common import Deps, Place, chat_user, converse, dm_place, texts_of
+from bot.handlers.editors import handle_kb_command
 from bot.handlers.forms import FORM_COMMANDS, open_form
 from bot.handlers.triage import STAFF_COMMANDS
 from services import incidents
@@ -59,6 +60,9 @@ def register(app: App, deps: Deps) -> None:
             open_form(
                 deps, client, workspace, user_id, FORM_COMMANDS[command], str(body["trigger_id"])
             )
+            return
+        if command == "kb":  # editors only: checked in there, on every request
+            handle_kb_command(deps, client, ack, body, words[1:])
             return
         saying = saying_for(command, words[1:])
         if saying is None:

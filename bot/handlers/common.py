@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
     Block,
@@ -90,7 +91,13 @@ def labels_for(texts: Texts) -> Labels:
 
 
 def reply_blocks(
-    replies: list[Reply], run_id: str | None, place: Place, texts: Texts, now: dt.datetime
+    replies: list[Reply],
+    run_id: str | None,
+    place: Place,
+    texts: Texts,
+    now: dt.datetime,
+    *,
+    native_feedback: bool = True,
 ) -> list[Block]:
     labels = labels_for(texts)
     today = now.astimezone(texts.zone).date()
@@ -103,6 +110,7 @@ def reply_blocks(
             index=index,
             labels=labels,
             today=today,
+            native_feedback=native_feedback,
         )
     return blocks
 
@@ -112,15 +120,34 @@ def post_replies(client: WebClient, place: Place, user: ChatUser, outcome: Outco
     texts = texts_for(outcome.lang, user.tz)
     blocks = reply_blocks(outcome.replies, outcome.run_id, place, texts, utcnow())
     text = fallback_text([reply.text for reply in outcome.replies])
+    start = 0
     for chunk in messages_of(blocks):
-        client.chat_postMessage(
-            channel=place.channel,
-            thread_ts=place.thread_ts,
-            text=text,
-            blocks=chunk,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        try:
+            _post(client, place, text, chunk)
+        except SlackApiError as err:
+            # Slack's feedback buttons are not offered everywhere (a workspace, a client,
+            # a surface): refused, the same message goes again with plain buttons. One
+            # block stands for one block, so the message holds the same blocks otherwise.
+            if err.response.get("error") != "invalid_blocks" or not any(
+                block["type"] == "context_actions" for block in chunk
+            ):
+                raise
+            plain = reply_blocks(
+                outcome.replies, outcome.run_id, place, texts, utcnow(), native_feedback=False
+            )
+            _post(client, place, text, plain[start : start + len(chunk)])
+        start += len(chunk)
+
+
+def _post(client: WebClient, place: Place, text: str, blocks: list[Block]) -> None:
+    client.chat_postMessage(
+        channel=place.channel,
+        thread_ts=place.thread_ts,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+    )
 
 
 def post_notice(client: WebClient, place: Place, text: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.blocks import HomeSection, build_home_view
+from bot.blocks import HomeSection, build_home_view, with_blocks
 from bot.handlers.common import Deps, Place, chat_user, texts_of
 from bot.handlers.triage import queue_lines
 from bot.slack.home import home_data
@@ -54,7 +54,12 @@ def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) ->
         queue = queue_lines(deps, texts, user_id)
         sections.insert(0, HomeSection(_(N_("Incident queue")), queue, _(N_("No open incident."))))
     forms = [(flow, _(label)) for flow, label in FORM_BUTTONS]
-    client.views_publish(user_id=user_id, view=build_home_view(greeting, sections, forms))
+    view = build_home_view(greeting, sections, forms)
+    if deps.roles is not None and deps.roles.is_editor(user_id) and deps.kb is not None:
+        from bot.handlers.editors import editor_home_blocks
+
+        view = with_blocks(view, editor_home_blocks(deps, texts, utcnow()))
+    client.views_publish(user_id=user_id, view=view)
 
 
 def register(app: App, deps: Deps) -> None:

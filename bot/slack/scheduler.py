@@ -33,8 +33,15 @@ class Job:
     run: Callable[[Deps, WebClient], object]
 
 
+def _follow_published_kb(deps: Deps, client: WebClient) -> object:
+    from bot.handlers.editors import follow_published
+
+    return follow_published(deps, client)
+
+
 # Each capability adds its jobs here (one line each).
 JOBS: list[Job] = []
+JOBS.append(Job("kb_follow_published", 2.0, _follow_published_kb))
 
 
 class Scheduler:

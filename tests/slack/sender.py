@@ -158,6 +158,9 @@ class SlackSender:
             action["selected_option"] = value
         elif element["type"] == "datepicker":
             action["selected_date"] = value
+        elif element["type"] == "feedback_buttons":  # `value`: the button clicked
+            action["value"] = value["value"]
+            action["text"] = value["text"]
         payload = {
             "type": "block_actions",
             "team": {"id": team},

@@ -27,6 +27,24 @@ def controls(blocks: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[st
     return [(b, e) for b in blocks if b["type"] == "actions" for e in b["elements"]]
 
 
+def feedback_buttons(
+    blocks: list[dict[str, Any]],
+) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """Slack's helpful / not helpful buttons: (block, element, button) for each button."""
+    return [
+        (b, e, e[side])
+        for b in blocks
+        if b["type"] == "context_actions"
+        for e in b["elements"]
+        if e["type"] == "feedback_buttons"
+        for side in ("positive_button", "negative_button")
+    ]
+
+
+def feedback_labels(blocks: list[dict[str, Any]]) -> list[str]:
+    return [button["text"]["text"] for _, _, button in feedback_buttons(blocks)]
+
+
 class Screen:
     """One user's view of the conversation: what the bot posted since they last looked."""
 
@@ -83,6 +101,22 @@ class Screen:
         if wait:
             self.wait()
         return response
+
+    def vote(
+        self, label: str, *, on: list[dict[str, Any]] | None = None, wait: bool = True
+    ) -> Response:
+        """A click on one of Slack's feedback buttons under an answer: the last one shown,
+        or the one whose blocks are `on` (an earlier message)."""
+        for block, element, button in feedback_buttons(self.last if on is None else on):
+            if button["text"]["text"] == label:
+                response = self.running.sender.block_action(
+                    self.user, block, element, channel=self.channel, value=button
+                )
+                assert response.status == 200
+                if wait:
+                    self.wait()
+                return response
+        raise AssertionError(f"no feedback button {label} in {self.last}")
 
     def options(self, query: str) -> list[dict[str, Any]]:
         """What the searchable select of the last messages offers for `query`."""
