@@ -1,7 +1,7 @@
 """kb versions: the published knowledge base every bot process serves
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 13:00:00
 """
 
