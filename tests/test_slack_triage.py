@@ -357,3 +357,10 @@ def test_an_internal_note_from_the_button_stays_in_the_thread(
     assert not any("difficult" in str(m) for m in _dms(running, CUSTOMER))
     for call in running.fake.calls:
         assert_inert(call.args)
+
+
+def test_the_usage_names_the_staff_commands_only_to_staff(triage_app: RunningApp) -> None:  # noqa: F811
+    staff = triage_app.sender.command(AGENT, "dance").body
+    customer = triage_app.sender.command(CUSTOMER, "dance").body
+    assert "/helpdesk queue" in staff and "register" in staff
+    assert "queue" not in customer and "register" in customer

@@ -17,6 +17,7 @@ from bot.handlers.common import Deps, Place, chat_user, converse, dm_place, text
 from bot.handlers.editors import handle_kb_command
 from bot.handlers.forms import FORM_COMMANDS, open_form
 from bot.handlers.triage import STAFF_COMMANDS
+from bot.i18n import Texts
 from services import incidents
 from services.errors import N_
 
@@ -67,14 +68,7 @@ def register(app: App, deps: Deps) -> None:
         saying = saying_for(command, words[1:])
         if saying is None:
             texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command")))
-            ack(
-                texts.gettext(
-                    N_(
-                        "I do not know that command. Try: /helpdesk help, register, activate, "
-                        "incident, services, products, status NUMBER, lang fr|en."
-                    )
-                )
-            )
+            ack(usage(deps, texts, user_id))
             return
         ack()
         place = dm_place(client, user_id)
@@ -82,3 +76,21 @@ def register(app: App, deps: Deps) -> None:
         texts = texts_of(deps, user)
         text = texts.gettext(saying) if saying in SAYINGS.values() else saying
         converse(deps, client, user, place, text)
+
+
+def usage(deps: Deps, texts: Texts, user_id: str) -> str:
+    """The sub-commands this user may use: staff and editors are told about theirs."""
+    lines = [
+        texts.gettext(
+            N_(
+                "I do not know that command. Try: /helpdesk help, register, activate, "
+                "incident, services, products, status NUMBER, lang fr|en."
+            )
+        )
+    ]
+    roles = deps.roles
+    if roles is not None and roles.is_staff(user_id):
+        lines.append(texts.gettext(N_("Staff: /helpdesk queue, reply NUMBER TEXT.")))
+    if roles is not None and roles.is_editor(user_id):
+        lines.append(texts.gettext(N_("Editors: /helpdesk kb reindex.")))
+    return "\n".join(lines)
