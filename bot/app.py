@@ -71,6 +71,12 @@ def create_app(
         kb = KnowledgeBase.open(
             settings.articles_dir, settings.index_dir, default_lang=settings.default_lang
         )
+    oauth = None
+    if settings.oauth_mode:
+        from bot.slack.oauth import oauth_settings
+
+        # Many workspaces: each request is authorised with its own workspace's token.
+        oauth = oauth_settings(settings, session_factory.kw["bind"])
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
@@ -79,7 +85,11 @@ def create_app(
         listener_executor=ThreadPoolExecutor(
             max_workers=WORKER_THREADS, thread_name_prefix="slack-listener"
         ),
+        oauth_settings=oauth,
     )
+    if oauth is not None:
+        # app_uninstalled / tokens_revoked: the workspace's tokens are deleted.
+        app.enable_token_revocation_listeners()
     assistant = Assistant(session_factory, settings, kb)
     deps = Deps(
         settings=settings,
@@ -103,11 +113,12 @@ def create_app(
         log.error("handling a Slack request failed", exc_info=error)
         place, user_id = _where(body)
         if place is not None and user_id:
+            team = str(body.get("team_id") or (body.get("team") or {}).get("id") or "")
             user = ChatUser(
-                workspace_id=str(body.get("team_id") or ""),
+                workspace_id=team,
                 user_id=user_id,
                 thread_key=place.thread_key,
-                locale=deps.profiles.get(user_id).locale,
+                locale=deps.profiles.get(user_id, workspace=team, client=client).locale,
             )
             outcome = apology(user)
             try:

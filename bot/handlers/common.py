@@ -25,6 +25,7 @@ from bot.slack.roles import Roles
 from services.clock import utcnow
 from services.errors import N_
 from storage.db import SessionFactory
+from storage.models import DEFAULT_WORKSPACE
 
 
 @dataclass
@@ -56,12 +57,21 @@ class Place:
         return cls(channel, thread_ts or None)
 
 
-def chat_user(deps: Deps, workspace_id: str, user_id: str, place: Place) -> ChatUser:
+def chat_user(
+    deps: Deps,
+    workspace_id: str,
+    user_id: str,
+    place: Place,
+    client: WebClient | None = None,
+) -> ChatUser:
     """The Slack user as the engine sees them; their account is keyed by their own
     workspace (a Slack Connect guest keeps theirs) and their profile gives language,
-    time zone, name and e-mail when Slack has them."""
-    profile = deps.profiles.get(user_id)
+    time zone, name and e-mail when Slack has them. In OAuth mode their accounts are their
+    workspace's; with one token, the default workspace's (the console's and the CLI's).
+    `client` is the request's (it holds the workspace's token in OAuth mode)."""
+    profile = deps.profiles.get(user_id, workspace=workspace_id, client=client)
     return ChatUser(
+        tenant=workspace_id if deps.settings.oauth_mode else DEFAULT_WORKSPACE,
         workspace_id=workspace_id,
         user_id=user_id,
         thread_key=place.thread_key,

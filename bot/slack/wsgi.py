@@ -8,8 +8,11 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+OAUTH_PATHS = (INSTALL_PATH, REDIRECT_PATH)  # OAuth mode only
 
 StartResponse = Callable[..., Any]
 
@@ -22,7 +25,7 @@ def make_wsgi(app: App) -> Callable[[dict[str, Any], StartResponse], Iterable[by
         if path == HEALTH_PATH:
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "3")])
             return [b"ok\n"]
-        if path == EVENTS_PATH:
+        if path == EVENTS_PATH or (app.oauth_flow is not None and path in OAUTH_PATHS):
             return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
         return [b"not found\n"]
