@@ -76,7 +76,7 @@ def create_app(
         from bot.slack.oauth import oauth_settings
 
         # Many workspaces: each request is authorised with its own workspace's token.
-        oauth = oauth_settings(settings, session_factory.kw["bind"])
+        oauth = oauth_settings(settings, session_factory.kw["bind"], client)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,

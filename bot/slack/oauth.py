@@ -18,7 +18,9 @@ import yaml
 from slack_bolt import BoltResponse
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
@@ -43,8 +45,10 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
     return SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
 
 
-def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
-    return OAuthSettings(
+def oauth_settings(settings: Settings, engine: Engine, client: WebClient) -> OAuthSettings:
+    """bolt's OAuth settings on our database; every Web API call of the flow and of token
+    rotation goes through `client` (its base URL and retries)."""
+    oauth = OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(bot_scopes()),
@@ -60,6 +64,13 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         token_rotation_expiration_minutes=TOKEN_ROTATION_MINUTES,
         callback_options=CallbackOptions(success=_installed, failure=_not_installed),
     )
+    # bolt's rotator would otherwise call slack.com with a client of its own.
+    oauth.authorize.token_rotator = TokenRotator(  # type: ignore[attr-defined]
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        client=client,
+    )
+    return oauth
 
 
 def _page(title: str, body: str) -> str:
