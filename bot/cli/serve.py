@@ -25,10 +25,40 @@ class ConfigError(Exception):
     """A setting that keeps the app from starting: the message names it and says why."""
 
 
+def check_oauth_settings(settings: Settings, *, socket_mode: bool) -> None:
+    """OAuth mode (many workspaces): the client id and secret, over HTTP, without a token."""
+    from bot.slack.oauth import REDIRECT_PATH
+
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set (OAuth mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+        )
+    if settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: unset SLACK_BOT_TOKEN for OAuth "
+            "mode (many workspaces), or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for one workspace"
+        )
+    if socket_mode:
+        raise ConfigError("OAuth mode serves the install pages over HTTP: unset SLACK_APP_TOKEN")
+    redirect = urlsplit(settings.slack_redirect_uri)
+    if settings.slack_redirect_uri and (
+        redirect.scheme not in ("http", "https") or not redirect.path.endswith(REDIRECT_PATH)
+    ):
+        raise ConfigError(
+            f"SLACK_REDIRECT_URI must be this server's https://…{REDIRECT_PATH} URL: "
+            f"{settings.slack_redirect_uri!r}"
+        )
+    if settings.oauth_state_minutes < 1:
+        raise ConfigError("HELPDESK_OAUTH_STATE_MINUTES must be at least 1")
+
+
 def check_settings(settings: Settings, *, socket_mode: bool) -> None:
-    if not settings.slack_bot_token:
+    if settings.oauth_mode:
+        check_oauth_settings(settings, socket_mode=socket_mode)
+    elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
-    if not settings.slack_bot_token.startswith("xoxb-"):
+    elif not settings.slack_bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     if socket_mode and not settings.slack_app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
@@ -151,7 +181,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     try:
         check_settings(settings, socket_mode=socket_mode)
         check_database(settings)
-        check_slack(settings)
+        if not settings.oauth_mode:  # OAuth mode has no token until a workspace installs
+            check_slack(settings)
     except ConfigError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(EXIT_CONFIG)
