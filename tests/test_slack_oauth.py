@@ -172,7 +172,8 @@ def test_a_rotating_token_is_refreshed_before_it_expires(oauth_slack: RunningApp
     oauth_slack.sender.dm(SAME_USER, "hello", channel="D-ONE", team="T1")
     posted = oauth_slack.fake.wait_for("chat.postMessage")[0]
     refreshes = [
-        c for c in oauth_slack.fake.calls_to("oauth.v2.access")
+        c
+        for c in oauth_slack.fake.calls_to("oauth.v2.access")
         if c.args.get("grant_type") == "refresh_token"
     ]
     assert len(refreshes) == 1
@@ -208,8 +209,8 @@ def test_each_workspace_sees_only_its_own_accounts_and_incidents(
     oauth_slack.sender.dm(SAME_USER, f"where is {number}?", channel="D-TWO", team="T2")
     oauth_slack.sender.dm(SAME_USER, f"where is {number}?", channel="D-ONE", team="T1")
     oauth_slack.fake.wait_for("chat.postMessage", 2)
-    (_, seen_from_two), = replies_to(oauth_slack.fake, "D-TWO")
-    (_, seen_from_one), = replies_to(oauth_slack.fake, "D-ONE")
+    ((_, seen_from_two),) = replies_to(oauth_slack.fake, "D-TWO")
+    ((_, seen_from_one),) = replies_to(oauth_slack.fake, "D-ONE")
     assert "Switch reboots at night" in seen_from_one
     assert "Switch reboots at night" not in seen_from_two
     assert f"{number}" in seen_from_two  # "no incident INC-… on your account", in French

@@ -18,6 +18,7 @@ from bot.blocks import (
 )
 from bot.boundary import ChatUser, Outcome, Reply
 from bot.i18n import Texts, texts_for
+from bot.metrics import REPLIES
 from bot.settings import Settings
 from bot.slack.bridge import Bridge, Turn
 from bot.slack.profiles import Profiles
@@ -131,6 +132,7 @@ def post_replies(client: WebClient, place: Place, user: ChatUser, outcome: Outco
             unfurl_links=False,
             unfurl_media=False,
         )
+        REPLIES.inc()
 
 
 def post_notice(client: WebClient, place: Place, text: str) -> None:

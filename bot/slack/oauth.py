@@ -12,6 +12,7 @@ before it expires. `app_uninstalled` and `tokens_revoked` delete what was kept.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from functools import cache
 
 import yaml
@@ -20,8 +21,8 @@ from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, Succ
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.token_rotation import TokenRotator
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
 from bot.i18n import texts_for
@@ -81,7 +82,7 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _lang(headers: dict[str, list[str]]) -> str | None:
+def _lang(headers: dict[str, Sequence[str]]) -> str | None:
     """The installer's browser language (Accept-Language), if we speak it."""
     values = headers.get("accept-language") or []
     return values[0].split(",")[0] if values else None

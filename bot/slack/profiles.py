@@ -42,9 +42,7 @@ class Profiles:
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._lock = threading.Lock()
 
-    def get(
-        self, user_id: str, *, workspace: str = "", client: WebClient | None = None
-    ) -> Profile:
+    def get(self, user_id: str, *, workspace: str = "", client: WebClient | None = None) -> Profile:
         key = (workspace, user_id)
         now = time.monotonic()
         with self._lock:

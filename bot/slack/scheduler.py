@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.slack.delivery import forget_old_keys
+
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
 
@@ -34,7 +36,11 @@ class Job:
 
 
 # Each capability adds its jobs here (one line each).
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    Job(
+        "forget old processed events", 3600.0, lambda deps, _: forget_old_keys(deps.session_factory)
+    ),
+]
 
 
 class Scheduler:
