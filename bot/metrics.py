@@ -31,6 +31,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# prometheus_client chose how to keep values when it was imported: read them the same way.
+MULTIPROCESS = bool(os.environ.get(MULTIPROC_ENV))
 
 REQUESTS = Counter(
     "helpdesk_slack_requests_total", "Requests received from Slack, by kind", ["kind"]
@@ -74,7 +76,7 @@ SLA_WARNINGS = Counter(
 
 def exposition() -> tuple[bytes, str]:
     """The text /metrics answers, and its content type."""
-    if os.environ.get(MULTIPROC_ENV):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -7,26 +7,32 @@ import datetime as dt
 import io
 import json
 import logging
+import os
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from bot.logs import REQUEST_ID, JsonFormatter, Redactor, configure
-from bot.settings import Settings
+from bot.settings import REPO_ROOT, Settings
 from bot.slack import delivery
 from bot.slack.scheduler import JOBS, Scheduler
 from services.clock import utcnow
-from storage.db import SessionFactory, make_engine, make_session_factory
+from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import ProcessedEvent
 from tests.conversation_helpers import shared_kb
-from tests.slack.fake_api import Failure
+from tests.slack.fake_api import Failure, FakeSlack
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
-from tests.slack.harness import RunningApp, running_app
+from tests.slack.harness import SIGNING_SECRET, RunningApp, running_app
+from tests.slack.sender import SlackSender
 
 
 def fetch(url: str) -> tuple[int, str, str]:
@@ -199,3 +205,60 @@ def _quiet_root() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+def test_serve_with_two_workers_sums_their_metrics_and_logs_json(tmp_path: Path) -> None:
+    fake = FakeSlack().start()
+    db = tmp_path / "serve.db"
+    upgrade(f"sqlite:///{db}")
+    fake.add_user("U1", locale="en-US")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("HELPDESK_", "SLACK_", "PROMETHEUS_"))
+        },
+        "HELPDESK_DATA_DIR": str(tmp_path / "data"),
+        "HELPDESK_DATABASE_URL": f"sqlite:///{db}",
+        "SLACK_BOT_TOKEN": "xoxb-test-secret-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "HELPDESK_SLACK_API_URL": fake.url,
+    }
+    command = [str(Path(sys.executable).parent / "helpdesk"), "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", "2", "--threads", "4"]
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while fetch_or_none(base + "/readyz") != 200:
+            assert process.poll() is None, "helpdesk serve exited"
+            assert time.monotonic() < deadline, "helpdesk serve did not get ready"
+            time.sleep(0.2)
+        sender = SlackSender(base + "/slack/events", SIGNING_SECRET)
+        for _ in range(6):  # new connections: both workers take some
+            assert sender.dm("U1", "hello").status == 200
+        fake.wait_for("chat.postMessage", 6, timeout=60)
+        found = samples(base)
+        assert value(found, "helpdesk_slack_requests_total", kind="event:message") == 6
+        assert value(found, "helpdesk_slack_replies_total") == 6
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        fake.stop()
+    log.seek(0)
+    ours = [json.loads(line) for line in log if line.startswith("{")]
+    assert ours, "no JSON log line"
+    assert "xoxb-test-secret-token" not in (tmp_path / "serve.log").read_text()
+
+
+def fetch_or_none(url: str) -> int | None:
+    try:
+        return fetch(url)[0]
+    except OSError:
+        return None
