@@ -404,6 +404,22 @@ class ProcessedEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class PersonalDataEvent(Base):
+    """The audit record of an export or an erasure of a person's data: who asked, when,
+    what was done. It names the account by id only: it must not hold again the identity
+    an erasure removed."""
+
+    __tablename__ = "personal_data_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))  # "export" | "erase"
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(Integer)  # no foreign key: the record outlives it
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 # --- Slack OAuth (many workspaces) -----------------------------------------------------
 # The tables slack_sdk's SQLAlchemy installation and OAuth-state stores read and write,
 # column for column as they define them (naive UTC times, their own index names). They

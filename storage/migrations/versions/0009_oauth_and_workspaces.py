@@ -1,5 +1,6 @@
 """OAuth and workspaces: slack_sdk's installation and OAuth-state tables; accounts scoped
-to a workspace (the same e-mail may have one account per workspace)
+to a workspace (the same e-mail may have one account per workspace); the audit record of
+personal-data exports and erasures
 
 Revision ID: 0009
 Revises: 0005
@@ -90,6 +91,18 @@ def upgrade() -> None:
         sa.Column("expire_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "personal_data_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=254), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("workspace_id", sa.String(length=32), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_personal_data_events_at", "personal_data_events", ["at"])
     bind = op.get_bind()
     with op.batch_alter_table(
         "accounts", naming_convention=_ACCOUNTS_NAMING, recreate="auto"
@@ -113,6 +126,8 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_accounts_workspace_id_email", type_="unique")
         batch_op.create_unique_constraint("uq_accounts_email", ["email"])
         batch_op.drop_column("workspace_id")
+    op.drop_index("ix_personal_data_events_at", table_name="personal_data_events")
+    op.drop_table("personal_data_events")
     op.drop_table("slack_oauth_states")
     op.drop_index("slack_bots_idx", table_name="slack_bots")
     op.drop_table("slack_bots")
