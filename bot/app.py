@@ -10,21 +10,19 @@ Every failure that is not a domain refusal reaches the one error handler below.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 
 from bot.boundary import ChatUser
 from bot.conversation import Assistant, apology
 from bot.handlers import register_all
 from bot.handlers.common import Deps, Place, post_replies
+from bot.logs import ContextExecutor
+from bot.metrics import CountedConnectionRetries, CountedRateLimitRetries, ErrorCounter
 from bot.settings import Settings
+from bot.slack import health
 from bot.slack.bridge import Bridge
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
@@ -47,9 +45,12 @@ def make_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token or None,
         base_url=base_url,
+        # bolt copies these into the client of every request (OAuth mode: one per
+        # workspace token), so errors and retries are counted whichever client calls.
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            ErrorCounter(),
+            CountedRateLimitRetries(max_retry_count=RATE_LIMIT_RETRIES),
+            CountedConnectionRetries(max_retry_count=CONNECTION_RETRIES),
         ],
     )
 
@@ -71,15 +72,26 @@ def create_app(
         kb = KnowledgeBase.open(
             settings.articles_dir, settings.index_dir, default_lang=settings.default_lang
         )
+    oauth = None
+    if settings.oauth_mode:
+        from bot.slack.oauth import oauth_settings
+
+        # Many workspaces: each request is authorised with its own workspace's token.
+        oauth = oauth_settings(settings, session_factory.kw["bind"], client)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         # Socket Mode needs no signature: the socket is authenticated by the app token.
         request_verification_enabled=not settings.slack_app_token,
-        listener_executor=ThreadPoolExecutor(
+        # The work after the ack keeps the request's id in its logs.
+        listener_executor=ContextExecutor(
             max_workers=WORKER_THREADS, thread_name_prefix="slack-listener"
         ),
+        oauth_settings=oauth,
     )
+    if oauth is not None:
+        # app_uninstalled / tokens_revoked: the workspace's tokens are deleted.
+        app.enable_token_revocation_listeners()
     assistant = Assistant(session_factory, settings, kb)
     deps = Deps(
         settings=settings,
@@ -90,6 +102,7 @@ def create_app(
         roles=Roles(client, settings),
     )
     register_all(app, deps)
+    health.register(app, health.readiness(session_factory, kb))
     if start_jobs:
         # `helpdesk serve` only: the suite runs jobs itself (Scheduler.run_due).
         from bot.handlers.editors import follow_published
@@ -106,11 +119,12 @@ def create_app(
         log.error("handling a Slack request failed", exc_info=error)
         place, user_id = _where(body)
         if place is not None and user_id:
+            team = str(body.get("team_id") or (body.get("team") or {}).get("id") or "")
             user = ChatUser(
-                workspace_id=str(body.get("team_id") or ""),
+                workspace_id=team,
                 user_id=user_id,
                 thread_key=place.thread_key,
-                locale=deps.profiles.get(user_id).locale,
+                locale=deps.profiles.get(user_id, workspace=team, client=client).locale,
             )
             outcome = apology(user)
             try:

@@ -213,7 +213,11 @@ def account_summary(assistant: Assistant, user: ChatUser, texts: Texts) -> list[
     """Two lines: whose account the console speaks for and what it holds (`make chat`
     prints this instead of the demo's whole description)."""
     with assistant.session_factory() as session:
-        account = accounts.find_account(session, user.email) if user.email else None
+        account = (
+            accounts.find_account(session, user.email, workspace=user.tenant)
+            if user.email
+            else None
+        )
         if account is None:
             said = texts.gettext(N_("No support account uses this e-mail yet."))
         else:

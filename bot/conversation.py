@@ -218,10 +218,12 @@ def _already_done(ctx: FlowContext) -> Reply:
 
 
 def _account(session: Session, user: ChatUser, now: dt.datetime, *, link: bool) -> Account | None:
-    account = accounts.account_for_slack_user(session, user.workspace_id, user.user_id)
+    account = accounts.account_for_slack_user(
+        session, user.workspace_id, user.user_id, tenant=user.tenant
+    )
     if account is None and user.email:
         # The profile e-mail is the chat platform's, verified: link the account it names.
-        account = accounts.find_account(session, user.email)
+        account = accounts.find_account(session, user.email, workspace=user.tenant)
         if account is not None and link:
             accounts.link_slack_user(session, user.workspace_id, user.user_id, account, now=now)
     return account

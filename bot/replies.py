@@ -66,6 +66,9 @@ class ChatUser:
     name: str | None = None
     tz: str | None = None
     locale: str | None = None
+    # The workspace whose accounts this user sees ("": the default one of the console, the
+    # command line and single-token Slack; in OAuth mode the user's Slack team).
+    tenant: str = ""
 
 
 def _json(value: Any) -> Any:

@@ -47,6 +47,7 @@ from bot.flows.engine import (
 from bot.flows.engine import answer as answer_slot
 from bot.flows.engine import prefill as prefill_slots
 from bot.i18n import texts_for
+from bot.metrics import FLOWS_STARTED
 from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
 from bot.understanding import Reading, read
 from services import catalog, incidents, subscriptions
@@ -121,6 +122,7 @@ def start(
     ctx.values = {}
     ctx.run_id = new_run_id()
     ctx.then = then
+    FLOWS_STARTED.labels(name).inc()
     if not given:
         return from_step(flow, ctx, begin(flow, ctx), before)
     if flow.on_start is not None:

@@ -48,6 +48,16 @@ class Settings:
     # Activation codes are stored as HMACs with this key; the default is for the demo
     # and the tests only (README, configuration).
     code_secret: str = DEFAULT_CODE_SECRET
+    # OAuth mode (many workspaces): both set. The install and redirect pages are served
+    # by `helpdesk serve`; the redirect URL is the one set in the app's settings.
+    slack_client_id: str = ""
+    slack_client_secret: str = ""
+    slack_redirect_uri: str = ""
+    oauth_state_minutes: int = 10
+
+    @property
+    def oauth_mode(self) -> bool:
+        return bool(self.slack_client_id or self.slack_client_secret)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +80,8 @@ class Settings:
             staff_users=_ids(_env("HELPDESK_STAFF_USERS", "")),
             editor_users=_ids(_env("HELPDESK_EDITOR_USERS", "")),
             code_secret=_env("HELPDESK_CODE_SECRET", DEFAULT_CODE_SECRET),
+            slack_client_id=_env("SLACK_CLIENT_ID", ""),
+            slack_client_secret=_env("SLACK_CLIENT_SECRET", ""),
+            slack_redirect_uri=_env("SLACK_REDIRECT_URI", ""),
+            oauth_state_minutes=int(_env("HELPDESK_OAUTH_STATE_MINUTES", "10")),
         )

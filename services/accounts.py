@@ -19,7 +19,13 @@ from services.errors import (
     MissingField,
 )
 from storage.db import serialize
-from storage.models import Account, PendingSubscription, SlackLink, Subscription
+from storage.models import (
+    DEFAULT_WORKSPACE,
+    Account,
+    PendingSubscription,
+    SlackLink,
+    Subscription,
+)
 
 # Held by a subscriptions import (alone) and by account creations (together): an account
 # created during an import claims every pending subscription the import wrote.
@@ -60,12 +66,30 @@ def required(value: str | None, field: str, limit: int | None = None) -> str:
     return cleaned
 
 
-def find_account(session: Session, email: str) -> Account | None:
-    return session.scalars(select(Account).where(Account.email == normalize_email(email))).first()
+def find_account(
+    session: Session, email: str, *, workspace: str = DEFAULT_WORKSPACE
+) -> Account | None:
+    """The account with this e-mail in `workspace` (another workspace's is not seen)."""
+    return session.scalars(
+        select(Account).where(
+            Account.workspace_id == workspace, Account.email == normalize_email(email)
+        )
+    ).first()
 
 
-def get_account(session: Session, email: str) -> Account:
-    account = find_account(session, email)
+def accounts_with_email(session: Session, email: str) -> list[Account]:
+    """Every workspace's account with this e-mail (operators' look-ups)."""
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.email == normalize_email(email))
+            .order_by(Account.workspace_id, Account.id)
+        )
+    )
+
+
+def get_account(session: Session, email: str, *, workspace: str = DEFAULT_WORKSPACE) -> Account:
+    account = find_account(session, email, workspace=workspace)
     if account is None:
         raise AccountNotFound(email=email.strip())
     return account
@@ -79,9 +103,11 @@ def create_account(
     company: str | None = None,
     country: str | None = None,
     now: dt.datetime | None = None,
+    workspace: str = DEFAULT_WORKSPACE,
 ) -> Account:
     normalized = validate_email(email)
     account = Account(
+        workspace_id=workspace,
         email=normalized,
         name=required(name, "name", 200),
         company=required(company, "company", 200) if company and company.strip() else None,
@@ -89,7 +115,7 @@ def create_account(
         created_at=now or utcnow(),
     )
     serialize(session, PENDING_LOCK, shared=True)
-    if find_account(session, normalized) is not None:
+    if find_account(session, normalized, workspace=workspace) is not None:
         raise AccountExists(email=normalized)
     try:
         # A savepoint: another process creating the same account at the same moment makes
@@ -103,7 +129,10 @@ def create_account(
 
 
 def _claim_pending_subscriptions(session: Session, account: Account) -> None:
-    """Subscriptions imported for this e-mail before the account existed become its own."""
+    """Subscriptions imported for this e-mail before the account existed become its own.
+
+    Billing knows e-mails, not workspaces: the first account created with the e-mail, in
+    whichever workspace, takes them."""
     pending = session.scalars(
         select(PendingSubscription).where(PendingSubscription.email == account.email)
     ).all()
@@ -115,12 +144,19 @@ def _claim_pending_subscriptions(session: Session, account: Account) -> None:
     session.flush()
 
 
-def account_for_slack_user(session: Session, workspace_id: str, user_id: str) -> Account | None:
-    return session.scalars(
+def account_for_slack_user(
+    session: Session, workspace_id: str, user_id: str, *, tenant: str | None = None
+) -> Account | None:
+    """The account linked to this Slack user; with `tenant`, only an account of that
+    workspace (a link never crosses workspaces)."""
+    query = (
         select(Account)
         .join(SlackLink)
         .where(SlackLink.workspace_id == workspace_id, SlackLink.slack_user_id == user_id)
-    ).first()
+    )
+    if tenant is not None:
+        query = query.where(Account.workspace_id == tenant)
+    return session.scalars(query).first()
 
 
 def link_slack_user(

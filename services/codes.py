@@ -133,6 +133,23 @@ def _candidates(text: str) -> dict[str, list[tuple[int, int]]]:
     return spans
 
 
+# What an activation code usually looks like in running text: three or more groups of
+# four letters or digits joined by dashes, dots, underscores or slashes ("NBD3-7KQ2-A9XM"),
+# or by spaces when every group holds a digit ("nbd3 7kq2 a9xm": not "with that code").
+_GROUP = r"[^\W_]{4}"
+_DIGIT_GROUP = r"(?=[^\W_]{0,3}\d)[^\W_]{4}"
+_CODE_SHAPE = re.compile(
+    rf"(?<![^\W_])(?:{_GROUP}(?:[\-\u2010-\u2015\u2212._/]{_GROUP}){{2,}}"
+    rf"|{_DIGIT_GROUP}(?:\s+{_DIGIT_GROUP}){{2,}})(?![^\W_])"
+)
+
+
+def mask_code_shapes(text: str) -> str:
+    """`text` with everything shaped like a code masked, without a database: for logs,
+    where a look-up per line is out of the question and a false positive costs nothing."""
+    return _CODE_SHAPE.sub(lambda match: mask_code(match.group()), text)
+
+
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -117,12 +117,14 @@ def import_subscriptions(
 
 
 def _import_chunk(session: Session, chunk: list[SubscriptionEntry], result: ImportResult) -> None:
+    # An e-mail with accounts in several workspaces: the oldest account takes it, as the
+    # first account created takes a pending one (billing knows e-mails, not workspaces).
     accounts: dict[str, int] = {
         email: account_id
         for account_id, email in session.execute(
-            select(Account.id, Account.email).where(
-                among(session, Account.email, {e.email for e in chunk})
-            )
+            select(Account.id, Account.email)
+            .where(among(session, Account.email, {e.email for e in chunk}))
+            .order_by(Account.id.desc())
         )
     }
     stored: dict[tuple[object, str], Any] = {

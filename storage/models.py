@@ -12,15 +12,18 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -51,13 +54,28 @@ class Base(DeclarativeBase):
     pass
 
 
+# The workspace of the console, the command line and the single-token Slack mode.
+DEFAULT_WORKSPACE = ""
+
+
 class Account(Base):
-    """A support-portal account; owns sites, products, activations, subscriptions, incidents."""
+    """A support-portal account; owns sites, products, activations, subscriptions, incidents.
+
+    An account belongs to one workspace (OAuth mode: the Slack team it was created from):
+    the same e-mail in two workspaces is two accounts, and nothing of one is seen from the
+    other. Incidents, products and the rest are scoped through their account.
+    """
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "email", name="uq_accounts_workspace_id_email"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    workspace_id: Mapped[str] = mapped_column(
+        String(32), default=DEFAULT_WORKSPACE, server_default=""
+    )
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-cased
     name: Mapped[str] = mapped_column(String(200))
     company: Mapped[str | None] = mapped_column(String(200))
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
@@ -411,3 +429,93 @@ class KbVersion(Base):
     published_by: Mapped[str] = mapped_column(String(100))
     # Relative path → text. Deferred: the every-few-seconds check reads id and digest only.
     files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+
+
+class PersonalDataEvent(Base):
+    """The audit record of an export or an erasure of a person's data: who asked, when,
+    what was done. It names the account by id only: it must not hold again the identity
+    an erasure removed."""
+
+    __tablename__ = "personal_data_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))  # "export" | "erase"
+    workspace_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(Integer)  # no foreign key: the record outlives it
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Slack OAuth (many workspaces) -----------------------------------------------------
+# The tables slack_sdk's SQLAlchemy installation and OAuth-state stores read and write,
+# column for column as they define them (naive UTC times, their own index names). They
+# are declared here so that migrations, not the app's start-up, create them.
+
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", String(200)),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", String(200)),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", String(200)),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index(
+        "slack_installations_idx",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", String(200)),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", String(200)),
+    Column("bot_token_expires_at", DateTime),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

@@ -154,7 +154,7 @@ def test_an_account_created_meanwhile_by_another_process_is_a_refusal(
 
     with session_factory.begin() as session:
         create_account(session, email="race@example.com", name="First")
-    monkeypatch.setattr(accounts_module, "find_account", lambda session, email: None)
+    monkeypatch.setattr(accounts_module, "find_account", lambda session, email, **scope: None)
     with session_factory.begin() as session:
         with pytest.raises(AccountExists):
             create_account(session, email="race@example.com", name="Second")

@@ -38,3 +38,11 @@ def test_the_scopes_are_the_minimal_set() -> None:
         "users:read",
         "users:read.email",
     }
+
+
+def test_the_manifest_supports_oauth_installs_and_uninstalls() -> None:
+    events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_uninstalled", "tokens_revoked"} <= events
+    assert [url.rsplit("/", 2)[-2:] for url in MANIFEST["oauth_config"]["redirect_urls"]] == [
+        ["slack", "oauth_redirect"]
+    ]

@@ -156,3 +156,29 @@ def test_serve_runs_gunicorn_and_answers_signed_events(tmp_path: Path, fake: Fak
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_oauth_mode_with_a_bot_token_too_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    code, output = _serve(
+        monkeypatch,
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="c",
+        SLACK_SIGNING_SECRET="s",
+    )
+    assert code == 2
+    assert output.startswith("error: SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set")
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_oauth_mode_without_its_secret_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    code, output = _serve(monkeypatch, SLACK_CLIENT_ID="1.2", SLACK_SIGNING_SECRET="s")
+    assert code == 2
+    assert output.strip() == (
+        "error: SLACK_CLIENT_SECRET is not set "
+        "(OAuth mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+    )

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from bot.cli.common import (
+    ACTOR,
     ISO_DATE,
     ROW_ID,
     echo,
@@ -31,6 +32,7 @@ from bot.cli.common import (
 from services import catalog, das, products, sites, subscriptions
 from services.accounts import create_account, get_account
 from services.csvimport import ImportResult
+from services.personal_data import AmbiguousAccount, erase_person, export_person, find_person
 from storage.models import Account, ActivatedService, RegisteredProduct, SiteAddress
 
 ImportFunction = Callable[..., ImportResult]
@@ -325,6 +327,56 @@ def accounts_create(
         echo_json(data)
     else:
         echo(f"account {data['id']} created for {data['email']}")
+
+
+def _person(session: Any, email: str, workspace: str | None) -> Account:
+    """The one account meant; several workspaces' and no --workspace: a usage error (2)."""
+    try:
+        return find_person(session, email, workspace)
+    except AmbiguousAccount as err:
+        raise click.UsageError(str(err)) from None
+
+
+workspace_option = click.option(
+    "--workspace",
+    default=None,
+    help="The account's workspace (Slack team id; '' the default one), when the e-mail "
+    "has accounts in several.",
+)
+actor_option = click.option(
+    "--actor", required=True, type=ACTOR, help="Who asks for it (staff name), for the audit record."
+)
+
+
+@accounts_group.command("export")
+@email_option
+@workspace_option
+@actor_option
+@refusals_exit_1
+def accounts_export(email: str, workspace: str | None, actor: str) -> None:
+    """Print everything held about a person, as JSON (the export is recorded)."""
+    with runtime().session_factory.begin() as session:
+        data = export_person(session, _person(session, email, workspace), actor=actor)
+    echo_json(data)
+
+
+@accounts_group.command("erase")
+@email_option
+@workspace_option
+@actor_option
+@json_flag
+@refusals_exit_1
+def accounts_erase(email: str, workspace: str | None, actor: str, as_json: bool) -> None:
+    """Erase a person's data: identity removed, records others rely on pseudonymised."""
+    with runtime().session_factory.begin() as session:
+        account = _person(session, email, workspace)
+        done = erase_person(session, account, actor=actor)
+        result = {"account_id": account.id, "workspace": account.workspace_id, "erased": done}
+    if as_json:
+        echo_json(result)
+    else:
+        counts = ", ".join(f"{key.replace('_', ' ')}: {n}" for key, n in done.items() if n)
+        echo(f"account {account.id} erased" + (f" ({counts})" if counts else ""))
 
 
 @click.group("sites")

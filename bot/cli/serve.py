@@ -8,7 +8,12 @@ share nothing but the database. A missing or wrong setting stops start-up with o
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +23,7 @@ from bot.cli.common import runtime
 from bot.settings import Settings
 
 EXIT_CONFIG = 2
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client (bot.metrics)
 GIL_SWITCH_SECONDS = 0.001
 
 
@@ -25,10 +31,40 @@ class ConfigError(Exception):
     """A setting that keeps the app from starting: the message names it and says why."""
 
 
+def check_oauth_settings(settings: Settings, *, socket_mode: bool) -> None:
+    """OAuth mode (many workspaces): the client id and secret, over HTTP, without a token."""
+    from bot.slack.oauth import REDIRECT_PATH
+
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is not set (OAuth mode needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)"
+        )
+    if settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: unset SLACK_BOT_TOKEN for OAuth "
+            "mode (many workspaces), or SLACK_CLIENT_ID/SLACK_CLIENT_SECRET for one workspace"
+        )
+    if socket_mode:
+        raise ConfigError("OAuth mode serves the install pages over HTTP: unset SLACK_APP_TOKEN")
+    redirect = urlsplit(settings.slack_redirect_uri)
+    if settings.slack_redirect_uri and (
+        redirect.scheme not in ("http", "https") or not redirect.path.endswith(REDIRECT_PATH)
+    ):
+        raise ConfigError(
+            f"SLACK_REDIRECT_URI must be this server's https://…{REDIRECT_PATH} URL: "
+            f"{settings.slack_redirect_uri!r}"
+        )
+    if settings.oauth_state_minutes < 1:
+        raise ConfigError("HELPDESK_OAUTH_STATE_MINUTES must be at least 1")
+
+
 def check_settings(settings: Settings, *, socket_mode: bool) -> None:
-    if not settings.slack_bot_token:
+    if settings.oauth_mode:
+        check_oauth_settings(settings, socket_mode=socket_mode)
+    elif not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
-    if not settings.slack_bot_token.startswith("xoxb-"):
+    elif not settings.slack_bot_token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
     if socket_mode and not settings.slack_app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
@@ -83,11 +119,45 @@ def check_database(settings: Settings) -> None:
         engine.dispose()
 
 
+def configure_logs(settings: Settings) -> None:
+    """JSON lines on stderr; every secret the settings hold is masked wherever it shows."""
+    from bot.logs import configure
+
+    configure(
+        [
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.slack_client_secret,
+            settings.code_secret,
+        ]
+    )
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[str]:
+    """Where the gunicorn workers keep their metrics for /metrics to sum (prometheus_client
+    multiprocess mode): a fresh directory per start, set before any metric exists and
+    removed at the end (an operator's own PROMETHEUS_MULTIPROC_DIR is used and kept)."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        yield given
+        return
+    directory = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def run_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import create_app
 
+    configure_logs(settings)
     app = create_app(settings, start_jobs=True)
     click.echo("helpdesk: connected to Slack in Socket Mode; Ctrl-C to stop", err=True)
     SocketModeHandler(app, settings.slack_app_token).start()
@@ -122,6 +192,7 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
             # The conversations are CPU work under one GIL: hand it over more often so
             # the thread acknowledging a request is not kept waiting behind them.
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
+            configure_logs(settings)
             return make_wsgi(create_app(settings, start_jobs=True))
 
     Server().run()
@@ -148,22 +219,26 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run the Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     settings = runtime().settings
     socket_mode = bool(settings.slack_app_token)
-    try:
-        check_settings(settings, socket_mode=socket_mode)
-        check_database(settings)
-        check_slack(settings)
-    except ConfigError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(EXIT_CONFIG)
-    if socket_mode:
-        run_socket_mode(settings)
-    else:
-        click.echo(
-            f"helpdesk: serving Slack on http://{host}:{port}/slack/events "
-            f"({workers} workers × {threads} threads)",
-            err=True,
-        )
-        run_http(settings, host, port, workers, threads)
+    with contextlib.ExitStack() as stack:
+        if not socket_mode:  # before the checks below import anything that counts
+            stack.enter_context(metrics_directory())
+        try:
+            check_settings(settings, socket_mode=socket_mode)
+            check_database(settings)
+            if not settings.oauth_mode:  # OAuth mode has no token until a workspace installs
+                check_slack(settings)
+        except ConfigError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_CONFIG)
+        if socket_mode:
+            run_socket_mode(settings)
+        else:
+            click.echo(
+                f"helpdesk: serving Slack on http://{host}:{port}/slack/events "
+                f"({workers} workers × {threads} threads)",
+                err=True,
+            )
+            run_http(settings, host, port, workers, threads)
 
 
 def register(cli: click.Group) -> None:

@@ -30,6 +30,7 @@ from bot.flows.engine import (
 )
 from bot.i18n import Trusted
 from bot.media import mark
+from bot.metrics import KB_QUESTIONS
 from bot.nlu import normalize, parse_yes_no
 from services import das, questions
 from services.errors import N_
@@ -188,6 +189,8 @@ def answer(
         now=ctx.now,
     )
     article = _article(ctx, best.slug, best.lang) if best else None
+    outcome = "answered" if article else "clarified" if len(pair) == 2 else "unanswered"
+    KB_QUESTIONS.labels(outcome).inc()
     if article is not None:
         if in_flow:
             return [article_answer(ctx, article, follow_ups=False)], None

@@ -63,7 +63,7 @@ def _profile_email_usable(ctx: FlowContext) -> bool:
 
 def validate_email(ctx: FlowContext, value: str) -> str:
     email = accounts.validate_email(value)
-    if accounts.find_account(ctx.session, email) is not None:
+    if accounts.find_account(ctx.session, email, workspace=ctx.user.tenant) is not None:
         # Typing an address proves nothing: linking it here would hand over the account.
         raise Invalid(
             N_(
@@ -165,6 +165,7 @@ def ensure_account(ctx: FlowContext) -> Account:
         company=ctx.values.get("company") or None,
         country=ctx.values.get("country") or None,
         now=ctx.now,
+        workspace=ctx.user.tenant,
     )
     accounts.link_slack_user(
         ctx.session, ctx.user.workspace_id, ctx.user.user_id, account, now=ctx.now

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from bot.dates import parse_date
 from bot.i18n import Texts, shorten
 from bot.media import mark
+from bot.metrics import FLOWS_COMPLETED
 from bot.nlu import normalize, parse_yes_no
 from bot.replies import (
     CHECKBOX,
@@ -444,7 +445,9 @@ def _ask_next(flow: Flow, ctx: FlowContext, replies: list[Reply], history: list[
     slot = flow.pending(ctx)
     if slot is None:  # a flow without a confirm step (a look-up) ends when it has its answers
         assert flow.on_complete is not None  # Flow checks it
-        return Step([*replies, *flow.on_complete(ctx)], None, {}, [])
+        completed = flow.on_complete(ctx)
+        FLOWS_COMPLETED.labels(flow.name).inc()
+        return Step([*replies, *completed], None, {}, [])
     return Step([*replies, prompt(flow, ctx, slot)], slot, ctx.values, history)
 
 
@@ -454,7 +457,9 @@ def confirm(flow: Flow, ctx: FlowContext) -> list[Reply]:
     assert flow.on_confirm is not None
     try:
         with ctx.session.begin_nested():
-            return list(flow.on_confirm(ctx))
+            done = list(flow.on_confirm(ctx))
+        FLOWS_COMPLETED.labels(flow.name).inc()
+        return done
     except Refusal as err:
         return [refused(ctx, err, ctx._(N_("Nothing was saved.")))]
 

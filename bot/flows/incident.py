@@ -25,6 +25,7 @@ from bot.flows.engine import (
     Slot,
 )
 from bot.i18n import shorten
+from bot.metrics import INCIDENTS_FILED
 from services import incidents, sla, subscriptions
 from services.errors import N_, FreeTierNoIncidents
 from storage.models import Subscription
@@ -136,6 +137,8 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
         now=ctx.now,
         calendar=sla.SupportCalendar(ctx.settings.support_tz),
     )
+    if incident.created_at == ctx.now:  # not the one a repeated submission found again
+        INCIDENTS_FILED.inc()
     hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
     text = ctx.texts.render(
         "flows/file_incident/done.j2",

@@ -63,7 +63,7 @@ def register(app: App, deps: Deps) -> None:
         if binding is None or value is None:
             return  # a select cleared, or not one of ours: nothing was asked
         place = Place.from_thread_key(binding.thread_key)
-        user = _clicker(deps, body, place)
+        user = _clicker(deps, body, place, client)
         click = Action(binding.run_id, binding.slot, value, idempotency_key(body, action))
         deliver(deps, client, user, place, deps.bridge.act(user, click))
 
@@ -101,19 +101,19 @@ def register(app: App, deps: Deps) -> None:
         post_replies(client, place, user, Outcome(replies, None, texts.lang))
 
     @app.options(SELECT_ACTION)
-    def handle_select_options(ack: Ack, body: dict[str, Any]) -> None:
+    def handle_select_options(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The options of a searchable select in a message, for what the user typed."""
         binding = Binding.from_block_id(str(body.get("block_id", "")))
         if binding is None:
             ack(options=[])
             return
-        user = _clicker(deps, body, Place.from_thread_key(binding.thread_key))
+        user = _clicker(deps, body, Place.from_thread_key(binding.thread_key), client)
         choices = deps.bridge.choices(user, binding.run_id, binding.slot)
         ack(options=build_options(choices, str(body.get("value") or "")))
 
 
-def _clicker(deps: Deps, body: dict[str, Any], place: Place) -> ChatUser:
+def _clicker(deps: Deps, body: dict[str, Any], place: Place, client: WebClient) -> ChatUser:
     """The user behind an interaction, in the conversation its control belongs to."""
     who = body.get("user") or {}
     workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
-    return chat_user(deps, workspace, str(who.get("id", "")), place)
+    return chat_user(deps, workspace, str(who.get("id", "")), place, client)

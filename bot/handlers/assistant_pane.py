@@ -37,7 +37,7 @@ def register(app: App, deps: Deps) -> None:
         place = Place(str(thread.get("channel_id", "")), str(thread.get("thread_ts", "")))
         user_id = str(thread.get("user_id", ""))
         workspace = str((thread.get("context") or {}).get("team_id") or body.get("team_id") or "")
-        user = chat_user(deps, workspace, user_id, place)
+        user = chat_user(deps, workspace, user_id, place, client)
         texts = texts_of(deps, user)
         client.assistant_threads_setSuggestedPrompts(
             channel_id=place.channel,

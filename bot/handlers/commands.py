@@ -67,12 +67,12 @@ def register(app: App, deps: Deps) -> None:
             return
         saying = saying_for(command, words[1:])
         if saying is None:
-            texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command")))
+            texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command"), client))
             ack(usage(deps, texts, user_id))
             return
         ack()
         place = dm_place(client, user_id)
-        user = chat_user(deps, workspace, user_id, place)
+        user = chat_user(deps, workspace, user_id, place, client)
         texts = texts_of(deps, user)
         text = texts.gettext(saying) if saying in SAYINGS.values() else saying
         converse(deps, client, user, place, text)

@@ -19,6 +19,7 @@ from bot.blocks import (
 )
 from bot.boundary import ChatUser, Outcome, Reply
 from bot.i18n import Texts, texts_for
+from bot.metrics import REPLIES
 from bot.settings import Settings
 from bot.slack.bridge import Bridge, Turn
 from bot.slack.profiles import Profiles
@@ -26,6 +27,7 @@ from bot.slack.roles import Roles
 from services.clock import utcnow
 from services.errors import N_
 from storage.db import SessionFactory
+from storage.models import DEFAULT_WORKSPACE
 
 
 @dataclass
@@ -57,12 +59,21 @@ class Place:
         return cls(channel, thread_ts or None)
 
 
-def chat_user(deps: Deps, workspace_id: str, user_id: str, place: Place) -> ChatUser:
+def chat_user(
+    deps: Deps,
+    workspace_id: str,
+    user_id: str,
+    place: Place,
+    client: WebClient | None = None,
+) -> ChatUser:
     """The Slack user as the engine sees them; their account is keyed by their own
     workspace (a Slack Connect guest keeps theirs) and their profile gives language,
-    time zone, name and e-mail when Slack has them."""
-    profile = deps.profiles.get(user_id)
+    time zone, name and e-mail when Slack has them. In OAuth mode their accounts are their
+    workspace's; with one token, the default workspace's (the console's and the CLI's).
+    `client` is the request's (it holds the workspace's token in OAuth mode)."""
+    profile = deps.profiles.get(user_id, workspace=workspace_id, client=client)
     return ChatUser(
+        tenant=workspace_id if deps.settings.oauth_mode else DEFAULT_WORKSPACE,
         workspace_id=workspace_id,
         user_id=user_id,
         thread_key=place.thread_key,
@@ -148,6 +159,7 @@ def _post(client: WebClient, place: Place, text: str, blocks: list[Block]) -> No
         unfurl_links=False,
         unfurl_media=False,
     )
+    REPLIES.inc()
 
 
 def post_notice(client: WebClient, place: Place, text: str) -> None:

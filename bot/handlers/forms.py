@@ -43,14 +43,14 @@ FORMS_THREAD = "slack-forms"
 ERROR_CHARS = 2000
 
 
-def form_user(deps: Deps, workspace: str, user_id: str) -> ChatUser:
-    return chat_user(deps, workspace, user_id, Place(FORMS_THREAD))
+def form_user(deps: Deps, workspace: str, user_id: str, client: WebClient) -> ChatUser:
+    return chat_user(deps, workspace, user_id, Place(FORMS_THREAD), client)
 
 
 def open_form(
     deps: Deps, client: WebClient, workspace: str, user_id: str, flow: str, trigger_id: str
 ) -> None:
-    user = form_user(deps, workspace, user_id)
+    user = form_user(deps, workspace, user_id, client)
     texts = texts_of(deps, user)
     _ = texts.gettext
     waiting = build_message_view(_(N_("Helpdesk")), [_(N_("One moment…"))], close=_(N_("Cancel")))
@@ -103,7 +103,7 @@ def register(app: App, deps: Deps) -> None:
         open_form(deps, client, workspace, str(who.get("id", "")), flow, str(body["trigger_id"]))
 
     @app.options(FIELD_ACTION)
-    def handle_form_options(ack: Ack, body: dict[str, Any]) -> None:
+    def handle_form_options(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """A searchable select of a form: the options whose label holds what was typed."""
         view = body.get("view") or {}
         flow = json.loads(view.get("private_metadata") or "{}").get("flow")
@@ -111,7 +111,7 @@ def register(app: App, deps: Deps) -> None:
         if flow not in FORM_FLOWS:
             ack(options=[])
             return
-        user = form_user(deps, str(who.get("team_id") or ""), str(who.get("id", "")))
+        user = form_user(deps, str(who.get("team_id") or ""), str(who.get("id", "")), client)
         form = deps.bridge.form(user, flow)
         field = next((f for f in form.fields if f.slot == body.get("block_id")), None)
         ack(options=build_options(field.options if field else [], str(body.get("value") or "")))
@@ -127,7 +127,7 @@ def register(app: App, deps: Deps) -> None:
         who = body.get("user") or {}
         workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
         user_id = str(who.get("id", ""))
-        user = form_user(deps, workspace, user_id)
+        user = form_user(deps, workspace, user_id, client)
         fields = submitted_fields(view.get("state") or {})
         result = deps.bridge.submit_form(user, flow, fields, f"view:{view.get('id')}")
         if result.errors:
@@ -152,6 +152,6 @@ def register(app: App, deps: Deps) -> None:
         place = dm_place(client, user_id)
         # The result's follow-up buttons belong to no conversation run: shown as text.
         replies = [Reply(reply.text) for reply in result.replies]
-        dm_user = chat_user(deps, workspace, user_id, place)
+        dm_user = chat_user(deps, workspace, user_id, place, client)
         post_replies(client, place, dm_user, Outcome(replies, None, result.lang))
         publish_home(deps, client, workspace, user_id)

@@ -23,7 +23,7 @@ FORM_BUTTONS = (
 
 
 def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) -> None:
-    user = chat_user(deps, workspace, user_id, Place("home"))
+    user = chat_user(deps, workspace, user_id, Place("home"), client)
     texts = texts_of(deps, user)
     _ = texts.gettext
     data = home_data(deps.session_factory, user, texts, utcnow())

@@ -40,7 +40,8 @@ def is_from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
 
 def first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
     event_id = body.get("event_id")
-    return event_id is None or delivery.claim(deps.session_factory, f"event:{event_id}")
+    team = body.get("team_id") or ""  # a delivery is its workspace's
+    return event_id is None or delivery.claim(deps.session_factory, f"event:{team}:{event_id}")
 
 
 def without_mentions(text: str) -> str:
@@ -74,12 +75,12 @@ def register(app: App, deps: Deps) -> None:
             if mentioned or not thread_ts:
                 return
             place = Place(channel, thread_ts)
-            user = chat_user(deps, workspace_of(body, event), str(event["user"]), place)
+            user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)
             if deps.bridge.step(user) is None:
                 return
         if not first_delivery(deps, body):
             return
-        user = chat_user(deps, workspace_of(body, event), str(event["user"]), place)
+        user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)
         if thread_ts and event.get("channel_type") == "im":
             set_status(client, deps, place, user)
         converse(deps, client, user, place, text)
@@ -93,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
         if not first_delivery(deps, body):
             return
         place = Place(str(event["channel"]), str(event.get("thread_ts") or event["ts"]))
-        user = chat_user(deps, workspace_of(body, event), str(event["user"]), place)
+        user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)
         text = without_mentions(str(event.get("text") or ""))
         converse(deps, client, user, place, text or "help")
 

@@ -49,6 +49,11 @@ def claim(session_factory: SessionFactory, key: str, *, now: dt.datetime | None 
     return took
 
 
+def forget_old_keys(session_factory: SessionFactory, *, now: dt.datetime | None = None) -> int:
+    """The scheduled clean-up (every serve process runs it; a DELETE is safe to repeat)."""
+    return forget_before(session_factory, (now or utcnow()) - KEEP_KEYS)
+
+
 def forget_before(session_factory: SessionFactory, moment: dt.datetime) -> int:
     """Drop keys older than any retry Slack still sends (it stops after about an hour)."""
     with session_factory.begin() as session:

@@ -26,9 +26,14 @@ class HomeData:
 
 
 def _account(session: object, user: ChatUser) -> Account | None:
-    account = accounts.account_for_slack_user(session, user.workspace_id, user.user_id)  # type: ignore[arg-type]
+    account = accounts.account_for_slack_user(
+        session,  # type: ignore[arg-type]
+        user.workspace_id,
+        user.user_id,
+        tenant=user.tenant,
+    )
     if account is None and user.email:
-        account = accounts.find_account(session, user.email)  # type: ignore[arg-type]
+        account = accounts.find_account(session, user.email, workspace=user.tenant)  # type: ignore[arg-type]
     return account
 
 

@@ -32,26 +32,31 @@ class Profile:
 
 
 class Profiles:
+    """Profiles cached by (workspace, user): a user id means nothing outside its workspace,
+    and in OAuth mode each workspace's profiles are read with that workspace's token (the
+    request's `client`)."""
+
     def __init__(self, client: WebClient, ttl: float = TTL_SECONDS) -> None:
         self.client = client
         self.ttl = ttl
-        self._cache: dict[str, tuple[float, Profile]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._lock = threading.Lock()
 
-    def get(self, user_id: str) -> Profile:
+    def get(self, user_id: str, *, workspace: str = "", client: WebClient | None = None) -> Profile:
+        key = (workspace, user_id)
         now = time.monotonic()
         with self._lock:
-            cached = self._cache.get(user_id)
+            cached = self._cache.get(key)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        profile = self._fetch(user_id)
+        profile = self._fetch(client or self.client, user_id)
         with self._lock:
-            self._cache[user_id] = (now, profile)
+            self._cache[key] = (now, profile)
         return profile
 
-    def _fetch(self, user_id: str) -> Profile:
+    def _fetch(self, client: WebClient, user_id: str) -> Profile:
         try:
-            response = self.client.users_info(user=user_id, include_locale=True)
+            response = client.users_info(user=user_id, include_locale=True)
         except SlackApiError as err:
             # Not a reason to leave the user unanswered: they get the defaults.
             log.warning("users.info %s failed: %s", user_id, err.response.get("error"))

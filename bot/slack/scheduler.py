@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.slack.delivery import forget_old_keys
+
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
 
@@ -40,7 +42,11 @@ def _follow_published_kb(deps: Deps, client: WebClient) -> object:
 
 
 # Each capability adds its jobs here (one line each).
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    Job(
+        "forget old processed events", 3600.0, lambda deps, _: forget_old_keys(deps.session_factory)
+    ),
+]
 JOBS.append(Job("kb_follow_published", 2.0, _follow_published_kb))
 
 

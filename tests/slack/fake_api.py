@@ -27,6 +27,16 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float  # time.perf_counter() when it arrived
+    token: str | None = None  # the bearer token the call was made with
+
+
+@dataclass
+class Grant:
+    """An installation Slack would grant for an OAuth `code` (`FakeSlack.grant`)."""
+
+    team_id: str
+    team_name: str
+    expires_in: int | None = None  # token rotation on: tokens expire, refresh tokens given
 
 
 @dataclass
@@ -40,11 +50,16 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.team_users: dict[tuple[str, str], dict[str, Any]] = {}  # (team, id) → profile
         self.members: dict[str, list[str]] = {}  # channel id → member user ids
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
+        self._tokens = itertools.count(1)
+        self.grants: dict[str, Grant] = {}  # OAuth code → what oauth.v2.access answers
+        self.token_teams: dict[str, str] = {}  # issued bot token → its workspace
+        self.refresh_tokens: dict[str, Grant] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -87,6 +102,13 @@ class FakeSlack:
         if name:
             user["profile"]["real_name"] = name
         self.users[user_id] = user
+        self.team_users[(team, user_id)] = user
+
+    def grant(
+        self, code: str, team_id: str, team_name: str = "", *, expires_in: int | None = None
+    ) -> None:
+        """`code` is what Slack's consent page hands the installer of `team_id`."""
+        self.grants[code] = Grant(team_id, team_name or f"Team {team_id}", expires_in)
 
     def fail(self, method: str, *failures: Failure) -> None:
         with self._lock:
@@ -118,26 +140,32 @@ class FakeSlack:
     # --- answers ------------------------------------------------------------------------
 
     def answer(
-        self, method: str, args: dict[str, Any]
+        self, method: str, args: dict[str, Any], token: str | None = None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        token = token or args.get("token")
         with self._lock:
-            self.calls.append(Call(method, args, time.perf_counter()))
+            self.calls.append(Call(method, args, time.perf_counter(), token))
             pending = self._failures.get(method)
             failure = pending.pop(0) if pending else None
         if failure is not None:
             return failure.status, failure.body, failure.headers
         ok: dict[str, Any] = {"ok": True}
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
         if method == "auth.test":
             ok |= {
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
-                "team_id": TEAM_ID,
+                "team_id": self.token_teams.get(str(token), TEAM_ID),
                 "team": "Test",
                 "url": "https://test.slack.com/",
                 "user": "helpdesk",
             }
         elif method == "users.info":
-            user = self.users.get(str(args.get("user")))
+            # A user id is read in the workspace of the token asking (OAuth mode).
+            team = self.token_teams.get(str(token))
+            user = self.team_users.get((team, str(args.get("user")))) if team else None
+            user = user or self.users.get(str(args.get("user")))
             if user is None:
                 return 200, {"ok": False, "error": "user_not_found"}, {}
             ok["user"] = user
@@ -164,6 +192,35 @@ class FakeSlack:
             ok["view"] = {**(view or {}), "id": view_id, "hash": f"h{next(self._views)}"}
         return 200, ok, {}
 
+    def _oauth_access(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """An installation (`code`) or a token refresh (`grant_type=refresh_token`)."""
+        with self._lock:
+            if args.get("grant_type") == "refresh_token":
+                grant = self.refresh_tokens.pop(str(args.get("refresh_token")), None)
+            else:
+                grant = self.grants.pop(str(args.get("code")), None)
+            if grant is None:
+                return 200, {"ok": False, "error": "invalid_code"}, {}
+            access = f"xoxb-{grant.team_id}-{next(self._tokens)}"
+            self.token_teams[access] = grant.team_id
+            body: dict[str, Any] = {
+                "ok": True,
+                "app_id": "A1",
+                "authed_user": {"id": "UINSTALLER"},
+                "scope": "chat:write,commands",
+                "token_type": "bot",
+                "access_token": access,
+                "bot_user_id": BOT_USER_ID,
+                "team": {"id": grant.team_id, "name": grant.team_name},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
+            if grant.expires_in is not None:
+                refresh = f"xoxe-1-{grant.team_id}-{next(self._tokens)}"
+                self.refresh_tokens[refresh] = grant
+                body |= {"expires_in": grant.expires_in, "refresh_token": refresh}
+        return 200, body, {}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -189,7 +246,9 @@ class FakeSlack:
 
             def _serve(self) -> None:
                 method = urllib.parse.urlsplit(self.path).path.rsplit("/", 1)[-1]
-                status, body, headers = fake.answer(method, self._args())
+                bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                token = bearer if bearer.startswith("xox") else None
+                status, body, headers = fake.answer(method, self._args(), token)
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

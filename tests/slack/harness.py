@@ -41,15 +41,25 @@ class RunningApp:
     base_url: str
 
 
+CLIENT_ID = "111.222"
+CLIENT_SECRET = "test-client-secret"
+
+
 @contextmanager
 def running_app(
-    settings: Settings, session_factory: SessionFactory, kb: Any
+    settings: Settings, session_factory: SessionFactory, kb: Any, *, oauth: bool = False
 ) -> Iterator[RunningApp]:
+    """With `oauth`, the app in OAuth mode (no bot token: installed per workspace)."""
     fake = FakeSlack().start()
+    mode = (
+        {"slack_client_id": CLIENT_ID, "slack_client_secret": CLIENT_SECRET}
+        if oauth
+        else {"slack_bot_token": "xoxb-test"}
+    )
     settings = Settings(
         **{
             **settings.__dict__,
-            "slack_bot_token": "xoxb-test",
+            **mode,
             "slack_signing_secret": SIGNING_SECRET,
             "slack_api_url": fake.url,
         }
