@@ -82,7 +82,7 @@ def register(app: App, deps: Deps) -> None:
         if deps.kb.article(vote.slug, vote.lang) is None:
             return  # not an article of ours (any more): nothing to vote on
         place = Place.from_thread_key(binding.thread_key)
-        user = _clicker(deps, body, place)
+        user = _clicker(deps, body, place, client)
         with deps.session_factory.begin() as session:
             question_id = vote.question_id
             if question_id is not None and session.get(QuestionLog, question_id) is None:

@@ -57,7 +57,7 @@ def handle_kb_command(
 ) -> None:
     user_id = str(body["user_id"])
     workspace = str(body.get("team_id") or "")
-    texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command")))
+    texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command"), client))
     _ = texts.gettext
     if not is_editor(deps, user_id):
         ack(_(N_("Sorry, only the knowledge base editors can do this.")))
@@ -232,7 +232,7 @@ def handle_draft(deps: Deps, client: WebClient, body: dict[str, Any], value: str
     who = body.get("user") or {}
     user_id = str(who.get("id", ""))
     workspace = str(who.get("team_id") or (body.get("team") or {}).get("id") or "")
-    texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("home")))
+    texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("home"), client))
     _ = texts.gettext
     entry: QuestionLog | None = None
     if is_editor(deps, user_id) and value.isdigit():
