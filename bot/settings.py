@@ -48,6 +48,8 @@ class Settings:
     # Activation codes are stored as HMACs with this key; the default is for the demo
     # and the tests only (README, configuration).
     code_secret: str = DEFAULT_CODE_SECRET
+    # The triage channel is warned this long before an unanswered incident's deadline.
+    sla_warning_minutes: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +72,5 @@ class Settings:
             staff_users=_ids(_env("HELPDESK_STAFF_USERS", "")),
             editor_users=_ids(_env("HELPDESK_EDITOR_USERS", "")),
             code_secret=_env("HELPDESK_CODE_SECRET", DEFAULT_CODE_SECRET),
+            sla_warning_minutes=int(_env("HELPDESK_SLA_WARNING_MINUTES", "30")),
         )

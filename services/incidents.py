@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -444,7 +443,9 @@ def assign(
     return incident
 
 
-def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[Incident]:
+def due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[Incident]:
+    """Unanswered open incidents due within `within` of `now` (or overdue), most urgent
+    first; services.deadlines claims its notices among them."""
     return (
         _query()
         .where(
@@ -461,26 +462,4 @@ def due_soon(
 ) -> list[Incident]:
     """Unanswered open incidents whose first-response deadline is within `within` of now,
     or already past, most urgent first."""
-    return list(session.scalars(_due_soon_query(within, now or utcnow())))
-
-
-def claim_sla_warnings(
-    session: Session, *, within: dt.timedelta, now: dt.datetime | None = None
-) -> Sequence[Incident]:
-    """The due-soon incidents nobody has been warned about yet, marked as warned.
-
-    Several bot processes may run this periodic job at once: rows are locked (and rows
-    locked by another process skipped) so each warning is claimed by exactly one of them.
-    On SQLite the whole transaction is serialised (BEGIN IMMEDIATE) to the same effect.
-    """
-    now = now or utcnow()
-    query = (
-        _due_soon_query(within, now)
-        .where(Incident.sla_warned_at.is_(None))
-        .with_for_update(skip_locked=True, of=Incident)
-    )
-    incidents = list(session.scalars(query))
-    for incident in incidents:
-        incident.sla_warned_at = now
-    session.flush()
-    return incidents
+    return list(session.scalars(due_soon_query(within, now or utcnow())))

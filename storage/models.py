@@ -269,6 +269,17 @@ class Incident(Base):
     first_response_due: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sla_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The deadline passed unanswered and the triage channel was told (services.deadlines).
+    sla_alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A process posting a deadline notice holds the incident until then (a lease, so a
+    # crash between the post and its record delays the notice instead of losing it).
+    sla_notice_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Satisfaction (services.satisfaction): asked once, the latest rating counts.
+    csat_asked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    csat_survey_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    csat_rating: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     assignee: Mapped[str | None] = mapped_column(String(100))
     # Set by callers that may retry (Slack redeliveries, double clicks): the same key
     # returns the incident already filed instead of a second one.

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.handlers import deadlines
+
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
 
@@ -34,7 +36,9 @@ class Job:
 
 
 # Each capability adds its jobs here (one line each).
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
+]
 
 
 class Scheduler:
