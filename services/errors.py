@@ -16,6 +16,7 @@
         ├── incidents                 FreeTierNoIncidents, FreeTierNoResponseTarget,
         │                             InvalidTransition, UnknownStatus, OnlyReopenAllowed,
         │                             IncidentClosed, FieldTooLong, InvalidActor
+        ├── satisfaction              InvalidRating, NoSurvey, RateFirst
         └── imports                   ImportFailed (every bad row, with its line number)
 
 A Refusal's `message` is an English template marked with N_() so that gettext extraction
@@ -297,3 +298,21 @@ class ImportFailed(Refusal):
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         self.errors = errors
         super().__init__(count=len(errors))
+
+
+# --- satisfaction ----------------------------------------------------------------------
+
+
+class InvalidRating(Refusal):
+    code = "invalid_rating"
+    message = N_("A rating is a whole number from 1 to 5.")
+
+
+class NoSurvey(Refusal):
+    code = "no_survey"
+    message = N_("Incident {number} has no satisfaction survey waiting for your answer.")
+
+
+class RateFirst(Refusal):
+    code = "rate_first"
+    message = N_("Rate incident {number} first; then you can add a comment.")

@@ -15,6 +15,7 @@ import click
 
 from bot.cli.common import (
     ACTOR,
+    ISO_DATE,
     ISO_DATETIME,
     YEAR,
     echo,
@@ -23,7 +24,7 @@ from bot.cli.common import (
     refusals_exit_1,
     runtime,
 )
-from services import demo, incidents
+from services import demo, incidents, satisfaction
 from services.accounts import get_account
 from services.sla import (
     HOLIDAY_NAMES,
@@ -363,6 +364,48 @@ def incidents_due_soon(within_minutes: int, as_json: bool) -> None:
                 for i in found
             ],
         )
+
+
+@incidents_group.command("csat")
+@click.option(
+    "--since", type=ISO_DATE, default=None, help="Only ratings given on or after this UTC date."
+)
+@json_flag
+def incidents_csat(since: dt.date | None, as_json: bool) -> None:
+    """Customer satisfaction: how many rated, the average, the distribution, each rating."""
+    with runtime().read_session_factory() as session:
+        found = satisfaction.report(session, since=since)
+    if as_json:
+        echo_json(
+            {
+                "since": found.since,
+                "count": found.count,
+                "average": found.average,
+                "distribution": {str(k): v for k, v in found.distribution.items()},
+                "incidents": [
+                    {
+                        "number": i.number,
+                        "email": i.email,
+                        "rating": i.rating,
+                        "comment": i.comment,
+                        "rated_at": _iso(i.rated_at),
+                    }
+                    for i in found.incidents
+                ],
+            }
+        )
+        return
+    average = "-" if found.average is None else f"{found.average:.2f}"
+    echo(f"{found.count} rating(s), average {average} out of 5")
+    echo("  ".join(f"{k}: {v}" for k, v in found.distribution.items()))
+    calendar = _calendar()
+    _table(
+        ("number", "rating", "rated", "email", "comment"),
+        [
+            (i.number, i.rating, _local(i.rated_at, calendar), i.email, i.comment or "")
+            for i in found.incidents
+        ],
+    )
 
 
 # --- SLA ---------------------------------------------------------------------------------------

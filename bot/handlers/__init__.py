@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.handlers import actions, assistant_pane, commands, forms, home, messages
+from bot.handlers import actions, assistant_pane, commands, forms, home, messages, satisfaction
 from bot.handlers.common import Deps
 
 
 def register_all(app: App, deps: Deps) -> None:
-    for module in (messages, actions, commands, forms, home, assistant_pane):
+    for module in (messages, actions, commands, forms, home, assistant_pane, satisfaction):
         module.register(app, deps)

@@ -9,7 +9,6 @@ services.deadlines' rule.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from slack_sdk import WebClient
 
@@ -17,6 +16,7 @@ from bot.blocks import build_text_blocks, fallback_text
 from bot.handlers.common import Deps
 from bot.i18n import Texts, texts_for
 from bot.media import mark
+from bot.slack.claims import post_claimed
 from services.clock import utcnow
 from services.deadlines import (
     ALERT,
@@ -26,8 +26,6 @@ from services.deadlines import (
     settle_deadline_notice,
 )
 from services.errors import N_
-
-log = logging.getLogger(__name__)
 
 JOB_SECONDS = 30.0
 
@@ -66,28 +64,21 @@ def post_deadline_notices(deps: Deps, client: WebClient) -> int:
     with deps.session_factory.begin() as session:
         pending = claim_deadline_notices(session, within=within, now=now)
     texts = texts_for(deps.settings.default_lang, deps.settings.support_tz)
-    posted = 0
-    try:
-        while pending:
-            notice = pending[0]
-            text = notice_text(texts, notice, now)
-            client.chat_postMessage(
-                channel=channel,
-                text=fallback_text([text]),
-                blocks=build_text_blocks(text),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            with deps.session_factory.begin() as session:
-                settle_deadline_notice(session, notice, now=now)
-            pending.pop(0)
-            posted += 1
-    finally:
-        if pending:
-            # Slack refused or could not be reached: what is left goes back to the pool,
-            # to be posted at the next turn (by this process or another).
-            log.warning("%d deadline notice(s) not posted; retried next turn", len(pending))
-            with deps.session_factory.begin() as session:
-                for notice in pending:
-                    release_deadline_notice(session, notice)
-    return posted
+
+    def post(notice: DeadlineNotice) -> None:
+        text = notice_text(texts, notice, now)
+        client.chat_postMessage(
+            channel=channel,
+            text=fallback_text([text]),
+            blocks=build_text_blocks(text),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+
+    return post_claimed(
+        deps.session_factory,
+        pending,
+        post,
+        lambda session, notice: settle_deadline_notice(session, notice, now=now),
+        release_deadline_notice,
+    )

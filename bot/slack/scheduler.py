@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.handlers import deadlines
+from bot.handlers import deadlines, satisfaction
 
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
@@ -38,6 +38,7 @@ class Job:
 # Each capability adds its jobs here (one line each).
 JOBS: list[Job] = [
     Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
+    Job("satisfaction surveys", satisfaction.JOB_SECONDS, satisfaction.send_surveys),
 ]
 
 
