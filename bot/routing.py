@@ -46,6 +46,7 @@ from bot.flows.engine import (
 )
 from bot.flows.engine import answer as answer_slot
 from bot.flows.engine import prefill as prefill_slots
+from bot.flows.person import ADD_COMMAND, person
 from bot.i18n import texts_for
 from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
 from bot.understanding import Reading, read
@@ -256,6 +257,8 @@ def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -
     if intent in LIST_INTENTS:
         replies = LISTS[LIST_INTENTS[intent]](ctx)
         return from_step(flow, ctx, reask(flow, ctx, history, replies))
+    if intent is Intent.PERSON:
+        return from_step(flow, ctx, reask(flow, ctx, history, person(ctx)))
     pending = flow.pending(ctx)
     if intent is Intent.CHECK_INCIDENT and pending and pending.answer == IDENTIFIER:
         return None  # "INC12345678" typed for a serial is a serial
@@ -290,6 +293,9 @@ def command_in_flow(flow: Flow, ctx: FlowContext, history: list[str], value: str
         if name in FLOWS:
             return start(name, ctx, before=[set_aside(flow, ctx)])
         return None
+    if value.startswith(ADD_COMMAND) and flow.name != "add_to_incident":
+        given = {"incident_number": value[len(ADD_COMMAND) :]}
+        return start("add_to_incident", ctx, given, [set_aside(flow, ctx)])
     replies = _lookup(ctx, value)
     if replies is None:
         return None
@@ -365,6 +371,8 @@ def run_command(ctx: FlowContext, value: str) -> Result | None:
     if value.startswith(FLOW_COMMAND):
         name = value[len(FLOW_COMMAND) :]
         return start(name, ctx) if name in FLOWS else None
+    if value.startswith(ADD_COMMAND):
+        return start("add_to_incident", ctx, {"incident_number": value[len(ADD_COMMAND) :]})
     replies = _lookup(ctx, value)
     return Result(replies) if replies is not None else None
 
@@ -403,6 +411,8 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
     if intent in LIST_INTENTS:
         return Result(LISTS[LIST_INTENTS[intent]](ctx))
+    if intent is Intent.PERSON:
+        return Result(person(ctx))
     incident = reading.values.incident
     if intent is Intent.REOPEN_INCIDENT and incident is not None:
         return Result(reopen(ctx, incident.number))

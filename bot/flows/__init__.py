@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from bot.flows import activation, check_incident, incident, registration
+from bot.flows import activation, add_to_incident, check_incident, incident, registration
 from bot.flows.engine import Flow
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
-    for flow in (registration.FLOW, activation.FLOW, incident.FLOW, check_incident.FLOW)
+    for flow in (
+        registration.FLOW,
+        activation.FLOW,
+        incident.FLOW,
+        check_incident.FLOW,
+        add_to_incident.FLOW,
+    )
 }

@@ -86,6 +86,21 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "enregistr",
     ),
     Intent.LIST_SERVICES: ("service", "contra", "das", "activ", "abonnement", "subscription"),
+    Intent.PERSON: (
+        "human",
+        "humain",
+        "person",
+        "someone",
+        "somebody",
+        "quelqu",
+        "agent",
+        "conseill",
+        "operat",
+        "represent",
+        "technici",
+        "engineer",
+        "ingenieur",
+    ),
     Intent.LIST_INCIDENTS: ("incident", "ticket", "case", "dossier", "demande"),
 }
 # Whole words a typo is compared with ("regsiter" is closest to "register").
