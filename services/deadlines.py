@@ -72,17 +72,20 @@ def claim_deadline_notices(
     )
     notices = []
     for incident in session.scalars(query):
+        due = incident.first_response_due
+        if due is None:  # the query's `due <= …` never selects one without a deadline
+            continue
         incident.sla_notice_until = now + LEASE
         notices.append(
             DeadlineNotice(
                 incident_id=incident.id,
                 number=incident.number or "",
-                kind=ALERT if incident.first_response_due <= now else WARNING,
-                due=incident.first_response_due,
+                kind=ALERT if due <= now else WARNING,
+                due=due,
                 summary=incident.summary,
                 customer=incident.account.name,
                 company=incident.account.company,
-                service=incident.subscription.service,
+                service=incident.service_name,
             )
         )
     session.flush()

@@ -87,7 +87,7 @@ def incident_json(incident: Incident, *, with_events: bool = False) -> dict[str,
         "number": incident.number,
         "status": incident.status,
         "email": incident.account.email,
-        "service": incident.subscription.service,
+        "service": incident.service_name,
         "subscription_type": incident.subscription_type,
         "summary": incident.summary,
         "lang": incident.lang,
@@ -95,6 +95,7 @@ def incident_json(incident: Incident, *, with_events: bool = False) -> dict[str,
         "first_response_due": _iso(incident.first_response_due),
         "first_response_at": _iso(incident.first_response_at),
         "assignee": incident.assignee,
+        "product": incident.product.serial if incident.product is not None else None,
     }
     if with_events:
         data["description"] = incident.description
@@ -113,7 +114,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def _echo_incident(incident: Incident, calendar: SupportCalendar) -> None:
     echo(f"{incident.number}  [{incident.status}]  {printable(incident.summary)}")
     echo(
-        f"  customer: {incident.account.email}   service: {incident.subscription.service} (type {incident.subscription_type})"
+        f"  customer: {incident.account.email}   service: {incident.service_name} (type {incident.subscription_type or '-'})"
     )
     echo(
         f"  filed: {_local(incident.created_at, calendar)}   first response due: {_local(incident.first_response_due, calendar)}"
@@ -221,7 +222,7 @@ def incidents_list(email: str | None, status: str | None, as_json: bool) -> None
                     i.number,
                     i.status,
                     i.account.email,
-                    i.subscription.service,
+                    i.service_name,
                     i.subscription_type,
                     _local(i.first_response_due, calendar),
                     i.summary,
