@@ -176,3 +176,13 @@ def test_the_incident_form_offers_the_product(slack: RunningApp) -> None:  # noq
     with slack.session_factory() as session:
         incident = incidents.get_incident(session, "INC-000001")
         assert incident.product is not None and incident.product.serial == SERIAL
+
+
+def test_asking_for_a_person_offers_help_on_the_product(
+    assistant: Assistant, seeded: SessionFactory
+) -> None:
+    model, service = _started(seeded, NOW.date())
+    said = text_of(Chat(assistant, user("U-demo", lang="en")).say("I want to talk to someone"))
+    assert (
+        f"{model} {SERIAL} (DAS: {service}): no response time is promised for this service" in said
+    )

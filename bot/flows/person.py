@@ -1,10 +1,11 @@
 """A person when asked ("I want to talk to someone", "un conseiller svp"): what the
 customer's subscriptions give them.
 
-A paid subscription includes premium support: the customer is offered to file an
-incident for the engineers, or to add a message to one of their open incidents (the
-add_to_incident flow). Free subscribers, and customers with no subscription, are told
-what help they have (self-help) and where to find it.
+A paid subscription includes premium support, and a product with an active DAS service
+may get help too: the customer is offered to file an incident for the engineers, or to
+add a message to one of their open incidents (the add_to_incident flow). Free
+subscribers, and customers with neither, are told what help they have (self-help) and
+where to find it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.flows.engine import Choice, FlowContext, Reply
 from bot.flows.incident import channels_text
 from services import incidents, sla, subscriptions
 from services.errors import N_
+from services.product_support import supported_products
 
 ADD_COMMAND = "add:"
 
@@ -26,7 +28,12 @@ def person(ctx: FlowContext) -> list[Reply]:
         else []
     )
     paid = [s for s in held if s.tier == "paid"]
-    if not paid:
+    products = (
+        supported_products(ctx.session, ctx.account, today=ctx.today)
+        if ctx.account is not None
+        else []
+    )
+    if not paid and not products:
         services = ctx.texts.join([s.service for s in held])
         return [Reply(ctx.texts.render("flows/person/free.j2", services=services))]
     assert ctx.account is not None
@@ -44,6 +51,14 @@ def person(ctx: FlowContext) -> list[Reply]:
             "channels": channels_text(ctx, s),
         }
         for s in paid
+    ]
+    offered += [
+        {
+            "service": f"{p.product.model} {p.product.serial} (DAS: {p.service.service})",
+            "target": ctx.texts.duration(dt.timedelta(hours=p.hours)) if p.hours else None,
+            "channels": None,
+        }
+        for p in products
     ]
     text = ctx.texts.render(
         "flows/person/paid.j2",
