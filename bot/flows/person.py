@@ -42,7 +42,7 @@ def person(ctx: FlowContext) -> list[Reply]:
         for i in incidents.list_incidents(ctx.session, account=ctx.account)
         if i.status in incidents.OPEN_STATUSES
     ]
-    offered = [
+    offered: list[dict[str, str | None]] = [
         {
             "service": s.service,
             "target": ctx.texts.duration(
