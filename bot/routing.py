@@ -63,6 +63,8 @@ FLOW_INTENTS = {
 # What a message names, by slot, where a flow calls it otherwise than the reading does.
 SLOT_NAMES = {
     "activate_service": {"model": "product", "purchase_date": "service_purchase_date"},
+    # A model named in an incident request is the product the incident is on.
+    "file_incident": {"model": "subscription"},
 }
 LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
     "products": listings.my_products,

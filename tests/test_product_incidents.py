@@ -186,3 +186,20 @@ def test_asking_for_a_person_offers_help_on_the_product(
     assert (
         f"{model} {SERIAL} (DAS: {service}): no response time is promised for this service" in said
     )
+
+
+def test_assistance_for_a_named_product_starts_on_it(
+    assistant: Assistant, seeded: SessionFactory
+) -> None:
+    model, service = _started(seeded, NOW.date())
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    out = chat.say(f"I need assistance with my {model}")
+    assert out.waiting_for == "summary"  # the product is the one under the DAS service
+    out = chat.says("Ports flapping", "Ports 3 and 4 go up and down.")
+    assert out.waiting_for == "confirm"
+    assert f"Product: {model} {SERIAL}" in text_of(out) and f"DAS service: {service}" in text_of(
+        out
+    )
+    out = Chat(assistant, user("U-demo2", lang="en")).say("request assistance for my product")
+    assert out.waiting_for == "subscription"
+    assert f"product:{SERIAL}" in [value for value, _ in choices_of(out)]

@@ -165,6 +165,14 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "faire une demande de support",
         "soumettre un incident",
         "signaler une panne",
+        # The portal's "request assistance for my product" (a product under a DAS service).
+        "request assistance for my product",
+        "request assistance for my {model}",
+        "I need assistance with my {model}",
+        "assistance on my {model}",
+        "demander de l'assistance pour mon produit",
+        "demande d'assistance pour mon {model}",
+        "j'ai besoin d'assistance sur mon {model}",
     ),
     Intent.CHECK_INCIDENT: (
         "status of {number}",

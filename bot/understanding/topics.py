@@ -58,6 +58,7 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "signal",
         "report",
         "zsub",
+        "assistance",
     ),
     Intent.CHECK_INCIDENT: (
         "incident",
