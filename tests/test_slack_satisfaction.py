@@ -222,3 +222,21 @@ def test_two_processes_at_once_send_each_survey_once(
     surveys = [m["text"] for m in slack.fake.posted() if m["channel"] == f"D{CUSTOMER}"]
     assert sorted(n for text in surveys for n in numbers if n in text) == sorted(numbers)
     assert len(surveys) == len(numbers)
+
+
+def test_a_customer_who_left_the_workspace_is_not_asked_and_holds_nobody_back(
+    slack: RunningApp,  # noqa: F811
+    settings: Settings,
+    session_factory: SessionFactory,
+) -> None:
+    first = _resolved(session_factory)
+    second = _resolved(session_factory)
+    slack.fake.fail("conversations.open", Failure(200, {"ok": False, "error": "user_not_found"}))
+    jobs = scheduler(_settings(slack, settings), session_factory, None, JOBS)
+    jobs.run_due(now=0)
+    jobs.run_due(now=JOB_SECONDS)
+    surveys = [m["text"] for m in slack.fake.posted() if m["channel"] == f"D{CUSTOMER}"]
+    assert len(surveys) == 1 and second in surveys[0]
+    with session_factory() as session:
+        assert get_incident(session, first).csat_asked_at is not None  # never asked again
+    assert len(slack.fake.calls_to("conversations.open")) == 2

@@ -8,11 +8,13 @@ nothing). A second click changes the rating: the latest counts.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import (
     FIELD_ACTION,
@@ -33,7 +35,11 @@ from services.errors import N_, IncidentNotFound, Refusal
 from services.incidents import parse_number
 from storage.conversations import find_preference
 
+log = logging.getLogger(__name__)
+
 JOB_SECONDS = 30.0
+# Slack's answers for a user nobody can write to any more.
+UNREACHABLE = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
 
 RATE_ACTION = "hd_csat_rate"
 COMMENT_ACTION = "hd_csat_comment"
@@ -130,6 +136,16 @@ def send_surveys(deps: Deps, client: WebClient) -> int:
         claimed = satisfaction.claim_surveys(session, now=now)
 
     def post(survey: satisfaction.Survey) -> None:
+        try:
+            _send(survey)
+        except SlackApiError as err:
+            if err.response.get("error") not in UNREACHABLE:
+                raise
+            # Gone from the workspace: no later turn reaches them either. They count as
+            # asked, like a customer who does not answer.
+            log.info("survey of %s not sent: %s", survey.number, err.response.get("error"))
+
+    def _send(survey: satisfaction.Survey) -> None:
         with deps.session_factory() as session:
             pref = find_preference(session, survey.workspace_id, survey.slack_user_id)
         # The language they last spoke with the bot, else the one they filed in.
