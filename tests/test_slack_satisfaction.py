@@ -116,6 +116,12 @@ def test_the_customer_rates_changes_their_mind_and_comments(
     assert report["incidents"][0]["number"] == number
     assert report["incidents"][0]["comment"] == "Fast & <kind>"
     assert _csat("--since", "2999-01-01")["count"] == 0
+    table = CliRunner().invoke(cli, ["incidents", "csat"], catch_exceptions=False).stdout
+    assert table.splitlines()[:2] == [
+        "1 rating(s), average 5.00 out of 5",
+        "1: 0  2: 0  3: 0  4: 0  5: 1",
+    ]
+    assert number in table and "Fast & <kind>" in table
 
 
 def test_asked_once_even_without_an_answer_nor_after_a_reopening(
