@@ -6,13 +6,16 @@ and in the Slack form."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from bot.cli import cli
 from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, catalog, incidents
@@ -176,6 +179,14 @@ def test_the_incident_form_offers_the_product(slack: RunningApp) -> None:  # noq
     with slack.session_factory() as session:
         incident = incidents.get_incident(session, "INC-000001")
         assert incident.product is not None and incident.product.serial == SERIAL
+        service = incident.service_name
+    home = str(slack.fake.wait_for("views.publish")[-1].args["view"])
+    assert "INC-000001" in home and "first response due" not in home  # none promised
+    shown = CliRunner().invoke(cli, ["incidents", "show", "INC-000001", "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert (data["product"], data["first_response_due"]) == (SERIAL, None)
+    assert data["service"] == service
 
 
 def test_asking_for_a_person_offers_help_on_the_product(
