@@ -3,11 +3,16 @@ a free or unsubscribed customer is told, in their language, what help they have.
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
 from bot.conversation import Assistant
 from bot.settings import Settings
 from services import accounts, incidents
+from services.clock import utcnow
 from storage.db import SessionFactory
 from storage.models import Subscription
 from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
@@ -120,3 +125,29 @@ def test_asked_in_the_middle_of_a_flow_the_flow_goes_on(assistant: Assistant) ->
     out = chat.say("I want to talk to a human")
     assert "Our support engineers can help you" in text_of(out)
     assert out.waiting_for == "model"
+
+
+def test_in_the_console_a_message_added_reaches_the_incident(
+    session_factory: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    seed_demo(session_factory, today=utcnow().date())
+    monkeypatch.setenv("HELPDESK_INDEX_DIR", str(shared_kb(tmp_path_factory).index_dir))
+    args = ["chat", "--jsonl", "--email", "demo@example.com", "--lang", "en"]
+    lines = ["report an incident", "OneTouch AT.com", "Cannot log in", "Password refused.", "y"]
+    lines += ["can I speak to a human?"]
+    result = CliRunner().invoke(cli, args, input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    offer = json.loads(result.stdout.splitlines()[-1])
+    assert "Our support engineers can help you" in offer["replies"][0]["text"]
+    labels = [c["label"] for c in offer["replies"][0]["choices"]]
+    assert labels == ["Report an incident", "Add to INC-000001 — Cannot log in"]
+    lines = ["2", "Still refused after the reset."]
+    result = CliRunner().invoke(cli, args, input="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out[0]["waiting_for"] == "message"
+    assert "I have added your message to INC-000001" in out[1]["replies"][0]["text"]
+    shown = CliRunner().invoke(cli, ["incidents", "show", "INC-000001", "--json"])
+    events = json.loads(shown.stdout)["events"]
+    assert (events[-1]["kind"], events[-1]["note"]) == ("comment", "Still refused after the reset.")
