@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.blocks import (
     FIELD_ACTION,
@@ -34,6 +35,7 @@ from services.clock import utcnow
 from services.errors import N_, IncidentNotFound, Refusal
 from services.incidents import parse_number
 from storage.conversations import find_preference
+from storage.models import Account
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +183,7 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def register(app: App, deps: Deps) -> None:
-    def account_of(session: Any, workspace: str, user_id: str, number: str) -> Any:
+    def account_of(session: Session, workspace: str, user_id: str, number: str) -> Account:
         account = account_for_slack_user(session, workspace, user_id)
         if account is None:
             # Someone with no account: to them this incident does not exist.
