@@ -137,6 +137,8 @@ def rate(
         raise InvalidRating()
     incident = _surveyed(session, number, account)
     previous = incident.csat_rating
+    if previous == value:
+        return incident  # the same click again (a retried delivery): nothing changes
     incident.csat_rating = value
     incident.csat_rated_at = now
     note = f"{value}/5" if previous is None else f"{previous}/5 → {value}/5"
@@ -163,6 +165,8 @@ def comment(
     incident = _surveyed(session, number, account)
     if incident.csat_rating is None:
         raise RateFirst(number=incident.number)
+    if incident.csat_comment == cleaned:
+        return incident  # submitted twice: recorded once
     incident.csat_comment = cleaned
     incident.events.append(
         IncidentEvent(
