@@ -40,6 +40,7 @@ class Intent(StrEnum):
     REOPEN_INCIDENT = "reopen_incident"
     LIST_INCIDENTS = "list_incidents"
     QUESTION = "question"
+    PERSON = "person"  # to talk to a person ("parler à un humain")
 
 
 @dataclass(frozen=True)

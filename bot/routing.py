@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.flows import FLOWS, answers, listings
+from bot.flows.answer_incident import COMMAND as ANSWER_COMMAND
 from bot.flows.check_incident import incident_reply, refusal_text
 from bot.flows.engine import (
     CHOICE,
@@ -46,6 +47,7 @@ from bot.flows.engine import (
 )
 from bot.flows.engine import answer as answer_slot
 from bot.flows.engine import prefill as prefill_slots
+from bot.flows.person import person
 from bot.i18n import texts_for
 from bot.metrics import FLOWS_STARTED
 from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
@@ -63,6 +65,8 @@ FLOW_INTENTS = {
 # What a message names, by slot, where a flow calls it otherwise than the reading does.
 SLOT_NAMES = {
     "activate_service": {"model": "product", "purchase_date": "service_purchase_date"},
+    # A model named in an incident request is the product the incident is on.
+    "file_incident": {"model": "subscription"},
 }
 LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
     "products": listings.my_products,
@@ -80,7 +84,6 @@ FLOW_COMMAND = "flow:"
 LIST_COMMAND = "list:"
 INCIDENT_COMMAND = "incident:"
 REOPEN_COMMAND = "reopen:"
-ANSWER_COMMAND = "answer:"  # answer the support team about an incident
 
 
 def new_run_id() -> str:
@@ -262,6 +265,8 @@ def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -
     if intent in LIST_INTENTS:
         replies = LISTS[LIST_INTENTS[intent]](ctx)
         return from_step(flow, ctx, reask(flow, ctx, history, replies))
+    if intent is Intent.PERSON:
+        return from_step(flow, ctx, reask(flow, ctx, history, person(ctx)))
     pending = flow.pending(ctx)
     if intent is Intent.CHECK_INCIDENT and pending and pending.answer == IDENTIFIER:
         return None  # "INC12345678" typed for a serial is a serial
@@ -296,6 +301,12 @@ def command_in_flow(flow: Flow, ctx: FlowContext, history: list[str], value: str
         if name in FLOWS:
             return start(name, ctx, before=[set_aside(flow, ctx)])
         return None
+    if value.startswith(ANSWER_COMMAND) and flow.name != "answer_incident":
+        number = incidents.parse_number(value[len(ANSWER_COMMAND) :])
+        if number is None:
+            return None
+        given = {"incident_number": number}
+        return start("answer_incident", ctx, given, [set_aside(flow, ctx)])
     replies = _lookup(ctx, value)
     if replies is None:
         return None
@@ -413,6 +424,8 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
     second = command_for(reading.also)
     if intent in LIST_INTENTS:
         return Result([*LISTS[LIST_INTENTS[intent]](ctx), *offer_next(ctx, second)])
+    if intent is Intent.PERSON:
+        return Result(person(ctx))
     incident = reading.values.incident
     if intent is Intent.REOPEN_INCIDENT and incident is not None:
         return Result(reopen(ctx, incident.number))

@@ -48,6 +48,8 @@ class Settings:
     # Activation codes are stored as HMACs with this key; the default is for the demo
     # and the tests only (README, configuration).
     code_secret: str = DEFAULT_CODE_SECRET
+    # The triage channel is warned this long before an unanswered incident's deadline.
+    sla_warning_minutes: int = 30
     # OAuth mode (many workspaces): both set. The install and redirect pages are served
     # by `helpdesk serve`; the redirect URL is the one set in the app's settings.
     slack_client_id: str = ""
@@ -84,4 +86,5 @@ class Settings:
             slack_client_secret=_env("SLACK_CLIENT_SECRET", ""),
             slack_redirect_uri=_env("SLACK_REDIRECT_URI", ""),
             oauth_state_minutes=int(_env("HELPDESK_OAUTH_STATE_MINUTES", "10")),
+            sla_warning_minutes=int(_env("HELPDESK_SLA_WARNING_MINUTES", "30")),
         )

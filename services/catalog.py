@@ -1,7 +1,9 @@
 """The product catalogue: models, the pattern of their serial numbers, their DAS services.
 
 Staff import it from CSV (model,name,serial_pattern,das_services with services separated
-by ';'). The file is the reference for the models it lists: re-importing it updates a
+by ';'; an optional column das_first_response_hours, e.g. "DAS-4H=4; DAS-NBD=24", gives
+the first-response time promised for help on a product under that service — a service
+it does not name promises none). The file is the reference for the models it lists: re-importing it updates a
 model's name, pattern and services, and importing the same file twice changes nothing.
 """
 
@@ -26,6 +28,8 @@ from storage.models import ModelDasService, ProductModel
 IMPORT_LOCK = "import:catalog"
 
 CATALOG_COLUMNS = ("model", "name", "serial_pattern", "das_services")
+RESPONSE_COLUMN = "das_first_response_hours"  # optional
+MAX_RESPONSE_HOURS = 24 * 30
 
 # Spaces and dashes, including the typographic ones (‐ ‑ ‒ – — ―, minus −) that e-mails and
 # word processors put in place of "-" when a serial or a code is copied from them.
@@ -156,6 +160,7 @@ class CatalogEntry:
     name: str
     serial_pattern: str
     das_services: tuple[str, ...]
+    response_hours: tuple[tuple[str, int], ...] = ()  # (service, hours), for some services
 
 
 _LIST_SEPARATOR = re.compile(r"[;,]")
@@ -206,9 +211,29 @@ def _parse_entry(row: Row) -> CatalogEntry:
                     f"serial_pattern {pattern!r} uses back-references or look-arounds, "
                     "which serial patterns cannot use (they could make matching take minutes)"
                 )
+    hours = _parse_hours(row.get(RESPONSE_COLUMN), services, problems)
     if problems:
         raise ValueError("; ".join(problems))
-    return CatalogEntry(model, name, pattern, services)
+    return CatalogEntry(model, name, pattern, services, hours)
+
+
+def _parse_hours(
+    text: str | None, services: tuple[str, ...], problems: list[str]
+) -> tuple[tuple[str, int], ...]:
+    """'DAS-4H=4; DAS-NBD=24' → (('DAS-4H', 4), ('DAS-NBD', 24)); problems appended."""
+    found: dict[str, int] = {}
+    for item in split_list(text or ""):
+        service, sep, value = item.partition("=")
+        service = service.strip()
+        if not sep or not value.strip().isdigit():
+            problems.append(f"{RESPONSE_COLUMN}: {item!r} is not SERVICE=HOURS")
+        elif service not in services:
+            problems.append(f"{RESPONSE_COLUMN}: {service!r} is not one of this model's services")
+        elif not 1 <= int(value) <= MAX_RESPONSE_HOURS:
+            problems.append(f"{RESPONSE_COLUMN}: {service} hours must be 1 to {MAX_RESPONSE_HOURS}")
+        else:
+            found[service] = int(value)
+    return tuple(sorted(found.items()))
 
 
 def import_catalog(
@@ -230,7 +255,12 @@ def import_catalog(
                     model=entry.model,
                     name=entry.name,
                     serial_pattern=entry.serial_pattern,
-                    das_services=[ModelDasService(service=s) for s in entry.das_services],
+                    das_services=[
+                        ModelDasService(
+                            service=s, first_response_hours=dict(entry.response_hours).get(s)
+                        )
+                        for s in entry.das_services
+                    ],
                 )
             )
             result.created += 1
@@ -259,4 +289,15 @@ def _apply(current: ProductModel, entry: CatalogEntry) -> bool:
             link for link in current.das_services if link.service in entry.das_services
         ] + [ModelDasService(service=s) for s in entry.das_services if s not in stored]
         changed = True
+    hours = dict(entry.response_hours)
+    for link in current.das_services:
+        if link.first_response_hours != hours.get(link.service):
+            link.first_response_hours = hours.get(link.service)
+            changed = True
     return changed
+
+
+def promised_response_hours(session: Session, model: str, service: str) -> int | None:
+    """The first-response time the catalogue promises for `service` on `model`, if any."""
+    link = session.get(ModelDasService, (get_model(session, model).model, service))
+    return link.first_response_hours if link is not None else None

@@ -16,6 +16,8 @@
         ├── incidents                 FreeTierNoIncidents, FreeTierNoResponseTarget,
         │                             InvalidTransition, UnknownStatus, OnlyReopenAllowed,
         │                             IncidentClosed, FieldTooLong, InvalidActor
+        ├── satisfaction              InvalidRating, NoSurvey, RateFirst
+        ├── incidents on products     NoActiveDasService, DasServiceNotStarted
         └── imports                   ImportFailed (every bad row, with its line number)
 
 A Refusal's `message` is an English template marked with N_() so that gettext extraction
@@ -297,3 +299,38 @@ class ImportFailed(Refusal):
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         self.errors = errors
         super().__init__(count=len(errors))
+
+
+# --- satisfaction ----------------------------------------------------------------------
+
+
+class InvalidRating(Refusal):
+    code = "invalid_rating"
+    message = N_("A rating is a whole number from 1 to 5.")
+
+
+class NoSurvey(Refusal):
+    code = "no_survey"
+    message = N_("Incident {number} has no satisfaction survey waiting for your answer.")
+
+
+class RateFirst(Refusal):
+    code = "rate_first"
+    message = N_("Rate incident {number} first; then you can add a comment.")
+
+
+# --- incidents on products -------------------------------------------------------------
+
+
+class NoActiveDasService(Refusal):
+    code = "no_active_das_service"
+    message = N_(
+        "No DAS service is active on {serial}: help on a product comes with an active DAS (D-Link Assist) service. Activate one, or ask me your question."
+    )
+
+
+class DasServiceNotStarted(Refusal):
+    code = "das_service_not_started"
+    message = N_(
+        "{service} on {serial} starts on {starts_on} (two days after its activation, for the logistics behind it): you can ask for help on the product from then on."
+    )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +31,7 @@ from services.errors import (
     OnlyReopenAllowed,
     UnknownStatus,
 )
+from services.product_support import product_support
 from services.sla import SupportCalendar, first_response_due
 from services.subscriptions import get_subscription
 from storage.db import serialize
@@ -162,7 +162,8 @@ def create_incident(
     session: Session,
     account: Account,
     *,
-    service: str,
+    service: str | None = None,
+    product: str | None = None,
     summary: str,
     description: str,
     actor: str,
@@ -178,7 +179,13 @@ def create_incident(
     The same `idempotency_key` (per account) returns the incident already filed, even when
     two processes file at the same moment; the loser never takes a number, so numbers
     have no gaps. Free subscriptions are refused.
+
+    With `product` (a serial) instead of `service`, the incident is on that registered
+    product under its active DAS service (services.product_support): its deadline is the
+    catalogue's for that service, or none.
     """
+    if (service is None) == (product is None):
+        raise ValueError("an incident is on a subscription or on a product: give one")
     now = now or utcnow()
     stored_key = None
     if idempotency_key is not None:
@@ -192,9 +199,27 @@ def create_incident(
         if existing is not None:
             return existing
 
-    subscription = get_subscription(session, account, service)
-    if subscription.tier != "paid":
-        raise FreeTierNoIncidents(service=subscription.service)
+    calendar = calendar or SupportCalendar()
+    on: dict[str, object]
+    if product is not None:
+        support = product_support(session, account, product, today=calendar.local_date(now))
+        due = calendar.add_support_hours(now, support.hours) if support.hours else None
+        on = {
+            "product": support.product,
+            "activated_service": support.service,
+            "first_response_due": due,
+        }
+    else:
+        subscription = get_subscription(session, account, service or "")
+        if subscription.tier != "paid":
+            raise FreeTierNoIncidents(service=subscription.service)
+        on = {
+            "subscription": subscription,
+            "subscription_type": subscription.type,
+            "first_response_due": first_response_due(
+                subscription.type, subscription.tier, now, calendar
+            ),
+        }
     # An activation code pasted by the customer is a secret: it is never stored in full.
     summary = redact_codes(session, required(summary, "summary"))
     if len(summary) > SUMMARY_MAX:
@@ -204,15 +229,13 @@ def create_incident(
 
     incident = Incident(
         account=account,
-        subscription=subscription,
-        subscription_type=subscription.type,
         summary=summary,
         description=description,
         status=NEW,
         lang=_normalize_lang(lang),
         created_at=now,
-        first_response_due=first_response_due(subscription.type, subscription.tier, now, calendar),
         idempotency_key=stored_key,
+        **on,
     )
     _event(incident, at=now, actor=actor, role=role, kind=CREATED, to_status=NEW)
     try:
@@ -444,7 +467,9 @@ def assign(
     return incident
 
 
-def _due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[Incident]:
+def due_soon_query(within: dt.timedelta, now: dt.datetime) -> Select[Incident]:
+    """Unanswered open incidents due within `within` of `now` (or overdue), most urgent
+    first; services.deadlines claims its notices among them."""
     return (
         _query()
         .where(
@@ -461,26 +486,4 @@ def due_soon(
 ) -> list[Incident]:
     """Unanswered open incidents whose first-response deadline is within `within` of now,
     or already past, most urgent first."""
-    return list(session.scalars(_due_soon_query(within, now or utcnow())))
-
-
-def claim_sla_warnings(
-    session: Session, *, within: dt.timedelta, now: dt.datetime | None = None
-) -> Sequence[Incident]:
-    """The due-soon incidents nobody has been warned about yet, marked as warned.
-
-    Several bot processes may run this periodic job at once: rows are locked (and rows
-    locked by another process skipped) so each warning is claimed by exactly one of them.
-    On SQLite the whole transaction is serialised (BEGIN IMMEDIATE) to the same effect.
-    """
-    now = now or utcnow()
-    query = (
-        _due_soon_query(within, now)
-        .where(Incident.sla_warned_at.is_(None))
-        .with_for_update(skip_locked=True, of=Incident)
-    )
-    incidents = list(session.scalars(query))
-    for incident in incidents:
-        incident.sla_warned_at = now
-    session.flush()
-    return incidents
+    return list(session.scalars(due_soon_query(within, now or utcnow())))

@@ -213,7 +213,7 @@ def _incidents(session: Session, account: Account) -> list[Incident]:
 def _incident_json(incident: Incident) -> dict[str, Any]:
     return {
         "number": incident.number,
-        "service": incident.subscription.service,
+        "service": incident.service_name,
         "summary": incident.summary,
         "description": incident.description,
         "status": incident.status,

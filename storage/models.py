@@ -147,6 +147,8 @@ class ModelDasService(Base):
         ForeignKey("product_models.model", ondelete="CASCADE"), primary_key=True
     )
     service: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The first-response time the catalogue promises for this service (None: no promise).
+    first_response_hours: Mapped[int | None] = mapped_column(Integer)
 
     product_model: Mapped[ProductModel] = relationship(back_populates="das_services")
 
@@ -277,16 +279,33 @@ class Incident(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
-    subscription_type: Mapped[int] = mapped_column(Integer)  # copied: the SLA is fixed at filing
+    # An incident is on a subscription, or on a registered product under its active DAS
+    # service (then no subscription, and a deadline only if the catalogue gives one).
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    subscription_type: Mapped[int | None] = mapped_column(
+        Integer
+    )  # copied: the SLA is fixed at filing
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("registered_products.id"))
+    activated_service_id: Mapped[int | None] = mapped_column(ForeignKey("activated_services.id"))
     summary: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), index=True)
     lang: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    first_response_due: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    first_response_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sla_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The deadline passed unanswered and the triage channel was told (services.deadlines).
+    sla_alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A process posting a deadline notice holds the incident until then (a lease, so a
+    # crash between the post and its record delays the notice instead of losing it).
+    sla_notice_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Satisfaction (services.satisfaction): asked once, the latest rating counts.
+    csat_asked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    csat_survey_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    csat_rating: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     assignee: Mapped[str | None] = mapped_column(String(100))
     # Set by callers that may retry (Slack redeliveries, double clicks): the same key
     # returns the incident already filed instead of a second one.
@@ -299,11 +318,20 @@ class Incident(Base):
     # When the card was last drawn: its "time left" is redrawn while the clock runs.
     card_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    subscription: Mapped[Subscription] = relationship()
+    subscription: Mapped[Subscription | None] = relationship()
+    product: Mapped[RegisteredProduct | None] = relationship()
+    activated_service: Mapped[ActivatedService | None] = relationship()
     account: Mapped[Account] = relationship()
     events: Mapped[list[IncidentEvent]] = relationship(
         back_populates="incident", order_by="IncidentEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def service_name(self) -> str:
+        """What the incident is on: its subscription, or the DAS service of its product."""
+        if self.subscription is not None:
+            return self.subscription.service
+        return self.activated_service.service if self.activated_service is not None else ""
 
 
 class IncidentEvent(Base):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from services import incidents
 from services.accounts import create_account
 from services.codes import code_tail, hash_code
+from services.deadlines import claim_deadline_notices, settle_deadline_notice
 from services.errors import (
     FieldTooLong,
     FreeTierNoIncidents,
@@ -31,7 +32,6 @@ from services.incidents import (
     add_comment,
     assign,
     change_status,
-    claim_sla_warnings,
     create_incident,
     due_soon,
     get_incident,
@@ -594,12 +594,14 @@ def test_each_warning_is_claimed_once(accounts: SessionFactory) -> None:
     with accounts.begin() as session:
         fast = file(session, service="OneTouch AT.com").number
     with accounts.begin() as session:
-        assert [i.number for i in claim_sla_warnings(session, within=H, now=NOW + H)] == [fast]
+        notices = claim_deadline_notices(session, within=H, now=NOW + H)
+        assert [(n.number, n.kind) for n in notices] == [(fast, "warning")]
+    with accounts.begin() as session:  # leased: nobody else claims it meanwhile
+        assert claim_deadline_notices(session, within=H, now=NOW + H) == []
+        settle_deadline_notice(session, notices[0], now=NOW + H)
     with accounts.begin() as session:
-        assert (
-            list(claim_sla_warnings(session, within=H, now=NOW + 90 * dt.timedelta(minutes=1)))
-            == []
-        )
+        later = NOW + 90 * dt.timedelta(minutes=1)
+        assert claim_deadline_notices(session, within=H, now=later) == []
         assert get_incident(session, fast or "").sla_warned_at == NOW + H
 
 
@@ -608,7 +610,7 @@ def _claim_in_process(url: str, barrier: Any, results: Any) -> None:
     factory = make_session_factory(engine)
     barrier.wait(timeout=30)
     with factory.begin() as session:
-        claimed = [i.number for i in claim_sla_warnings(session, within=H, now=NOW + H)]
+        claimed = [n.number for n in claim_deadline_notices(session, within=H, now=NOW + H)]
     results.put(claimed)
     engine.dispose()
 

@@ -38,7 +38,6 @@ def reading(text: str, **kwargs: object) -> Reading:
         "mon DGS-1210-28 n'apparait pas dans la liste quand je veux activer le DAS",
         "est-ce que vos techniciens parlent français ?",
         "is support available in English?",
-        "I want to talk to a human",
         "I want to buy a new router",
         "my switch keeps rebooting",
         "add new site address",
@@ -335,3 +334,35 @@ def test_keywords_about_a_rule_are_a_search_not_a_request(text: str) -> None:
 
 def test_a_request_about_a_rule_is_still_a_request() -> None:
     assert reading("I want to register a product bought abroad").asks == (Intent.REGISTER_PRODUCT,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to talk to a human",
+        "I want to talk to someone",
+        "parler à un humain",
+        "can I speak to an agent?",
+        "un conseiller svp",
+        "speek to a humen",
+        "parlé a un humin",
+        "pouvez-vous me mettre en relation avec un conseiller",
+        "agent",
+    ],
+)
+def test_asking_for_a_person_is_understood(text: str) -> None:
+    assert reading(text).asks == (Intent.PERSON,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "est-ce que vos techniciens parlent français ?",
+        "someone else registered my serial",
+        "personne ne répond à mon ticket",
+        "is there a human who reads the tickets?",
+        "I want to register my product with an agent",
+    ],
+)
+def test_a_person_named_is_not_always_a_person_asked_for(text: str) -> None:
+    assert Intent.PERSON not in reading(text).asks

@@ -15,6 +15,7 @@ import click
 
 from bot.cli.common import (
     ACTOR,
+    ISO_DATE,
     ISO_DATETIME,
     YEAR,
     echo,
@@ -23,7 +24,7 @@ from bot.cli.common import (
     refusals_exit_1,
     runtime,
 )
-from services import demo, incidents
+from services import demo, incidents, satisfaction
 from services.accounts import get_account
 from services.sla import (
     HOLIDAY_NAMES,
@@ -86,7 +87,7 @@ def incident_json(incident: Incident, *, with_events: bool = False) -> dict[str,
         "number": incident.number,
         "status": incident.status,
         "email": incident.account.email,
-        "service": incident.subscription.service,
+        "service": incident.service_name,
         "subscription_type": incident.subscription_type,
         "summary": incident.summary,
         "lang": incident.lang,
@@ -94,6 +95,7 @@ def incident_json(incident: Incident, *, with_events: bool = False) -> dict[str,
         "first_response_due": _iso(incident.first_response_due),
         "first_response_at": _iso(incident.first_response_at),
         "assignee": incident.assignee,
+        "product": incident.product.serial if incident.product is not None else None,
     }
     if with_events:
         data["description"] = incident.description
@@ -112,7 +114,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def _echo_incident(incident: Incident, calendar: SupportCalendar) -> None:
     echo(f"{incident.number}  [{incident.status}]  {printable(incident.summary)}")
     echo(
-        f"  customer: {incident.account.email}   service: {incident.subscription.service} (type {incident.subscription_type})"
+        f"  customer: {incident.account.email}   service: {incident.service_name} (type {incident.subscription_type or '-'})"
     )
     echo(
         f"  filed: {_local(incident.created_at, calendar)}   first response due: {_local(incident.first_response_due, calendar)}"
@@ -220,7 +222,7 @@ def incidents_list(email: str | None, status: str | None, as_json: bool) -> None
                     i.number,
                     i.status,
                     i.account.email,
-                    i.subscription.service,
+                    i.service_name,
                     i.subscription_type,
                     _local(i.first_response_due, calendar),
                     i.summary,
@@ -363,6 +365,48 @@ def incidents_due_soon(within_minutes: int, as_json: bool) -> None:
                 for i in found
             ],
         )
+
+
+@incidents_group.command("csat")
+@click.option(
+    "--since", type=ISO_DATE, default=None, help="Only ratings given on or after this UTC date."
+)
+@json_flag
+def incidents_csat(since: dt.date | None, as_json: bool) -> None:
+    """Customer satisfaction: how many rated, the average, the distribution, each rating."""
+    with runtime().read_session_factory() as session:
+        found = satisfaction.report(session, since=since)
+    if as_json:
+        echo_json(
+            {
+                "since": found.since,
+                "count": found.count,
+                "average": found.average,
+                "distribution": {str(k): v for k, v in found.distribution.items()},
+                "incidents": [
+                    {
+                        "number": i.number,
+                        "email": i.email,
+                        "rating": i.rating,
+                        "comment": i.comment,
+                        "rated_at": _iso(i.rated_at),
+                    }
+                    for i in found.incidents
+                ],
+            }
+        )
+        return
+    average = "-" if found.average is None else f"{found.average:.2f}"
+    echo(f"{found.count} rating(s), average {average} out of 5")
+    echo("  ".join(f"{k}: {v}" for k, v in found.distribution.items()))
+    calendar = _calendar()
+    _table(
+        ("number", "rating", "rated", "email", "comment"),
+        [
+            (i.number, i.rating, _local(i.rated_at, calendar), i.email, i.comment or "")
+            for i in found.incidents
+        ],
+    )
 
 
 # --- SLA ---------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from services import triage
 from services.errors import N_, Refusal
 
 ANSWER_SHOWN = 600
+# The command of a choice that starts this flow on an incident ("answer:INC-000042").
+COMMAND = "answer:"
 # Said wherever an answer is recorded (this flow, Slack's DM thread and Answer button).
 ANSWER_SENT = N_("Thank you: your answer on {number} has been passed on to the support team.")
 

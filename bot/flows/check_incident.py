@@ -100,10 +100,13 @@ def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
         "flows/check_incident/detail.j2",
         number=incident.number,
         summary=incident.summary,
-        service=incident.subscription.service,
+        service=incident.service_name,
+        product=f"{incident.product.model} {incident.product.serial}" if incident.product else None,
         status=status_label(ctx, incident.status),
         created=ctx.texts.datetime(incident.created_at),
-        due=ctx.texts.datetime(incident.first_response_due),
+        due=ctx.texts.datetime(incident.first_response_due)
+        if incident.first_response_due
+        else None,
         answered=ctx.texts.datetime(incident.first_response_at)
         if incident.first_response_at
         else None,

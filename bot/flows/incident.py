@@ -1,6 +1,9 @@
-"""Filing an incident: subscription, summary, description, confirm.
+"""Filing an incident: subscription (or product), summary, description, confirm.
 
-Free tiers are refused kindly, with the self-help resources. The incident is filed with
+Free tiers are refused kindly, with the self-help resources. A registered product with an
+active DAS service is offered beside the subscriptions ("request assistance for my
+product", services.product_support): the incident hangs on the product and its service,
+and a response time is promised only when the catalogue gives one for that service. The incident is filed with
 an idempotency key unique to this flow run, so a confirm delivered twice (a retry, a
 double click, two processes) files one incident.
 """
@@ -27,8 +30,12 @@ from bot.flows.engine import (
 from bot.i18n import shorten
 from bot.metrics import INCIDENTS_FILED
 from services import incidents, sla, subscriptions
-from services.errors import N_, FreeTierNoIncidents
+from services.errors import N_, FreeTierNoIncidents, SubscriptionNotFound
+from services.product_support import ProductSupport, product_support, supported_products
 from storage.models import Subscription
+
+# The slot's value for a product: "product:<serial>" (a subscription's is its name).
+PRODUCT = "product:"
 
 SUMMARY_MAX = incidents.SUMMARY_MAX
 DESCRIPTION_SHOWN = 600
@@ -47,8 +54,16 @@ def _subscriptions(ctx: FlowContext) -> list[Subscription]:
     return subscriptions.list_subscriptions(ctx.session, ctx.account)
 
 
+def _products(ctx: FlowContext) -> list[ProductSupport]:
+    if ctx.account is None:
+        return []
+    return supported_products(ctx.session, ctx.account, today=ctx.today)
+
+
 def on_start(ctx: FlowContext) -> list[Reply] | None:
     held = _subscriptions(ctx)
+    if _products(ctx):
+        return None  # help on a product is open whatever the subscriptions
     if not held:
         return [Reply(ctx.texts.render("flows/file_incident/no_subscription.j2"))]
     if all(s.tier != "paid" for s in held):
@@ -77,15 +92,55 @@ def tier_label(ctx: FlowContext, subscription: Subscription) -> str:
     return ctx._(N_("type {type}, free")).format(type=subscription.type)
 
 
+def product_label(ctx: FlowContext, support: ProductSupport) -> str:
+    return ctx._(N_("{model} {serial} (DAS: {service})")).format(
+        model=support.product.model, serial=support.product.serial, service=support.service.service
+    )
+
+
 def choices_subscription(ctx: FlowContext) -> list[Choice]:
-    # Paid first: those are the ones an incident can be filed on.
+    # Paid first: those are the ones an incident can be filed on; then the products under
+    # an active DAS service; the free subscriptions last (picked, they are refused kindly).
     ordered = sorted(_subscriptions(ctx), key=lambda s: (s.tier != "paid", s.service.casefold()))
-    return [Choice(s.service, f"{s.service} ({tier_label(ctx, s)})") for s in ordered]
+    paid = [
+        Choice(s.service, f"{s.service} ({tier_label(ctx, s)})")
+        for s in ordered
+        if s.tier == "paid"
+    ]
+    products = [Choice(PRODUCT + p.product.serial, product_label(ctx, p)) for p in _products(ctx)]
+    free = [
+        Choice(s.service, f"{s.service} ({tier_label(ctx, s)})")
+        for s in ordered
+        if s.tier != "paid"
+    ]
+    return [*paid, *products, *free]
+
+
+def _support(ctx: FlowContext) -> ProductSupport | None:
+    """The product the incident is on, when it is on one."""
+    value = ctx.values.get("subscription", "")
+    if ctx.account is None or not value.startswith(PRODUCT):
+        return None
+    return product_support(ctx.session, ctx.account, value[len(PRODUCT) :], today=ctx.today)
 
 
 def validate_subscription(ctx: FlowContext, value: str) -> str:
     assert ctx.account is not None
-    subscription = subscriptions.get_subscription(ctx.session, ctx.account, value)
+    if value.startswith(PRODUCT):
+        serial = value[len(PRODUCT) :]
+        return (
+            PRODUCT
+            + product_support(ctx.session, ctx.account, serial, today=ctx.today).product.serial
+        )
+    try:
+        subscription = subscriptions.get_subscription(ctx.session, ctx.account, value)
+    except SubscriptionNotFound:
+        # A product's serial or model typed instead of picked from the list.
+        wanted = value.strip().upper().replace(" ", "").replace("-", "")
+        for p in _products(ctx):
+            if wanted in (p.product.serial, p.product.model.upper().replace("-", "")):
+                return PRODUCT + p.product.serial
+        raise
     if subscription.tier != "paid":
         raise FreeTierNoIncidents(service=subscription.service)
     return subscription.service
@@ -107,9 +162,19 @@ def _subscription(ctx: FlowContext) -> Subscription:
     return subscriptions.get_subscription(ctx.session, ctx.account, ctx.values["subscription"])
 
 
+def _on(ctx: FlowContext) -> list[Field]:
+    support = _support(ctx)
+    if support is None:
+        return [Field(ctx._(N_("Subscription:")), _subscription(ctx).service)]
+    return [
+        Field(ctx._(N_("Product:")), f"{support.product.model} {support.product.serial}"),
+        Field(ctx._(N_("DAS service:")), support.service.service),
+    ]
+
+
 def summary_confirm(ctx: FlowContext) -> list[Field]:
     return [
-        Field(ctx._(N_("Subscription:")), _subscription(ctx).service),
+        *_on(ctx),
         Field(ctx._(N_("Summary:")), ctx.values["summary"]),
         # The whole description is filed; the summary to check shows its beginning.
         Field(ctx._(N_("Description:")), shorten(ctx.values["description"], DESCRIPTION_SHOWN)),
@@ -117,6 +182,10 @@ def summary_confirm(ctx: FlowContext) -> list[Field]:
 
 
 def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
+    support = _support(ctx)
+    if support is not None:
+        hours = support.hours
+        return {"target": ctx.texts.duration(dt.timedelta(hours=hours)) if hours else None}
     subscription = _subscription(ctx)
     hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
     return {"target": ctx.texts.duration(dt.timedelta(hours=hours))}
@@ -124,6 +193,9 @@ def prompt_confirm(ctx: FlowContext) -> dict[str, Any]:
 
 def on_confirm(ctx: FlowContext) -> list[Reply]:
     assert ctx.account is not None
+    support = _support(ctx)
+    if support is not None:
+        return _on_product(ctx, support)
     subscription = _subscription(ctx)
     incident = incidents.create_incident(
         ctx.session,
@@ -140,12 +212,40 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
     if incident.created_at == ctx.now:  # not the one a repeated submission found again
         INCIDENTS_FILED.inc()
     hours = sla.first_response_hours(subscription.type, subscription.tier) or 0
+    assert incident.first_response_due is not None  # a subscription always promises one
     text = ctx.texts.render(
         "flows/file_incident/done.j2",
         number=incident.number,
         due=ctx.texts.datetime(incident.first_response_due),
         target=ctx.texts.duration(dt.timedelta(hours=hours)),
         channels=channels_text(ctx, subscription),
+        english_note=ctx.texts.lang != "en",
+    )
+    return [Reply(text, [Choice("list:incidents", ctx._(N_("My incidents")))])]
+
+
+def _on_product(ctx: FlowContext, support: ProductSupport) -> list[Reply]:
+    assert ctx.account is not None
+    incident = incidents.create_incident(
+        ctx.session,
+        ctx.account,
+        product=support.product.serial,
+        summary=ctx.values["summary"],
+        description=ctx.values["description"],
+        actor=ctx.account.email,
+        lang=ctx.texts.lang,
+        idempotency_key=ctx.run_id,
+        now=ctx.now,
+        calendar=sla.SupportCalendar(ctx.settings.support_tz),
+    )
+    due = incident.first_response_due
+    text = ctx.texts.render(
+        "flows/file_incident/done_product.j2",
+        number=incident.number,
+        product=f"{support.product.model} {support.product.serial}",
+        service=support.service.service,
+        due=ctx.texts.datetime(due) if due else None,
+        target=ctx.texts.duration(dt.timedelta(hours=support.hours)) if support.hours else None,
         english_note=ctx.texts.lang != "en",
     )
     return [Reply(text, [Choice("list:incidents", ctx._(N_("My incidents")))])]
@@ -162,6 +262,7 @@ FLOW = Flow(
             label=N_("Subscription"),
             choices=choices_subscription,
             validate=validate_subscription,
+            prompt=lambda ctx: {"products": bool(_products(ctx))},
         ),
         Slot("summary", label=N_("Summary"), validate=validate_summary, answer=OPEN),
         Slot("description", label=N_("Description"), answer=OPEN, widget=MULTILINE),

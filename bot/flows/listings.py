@@ -75,7 +75,7 @@ def my_incidents(ctx: FlowContext) -> list[Reply]:
         IncidentItem(
             number=i.number or "",
             summary=i.summary,
-            service=i.subscription.service,
+            service=i.service_name,
             status=i.status,
             status_label=status_label(ctx, i.status),
             created=i.created_at.astimezone(ctx.texts.zone).date(),

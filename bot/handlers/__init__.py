@@ -13,6 +13,7 @@ from bot.handlers import (
     home,
     incident_answers,
     messages,
+    satisfaction,
     triage,
 )
 from bot.handlers.common import Deps
@@ -29,5 +30,6 @@ def register_all(app: App, deps: Deps) -> None:
         triage,
         incident_answers,
         editors,
+        satisfaction,
     ):
         module.register(app, deps)

@@ -73,12 +73,17 @@ def home_data(
                 )
             )
         for i in reversed(incidents.list_incidents(session, account=account)):
-            data.incidents.append(
-                _("{number} {summary}: {status}, first response due {due}").format(
+            status = _(STATUS_LABELS.get(i.status, i.status))
+            if i.first_response_due is None:  # on a product whose service promises no time
+                line = _("{number} {summary}: {status}").format(
+                    number=i.number, summary=i.summary, status=status
+                )
+            else:
+                line = _("{number} {summary}: {status}, first response due {due}").format(
                     number=i.number,
                     summary=i.summary,
-                    status=_(STATUS_LABELS.get(i.status, i.status)),
+                    status=status,
                     due=texts.datetime(i.first_response_due),
                 )
-            )
+            data.incidents.append(line)
         return data

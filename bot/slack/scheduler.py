@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.handlers import deadlines, satisfaction
 from bot.slack.delivery import forget_old_keys
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ JOBS: list[Job] = [
     Job(
         "forget old processed events", 3600.0, lambda deps, _: forget_old_keys(deps.session_factory)
     ),
+    Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
+    Job("satisfaction surveys", satisfaction.JOB_SECONDS, satisfaction.send_surveys),
 ]
 JOBS.append(Job("kb_follow_published", 2.0, _follow_published_kb))
 

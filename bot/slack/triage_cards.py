@@ -75,6 +75,9 @@ def staff_refusal(texts: Texts, err: Refusal) -> str:
 def deadline_text(texts: Texts, incident: Incident, now: dt.datetime) -> str:
     """The first-response deadline with the time left, overdue, or met."""
     _ = texts.gettext
+    if incident.first_response_due is None:
+        # An incident on a product whose DAS service promises no response time.
+        return _(N_("no first-response time promised"))
     due = texts.datetime(incident.first_response_due)
     if incident.first_response_at is not None:
         return _(N_("{due} (answered {at})")).format(
@@ -90,6 +93,17 @@ def _field(label: str, value: str) -> dict[str, Any]:
     return mrkdwn(clip(f"*{escape_mrkdwn(label)}*\n{escape_mrkdwn(value)}", 2000))
 
 
+def _on_what(texts: Texts, incident: Incident) -> dict[str, Any]:
+    """What the incident is on: a subscription and its type, or a product and its service."""
+    _ = texts.gettext
+    product = incident.product
+    if incident.subscription is None and product is not None:
+        on = f"{product.model} · {product.serial} · {incident.service_name}"
+        return _field(_(N_("Product")), on)
+    kind = _(N_("type {type}")).format(type=incident.subscription_type)
+    return _field(_(N_("Subscription")), f"{incident.service_name} ({kind})")
+
+
 def build_card(incident: Incident, texts: Texts, people: People, now: dt.datetime) -> list[Block]:
     """The incident's card in the triage channel."""
     _ = texts.gettext
@@ -102,11 +116,7 @@ def build_card(incident: Incident, texts: Texts, people: People, now: dt.datetim
             "type": "section",
             "fields": [
                 _field(_(N_("Customer")), f"{customer} · {account.email}"),
-                _field(_(N_("Subscription")), incident.subscription.service),
-                _field(
-                    _(N_("Type")),
-                    _(N_("type {type}")).format(type=incident.subscription_type),
-                ),
+                _on_what(texts, incident),
                 _field(_(N_("First response due")), deadline_text(texts, incident, now)),
                 _field(_(N_("Status")), status_label(texts, incident.status)),
                 _field(_(N_("Assignee")), people.name(incident.assignee) or _(N_("nobody yet"))),

@@ -70,6 +70,7 @@ every decision below uses that one object, never the raw text again.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -316,6 +317,89 @@ _GIVING = re.compile(
     r"(?:\s+(?:le|la|l|the|a|an|un|une|mon|ma|my|un|a))?\s+(?:z(?:model|serial|code|sub)\s*)+$"
 )
 _CONTACT = re.compile(r"\b(?:contact support|contacter le support|joindre le support)\b")
+# A person asked for ("I want to talk to someone", "un conseiller svp", "speek to a humen"):
+# a word for a person, with a verb of talking or reaching, or nearly alone.
+_PERSON_NOUNS = (
+    "human",
+    "humans",
+    "humain",
+    "humains",
+    "humaine",
+    "person",
+    "someone",
+    "somebody",
+    "quelqu un",
+    "quelquun",
+    "qqn",
+    "qq1",
+    "agent",
+    "agents",
+    "conseiller",
+    "conseillere",
+    "conseillers",
+    "operator",
+    "operateur",
+    "operatrice",
+    "representative",
+    "rep",
+    "technician",
+    "technicien",
+    "technicienne",
+    "engineer",
+    "ingenieur",
+    "real person",
+    "une personne",
+    "vraie personne",
+    "vrai personne",
+    "live agent",
+    "live person",
+)
+_PERSON_NOUN = "(?:" + "|".join(sorted(_PERSON_NOUNS, key=len, reverse=True)) + ")"
+_PERSON = re.compile(
+    r"\b(?:talk|talking|speak|speaking|chat|discuss|contact|reach|call|get|connect|transfer"
+    r"|put me through|parler|parle|causer|discuter|echanger|joindre|contacter|appeler|avoir"
+    r"|passer|mettre en relation|etre mis en relation|besoin d|want|need|veux|voudrais)\b"
+    rf"(?:\s+\w+){{0,3}}?\s+{_PERSON_NOUN}\b"
+    rf"|^(?:\w+\s+){{0,3}}?{_PERSON_NOUN}"
+    r"(?:\s+(?:please|pls|plz|svp|stp|s il vous plait|s il te plait|now|maintenant|asap|vite))*$"
+)
+# Misspelt person words and verbs, corrected before matching ("humen" → "human").
+_PERSON_FORMS = [
+    "human",
+    "humain",
+    "someone",
+    "conseiller",
+    "operator",
+    "operateur",
+    "representative",
+    "technician",
+    "technicien",
+    "engineer",
+    "ingenieur",
+    "speak",
+    "talk",
+    "parler",
+    "discuter",
+    "contacter",
+]
+
+
+def asks_for_person(norm: str) -> bool:
+    """Does the (normalised) message ask to talk to a person?"""
+    if _PERSON.search(norm):
+        return True
+    words = norm.replace("?", " ").split()
+    fixed = [_person_form(word) for word in words]
+    return fixed != words and bool(_PERSON.search(" ".join(fixed)))
+
+
+def _person_form(word: str) -> str:
+    if len(word) < 4 or word in _PERSON_FORMS:
+        return word
+    close = difflib.get_close_matches(word, _PERSON_FORMS, n=1, cutoff=0.75)
+    return close[0] if close else word
+
+
 _PLACEHOLDER = {
     "model": "{model}",
     "serial": "{serial}",
@@ -380,6 +464,8 @@ def _read_one(
         return Reading(text, None, (Intent.HELP,), "command", values)
     if _THANKS.match(norm) and len(norm.split()) <= 6:
         return Reading(text, None, (Intent.THANKS,), "command", values)
+    if asks_for_person(norm):
+        return _reading(text, Intent.PERSON, values)
     if values.incident is not None:
         intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
         return _reading(text, intent, values)

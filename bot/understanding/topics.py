@@ -58,6 +58,7 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "signal",
         "report",
         "zsub",
+        "assistance",
     ),
     Intent.CHECK_INCIDENT: (
         "incident",
@@ -86,6 +87,21 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "enregistr",
     ),
     Intent.LIST_SERVICES: ("service", "contra", "das", "activ", "abonnement", "subscription"),
+    Intent.PERSON: (
+        "human",
+        "humain",
+        "person",
+        "someone",
+        "somebody",
+        "quelqu",
+        "agent",
+        "conseill",
+        "operat",
+        "represent",
+        "technici",
+        "engineer",
+        "ingenieur",
+    ),
     Intent.LIST_INCIDENTS: ("incident", "ticket", "case", "dossier", "demande"),
 }
 # Whole words a typo is compared with ("regsiter" is closest to "register").
