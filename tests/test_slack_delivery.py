@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
 
 from bot.conversation import Assistant
-from bot.slack import delivery
-from storage.db import SessionFactory
 from tests.slack.fake_api import BOT_USER_ID
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
@@ -103,14 +100,3 @@ def test_a_bug_is_logged_and_the_user_gets_an_apology(
     reply = slack.fake.wait_for("chat.postMessage")[0].args
     assert "Sorry, something went wrong" in reply["text"]
     assert "a bug" not in reply["text"]
-
-
-def test_a_delivery_key_is_claimed_once_and_forgotten_after_a_day(
-    session_factory: SessionFactory,
-) -> None:
-    then = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    assert delivery.claim(session_factory, "event:Ev1", now=then) is True
-    assert delivery.claim(session_factory, "event:Ev1", now=then) is False
-    assert delivery.claim(session_factory, "event:Ev2") is True
-    assert delivery.forget_before(session_factory, then + delivery.KEEP_KEYS) == 1
-    assert delivery.claim(session_factory, "event:Ev2") is False

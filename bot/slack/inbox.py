@@ -1,0 +1,182 @@
+"""The inbox: every Slack delivery acknowledged is in the database first.
+
+Slack delivers at least once: the same event can arrive again (a retry after a slow ack)
+or reach another replica behind the load balancer. The ack path stores the delivery under
+its key with INSERT … ON CONFLICT DO NOTHING and answers 200: the first insert of a key is
+the one that will be worked on, every later one is a duplicate and is only acknowledged. A
+retry whose first delivery never arrived inserts the key first, so it is answered: retries
+are never dropped blindly. This is the one de-duplication rule of the app.
+
+Workers then lease deliveries (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's
+writing transactions run one at a time), handle them and mark them done. A lease that
+runs out — its process was killed — is taken over by another worker, so nothing
+acknowledged is lost. Deliveries of one lane (one user of one workspace) are handled one
+at a time and in the order received: a conversation's second message never overtakes its
+first, whichever worker or replica takes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.clock import utcnow
+from storage.models import InboxDelivery
+
+KEY_CHARS = 255
+# Slack stops retrying an event within the hour; keys are kept well beyond, then dropped.
+KEEP_KEYS = dt.timedelta(days=1)
+LEASE = dt.timedelta(seconds=30)
+# The PostgreSQL channel a stored delivery is announced on (workers LISTEN to it).
+CHANNEL = "helpdesk_inbox"
+# The headers bolt reads when the stored request is dispatched again.
+KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
+
+_TABLE = InboxDelivery.__table__
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A request to work on after its ack: its key, its lane and what bolt needs of it."""
+
+    key: str
+    lane: str
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Leased:
+    key: str
+    body: str
+    headers: dict[str, str]
+    attempts: int
+
+
+def store(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None) -> bool:
+    """Keep `delivery` for the workers: True when it is new, False for a duplicate."""
+    with engine.begin() as connection:
+        took = _insert(connection, delivery, now or utcnow(), done=False)
+        if took and connection.dialect.name == "postgresql":
+            # Delivered to listeners at commit, so a worker never wakes before the row exists.
+            connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+    return took
+
+
+def record(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None) -> bool:
+    """Socket Mode (no inbox in between): the same rule, the key recorded as already done.
+    True for the first delivery of the key, False for every later one."""
+    with engine.begin() as connection:
+        return _insert(connection, delivery, now or utcnow(), done=True)
+
+
+def _insert(connection: Any, delivery: Delivery, now: dt.datetime, *, done: bool) -> bool:
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    values = {
+        "key": delivery.key[:KEY_CHARS],
+        "lane": delivery.lane[:KEY_CHARS],
+        "body": "" if done else delivery.body,
+        "headers": "{}" if done else json.dumps(delivery.headers),
+        "received_at": now,
+        "attempts": 0,
+        "done_at": now if done else None,
+    }
+    # RETURNING says whether this insert took the key (a row count does not, reliably, for
+    # ON CONFLICT DO NOTHING through every driver).
+    stmt = insert(InboxDelivery).values(values).on_conflict_do_nothing().returning(_TABLE.c.key)
+    return connection.execute(stmt).first() is not None
+
+
+def claim(
+    engine: Engine, owner: str, *, lease: dt.timedelta = LEASE, now: dt.datetime | None = None
+) -> Leased | None:
+    """Lease the oldest delivery that is not done, not leased by a live worker, and first
+    of its lane among those not done; None when there is none."""
+    at = now or utcnow()
+    mine = _TABLE
+    other = _TABLE.alias("earlier")
+    earlier_in_lane = exists().where(
+        other.c.lane == mine.c.lane,
+        other.c.done_at.is_(None),
+        or_(
+            other.c.received_at < mine.c.received_at,
+            and_(other.c.received_at == mine.c.received_at, other.c.key < mine.c.key),
+        ),
+    )
+    query = (
+        select(mine.c.key, mine.c.body, mine.c.headers, mine.c.attempts)
+        .where(
+            mine.c.done_at.is_(None),
+            or_(mine.c.lease_until.is_(None), mine.c.lease_until < at),
+            ~earlier_in_lane,
+        )
+        .order_by(mine.c.received_at)
+        .limit(1)
+    )
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=mine)
+        row = connection.execute(query).first()
+        if row is None:
+            return None
+        connection.execute(
+            update(mine)
+            .where(mine.c.key == row.key)
+            .values(lease_owner=owner, lease_until=at + lease, attempts=mine.c.attempts + 1)
+        )
+    return Leased(row.key, row.body, json.loads(row.headers), row.attempts + 1)
+
+
+def renew(
+    engine: Engine,
+    owner: str,
+    keys: list[str],
+    *,
+    lease: dt.timedelta = LEASE,
+    now: dt.datetime | None = None,
+) -> None:
+    """Keep the leases of deliveries still being worked on (a slow Slack API)."""
+    if not keys:
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.key.in_(keys), _TABLE.c.lease_owner == owner, _TABLE.c.done_at.is_(None))
+            .values(lease_until=(now or utcnow()) + lease)
+        )
+
+
+def finish(engine: Engine, key: str, owner: str, *, now: dt.datetime | None = None) -> bool:
+    """Mark a delivery done; the key stays (a later retry is a duplicate), its content,
+    which holds what the user wrote, goes. False when the lease was lost meanwhile."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(_TABLE)
+            .where(_TABLE.c.key == key, _TABLE.c.lease_owner == owner, _TABLE.c.done_at.is_(None))
+            .values(done_at=now or utcnow(), lease_until=None, body="", headers="{}")
+        )
+        return bool(result.rowcount)
+
+
+def pending(engine: Engine) -> int:
+    """Deliveries acknowledged and not done yet."""
+    with engine.connect() as connection:
+        count = connection.execute(
+            select(func.count()).select_from(_TABLE).where(_TABLE.c.done_at.is_(None))
+        ).scalar()
+    return int(count or 0)
+
+
+def forget_before(engine: Engine, moment: dt.datetime) -> int:
+    """Drop the keys of deliveries done before `moment` (Slack retries for about an hour)."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            delete(_TABLE).where(_TABLE.c.done_at.is_not(None), _TABLE.c.done_at < moment)
+        )
+        return int(result.rowcount)
