@@ -138,7 +138,7 @@ def once_per_delivery(session_factory: SessionFactory) -> Any:
         delivery = delivery_of(json.dumps(request.body), {"content-type": "application/json"})
         if delivery is not None and not record(engine, delivery):
             return BoltResponse(status=200, body="")
-        return next()  # type: ignore[no-any-return]
+        return next()
 
     return middleware
 

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,7 +38,7 @@ CHANNEL = "helpdesk_inbox"
 # The headers bolt reads when the stored request is dispatched again.
 KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
 
-_TABLE = InboxDelivery.__table__
+_TABLE: Table = InboxDelivery.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,9 @@ def renew(
     with engine.begin() as connection:
         connection.execute(
             update(_TABLE)
-            .where(_TABLE.c.key.in_(keys), _TABLE.c.lease_owner == owner, _TABLE.c.done_at.is_(None))
+            .where(
+                _TABLE.c.key.in_(keys), _TABLE.c.lease_owner == owner, _TABLE.c.done_at.is_(None)
+            )
             .values(lease_until=(now or utcnow()) + lease)
         )
 

@@ -77,3 +77,15 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
             self.run_due()
+
+
+def forget_old_deliveries(deps: Deps, client: WebClient) -> object:
+    """The inbox keeps a delivery's key a day after it is done (Slack's retries stop
+    within the hour), then drops it."""
+    from bot.slack import inbox
+    from services.clock import utcnow
+
+    return inbox.forget_before(deps.session_factory.kw["bind"], utcnow() - inbox.KEEP_KEYS)
+
+
+JOBS.append(Job("forget old Slack deliveries", 3600.0, forget_old_deliveries))

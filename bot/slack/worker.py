@@ -68,9 +68,7 @@ class InboxWorker:
 
     def start(self) -> InboxWorker:
         for number in range(self.threads):
-            thread = threading.Thread(
-                target=self._work, name=f"inbox-{number}", daemon=True
-            )
+            thread = threading.Thread(target=self._work, name=f"inbox-{number}", daemon=True)
             thread.start()
             self._running.append(thread)
         helpers = [self._keep_leases]
