@@ -139,7 +139,7 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
             # Forms and options loads still run here: hand the GIL over more often so the
             # thread acknowledging a request is not kept waiting behind them.
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
-            engine = make_engine(settings.database_url)
+            engine = make_engine(settings.database_url, pool_size=threads)
             app = create_app(
                 settings, session_factory=make_session_factory(engine), start_jobs=True
             )
@@ -155,7 +155,7 @@ def run_worker(settings: Settings, threads: int) -> None:
     from bot.slack.worker import InboxWorker
     from storage.db import make_engine, make_session_factory
 
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=threads + 2, redoable=True)
     app = create_app(settings, session_factory=make_session_factory(engine), worker=True)
     worker = InboxWorker(app, engine, threads=threads).start()
     stopping = threading.Event()

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.clock import utcnow
+from storage.db import READ_ONLY
 from storage.models import InboxDelivery
 
 KEY_CHARS = 255
@@ -119,6 +120,13 @@ def claim(
         .order_by(mine.c.received_at)
         .limit(1)
     )
+    if engine.dialect.name == "sqlite":
+        # Look before taking SQLite's one write lock: an idle worker never takes it, so
+        # it never keeps the ack path waiting.
+        with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            if connection.execute(query).first() is None:
+                connection.rollback()
+                return None
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=mine)
