@@ -15,6 +15,7 @@ what was acknowledged before it exits.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -148,7 +149,7 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
     Server().run()
 
 
-def run_worker(settings: Settings, threads: int) -> None:
+def run_worker(settings: Settings, threads: int, lease_seconds: int) -> None:
     """The inbox worker: handles what the web server acknowledged, until SIGTERM, then
     finishes what is left and exits."""
     from bot.app import create_app
@@ -157,7 +158,8 @@ def run_worker(settings: Settings, threads: int) -> None:
 
     engine = make_engine(settings.database_url, pool_size=threads + 2, redoable=True)
     app = create_app(settings, session_factory=make_session_factory(engine), worker=True)
-    worker = InboxWorker(app, engine, threads=threads).start()
+    lease = dt.timedelta(seconds=lease_seconds)
+    worker = InboxWorker(app, engine, threads=threads, lease=lease).start()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -232,7 +234,22 @@ def run_both(role_args: list[str]) -> int:
     type=click.IntRange(1, 64),
     help="Threads of the inbox worker (HTTP).",
 )
-def serve(host: str, port: int, workers: int, threads: int, role: str, inbox_threads: int) -> None:
+@click.option(
+    "--inbox-lease",
+    default=30,
+    show_default=True,
+    type=click.IntRange(2, 3600),
+    help="Seconds before the work of a process that died is taken over by another (HTTP).",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    role: str,
+    inbox_threads: int,
+    inbox_lease: int,
+) -> None:
     """Run the Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     settings = runtime().settings
     socket_mode = bool(settings.slack_app_token)
@@ -246,7 +263,7 @@ def serve(host: str, port: int, workers: int, threads: int, role: str, inbox_thr
     if socket_mode:
         run_socket_mode(settings)
     elif role == "worker":
-        run_worker(settings, inbox_threads)
+        run_worker(settings, inbox_threads, inbox_lease)
     elif role == "web":
         run_http(settings, host, port, workers, threads)
     else:
@@ -257,6 +274,7 @@ def serve(host: str, port: int, workers: int, threads: int, role: str, inbox_thr
         )
         options = ["--host", host, "--port", str(port), "--workers", str(workers)]
         options += ["--threads", str(threads), "--inbox-threads", str(inbox_threads)]
+        options += ["--inbox-lease", str(inbox_lease)]
         sys.exit(run_both(options))
 
 
