@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.replicas import Cluster
 from services.clock import utcnow
 from storage.db import make_engine, make_session_factory
 from tests.conversation_helpers import seed_demo
@@ -25,9 +25,6 @@ from tests.slack.fake_api import FakeSlack
 from tests.slack.harness import SIGNING_SECRET
 from tests.slack.sender import SlackSender
 from tests.slack.ui import shown_text
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "deploy"))
-from replicas import Cluster
 
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "")
 HAPROXY = shutil.which("haproxy") or (

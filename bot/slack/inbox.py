@@ -22,13 +22,25 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.clock import utcnow
 from storage.db import READ_ONLY
-from storage.models import InboxDelivery
+from storage.models import InboxDelivery, UTCDateTime
 
 KEY_CHARS = 255
 # Slack stops retrying an event within the hour; keys are kept well beyond, then dropped.
@@ -40,6 +52,15 @@ CHANNEL = "helpdesk_inbox"
 KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
 
 _TABLE: Table = InboxDelivery.__table__  # type: ignore[assignment]
+_STORE_PG = text(
+    "WITH stored AS ("
+    " INSERT INTO event_inbox (key, lane, body, headers, received_at, attempts, done_at)"
+    " VALUES (:key, :lane, :body, :headers, :received_at, :attempts, :done_at)"
+    " ON CONFLICT DO NOTHING RETURNING key)"
+    f" SELECT key, pg_notify('{CHANNEL}', '') FROM stored"
+).bindparams(
+    bindparam("received_at", type_=UTCDateTime()), bindparam("done_at", type_=UTCDateTime())
+)
 
 
 @dataclass(frozen=True)
@@ -62,12 +83,16 @@ class Leased:
 
 def store(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None) -> bool:
     """Keep `delivery` for the workers: True when it is new, False for a duplicate."""
+    at = now or utcnow()
+    if engine.dialect.name == "postgresql":
+        # The ack path's one write: one statement, atomic on its own (no BEGIN/COMMIT
+        # round trips), announcing the new row to LISTENing workers at its commit.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return (
+                connection.execute(_STORE_PG, _values(delivery, at, done=False)).first() is not None
+            )
     with engine.begin() as connection:
-        took = _insert(connection, delivery, now or utcnow(), done=False)
-        if took and connection.dialect.name == "postgresql":
-            # Delivered to listeners at commit, so a worker never wakes before the row exists.
-            connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
-    return took
+        return _insert(connection, delivery, at, done=False)
 
 
 def record(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None) -> bool:
@@ -77,9 +102,8 @@ def record(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None
         return _insert(connection, delivery, now or utcnow(), done=True)
 
 
-def _insert(connection: Any, delivery: Delivery, now: dt.datetime, *, done: bool) -> bool:
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    values = {
+def _values(delivery: Delivery, now: dt.datetime, *, done: bool) -> dict[str, Any]:
+    return {
         "key": delivery.key[:KEY_CHARS],
         "lane": delivery.lane[:KEY_CHARS],
         "body": "" if done else delivery.body,
@@ -88,6 +112,11 @@ def _insert(connection: Any, delivery: Delivery, now: dt.datetime, *, done: bool
         "attempts": 0,
         "done_at": now if done else None,
     }
+
+
+def _insert(connection: Any, delivery: Delivery, now: dt.datetime, *, done: bool) -> bool:
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    values = _values(delivery, now, done=done)
     # RETURNING says whether this insert took the key (a row count does not, reliably, for
     # ON CONFLICT DO NOTHING through every driver).
     stmt = insert(InboxDelivery).values(values).on_conflict_do_nothing().returning(_TABLE.c.key)
