@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +48,19 @@ KEY_CHARS = 255
 # Slack stops retrying an event within the hour; keys are kept well beyond, then dropped.
 KEEP_KEYS = dt.timedelta(days=1)
 LEASE = dt.timedelta(seconds=30)
+SQLITE_LOCK_WAIT = 30.0  # seconds an ack waits for SQLite's write lock, as everywhere
+SQLITE_BUSY_MS = 30000  # storage.db's busy timeout, given back to the pooled connection
 # The PostgreSQL channel a stored delivery is announced on (workers LISTEN to it).
 CHANNEL = "helpdesk_inbox"
 # The headers bolt reads when the stored request is dispatched again.
 KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
 
 _TABLE: Table = InboxDelivery.__table__  # type: ignore[assignment]
+_STORE_SQLITE = (
+    "INSERT INTO event_inbox (key, lane, body, headers, received_at, attempts, done_at)"
+    " VALUES (:key, :lane, :body, :headers, :received_at, :attempts, :done_at)"
+    " ON CONFLICT DO NOTHING RETURNING key"
+)
 _STORE_PG = text(
     "WITH stored AS ("
     " INSERT INTO event_inbox (key, lane, body, headers, received_at, attempts, done_at)"
@@ -91,8 +100,39 @@ def store(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None)
             return (
                 connection.execute(_STORE_PG, _values(delivery, at, done=False)).first() is not None
             )
-    with engine.begin() as connection:
-        return _insert(connection, delivery, at, done=False)
+    return _store_sqlite(engine, delivery, at)
+
+
+def _store_sqlite(engine: Engine, delivery: Delivery, at: dt.datetime) -> bool:
+    """SQLite has one write lock for the whole file, which the workers take too. Its own
+    busy handler sleeps longer and longer between tries (up to 100 ms), so a waiting ack
+    keeps missing the moments the lock is free; here the ack tries again every
+    millisecond instead, and gets the lock as soon as it is let go."""
+    values = _values(delivery, at, done=False)
+    process = _TABLE.c.received_at.type.bind_processor(engine.dialect)
+    values["received_at"] = process(at) if process else at
+    raw: Any = engine.raw_connection()
+    try:
+        raw.execute("PRAGMA busy_timeout=0")
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)
+        try:
+            row = raw.execute(_STORE_SQLITE, values).fetchone()
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        return row is not None
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        raw.close()
 
 
 def record(engine: Engine, delivery: Delivery, *, now: dt.datetime | None = None) -> bool:

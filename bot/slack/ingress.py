@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -106,7 +107,7 @@ class Ingress:
             return fallback(environ, start_response)
         try:
             new = inbox.store(self.engine, delivery)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, sqlite3.Error):
             log.exception("could not store a Slack delivery; Slack will send it again")
             return _answer(start_response, "500 Internal Server Error")
         if new and self.on_stored is not None:
