@@ -30,9 +30,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.slack_ack import SECRET, Run, deliveries, drive, percentile  # noqa: E402
+from bench.slack_ack import (  # noqa: E402
+    SECRET,
+    FakeInAProcess,
+    Run,
+    deliveries,
+    drive,
+    percentile,
+)
 from deploy.replicas import Cluster  # noqa: E402
-from tests.slack.fake_api import FakeSlack  # noqa: E402
 from tests.slack.sender import SlackSender  # noqa: E402
 
 P99_MARK = 0.100  # seconds
@@ -49,7 +55,7 @@ def main() -> None:
     if not database.startswith("postgresql"):
         raise SystemExit("error: set HELPDESK_BENCH_DATABASE_URL to a PostgreSQL database")
 
-    fake = FakeSlack().start()
+    fake = FakeInAProcess()
     tmp = Path(tempfile.mkdtemp(prefix="replicas-bench-"))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))},
