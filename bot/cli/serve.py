@@ -141,6 +141,10 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
             # thread acknowledging a request is not kept waiting behind them.
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
             engine = make_engine(settings.database_url, pool_size=threads)
+            # Open the pool's connections now, not on the first acks after a start.
+            opened = [engine.connect() for _ in range(threads)]
+            for connection in opened:
+                connection.close()
             app = create_app(
                 settings, session_factory=make_session_factory(engine), start_jobs=True
             )
