@@ -15,13 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from slack_bolt import BoltRequest
 from sqlalchemy import Engine, select
 
-from bot.settings import REPO_ROOT
+from bot.app import create_app, make_client
+from bot.settings import REPO_ROOT, Settings
 from bot.slack import inbox
 from bot.slack.worker import InboxWorker
 from storage.db import SessionFactory, upgrade
 from storage.models import InboxDelivery
+from tests.conversation_helpers import shared_kb
 from tests.slack.fake_api import FakeSlack
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import SIGNING_SECRET, RunningApp
@@ -196,4 +200,49 @@ def test_sigterm_stops_taking_requests_and_answers_every_acknowledged_one(
         if process.poll() is None:
             process.kill()
             process.wait()
+        fake.stop()
+
+
+def test_socket_mode_applies_the_same_rule_as_deliveries_arrive(
+    settings: Settings,
+    session_factory: SessionFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Socket Mode has no ack path of ours: the same key, recorded as it arrives, keeps a
+    redelivered event from being answered twice."""
+    fake = FakeSlack().start()
+    try:
+        socket_mode = Settings(
+            **{
+                **settings.__dict__,
+                "slack_bot_token": "xoxb-test",
+                "slack_app_token": "xapp-test",
+                "slack_api_url": fake.url,
+            }
+        )
+        app = create_app(
+            socket_mode,
+            client=make_client(socket_mode),
+            session_factory=session_factory,
+            kb=shared_kb(tmp_path_factory),
+        )
+        envelope = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": "EvSOCKET",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "channel": "DUSOCK",
+                "user": "USOCK",
+                "text": "hello",
+                "ts": "1.000001",
+            },
+        }
+        for _ in range(2):
+            assert app.dispatch(BoltRequest(body=envelope, mode="socket_mode")).status == 200
+        fake.wait_for("chat.postMessage")
+        time.sleep(0.5)
+        assert len(fake.posted()) == 1
+    finally:
         fake.stop()
