@@ -100,3 +100,33 @@ def test_a_bug_is_logged_and_the_user_gets_an_apology(
     reply = slack.fake.wait_for("chat.postMessage")[0].args
     assert "Sorry, something went wrong" in reply["text"]
     assert "a bug" not in reply["text"]
+
+
+def test_a_delivery_the_database_cannot_store_gets_500_so_slack_sends_it_again(
+    slack: RunningApp,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.slack import inbox
+
+    def down(*args: object, **kwargs: object) -> bool:
+        raise OperationalError("INSERT", {}, Exception("the database is down"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inbox, "store", down)
+        refused = slack.sender.dm(CUSTOMER, "my products", event_id="EvDOWN")
+    assert refused.status == 500 and "database" not in refused.body
+    _settle(slack, 0.3)
+    assert slack.fake.posted() == []
+    # Slack's retry, once the database is back, is stored and answered.
+    again = slack.sender.dm(CUSTOMER, "my products", event_id="EvDOWN", retry_num=1)
+    assert again.status == 200
+    assert len(slack.fake.wait_for("chat.postMessage")) == 1
+
+
+def test_a_signed_body_that_is_not_json_gets_400(slack: RunningApp) -> None:  # noqa: F811
+    response = slack.sender.post("{not json", "application/json")
+    assert response.status == 400
+    _settle(slack, 0.1)
+    assert slack.fake.posted() == []
