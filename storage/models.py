@@ -384,7 +384,8 @@ class InboxDelivery(Base):
     __tablename__ = "event_inbox"
     __table_args__ = (
         Index("ix_event_inbox_pending", "done_at", "received_at"),
-        Index("ix_event_inbox_lane", "lane", "received_at"),
+        # "The earlier deliveries of this lane not done yet", without reading its done ones.
+        Index("ix_event_inbox_lane", "lane", "done_at", "received_at"),
     )
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -36,7 +36,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("event_inbox", schema=None) as batch_op:
         batch_op.create_index("ix_event_inbox_pending", ["done_at", "received_at"], unique=False)
-        batch_op.create_index("ix_event_inbox_lane", ["lane", "received_at"], unique=False)
+        batch_op.create_index(
+            "ix_event_inbox_lane", ["lane", "done_at", "received_at"], unique=False
+        )
     with op.batch_alter_table("processed_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_processed_events_at"))
     op.drop_table("processed_events")
