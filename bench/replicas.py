@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.slack_ack import (  # noqa: E402
     SECRET,
+    SENDERS,
     FakeInAProcess,
     Run,
     deliveries,
@@ -77,7 +78,8 @@ def main() -> None:
         flush=True,
     )
     try:
-        with ThreadPoolExecutor(max_workers=128) as pool:
+        with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+            list(pool.map(time.sleep, [0.05] * SENDERS))  # threads started before measuring
             for count in args.replicas:
                 logs = tmp / f"r{count}"
                 logs.mkdir()
