@@ -55,7 +55,10 @@ class InboxWorker:
         self.threads = threads
         self.lease = lease
         self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._wake = threading.Event()
+        # One signal per delivery stored wakes one thread, not all of them: the others'
+        # claims would find nothing and cost the database a transaction each.
+        self._wake = threading.Condition()
+        self._signals = 0
         self._stopping = threading.Event()
         self._stop_deadline = 0.0
         self._settle_until = 0.0
@@ -80,7 +83,17 @@ class InboxWorker:
         return self
 
     def wake(self) -> None:
-        self._wake.set()
+        with self._wake:
+            # A thread that finishes a delivery looks for the next before it waits, so
+            # signals may outnumber what is left: never more than one per thread.
+            self._signals = min(self._signals + 1, self.threads)
+            self._wake.notify()
+
+    def _wait(self, seconds: float) -> None:
+        with self._wake:
+            if not self._signals:
+                self._wake.wait(seconds)
+            self._signals = max(0, self._signals - 1)
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Finish what is acknowledged, then stop; False when the deadline came first
@@ -89,7 +102,8 @@ class InboxWorker:
         self._settle_until = now + SETTLE_SECONDS
         self._stop_deadline = now + timeout
         self._stopping.set()
-        self._wake.set()
+        with self._wake:
+            self._wake.notify_all()
         for thread in self._running:
             thread.join(max(0.0, self._stop_deadline - time.monotonic()) + 1.0)
         return not any(thread.is_alive() for thread in self._running)
@@ -115,8 +129,7 @@ class InboxWorker:
                     return
                 time.sleep(0.05)
                 continue
-            self._wake.wait(idle)
-            self._wake.clear()
+            self._wait(idle)
 
     def run(self, leased: inbox.Leased) -> None:
         """Handle one leased delivery and mark it done."""
@@ -173,7 +186,7 @@ class InboxWorker:
                     connection.execute(f"LISTEN {inbox.CHANNEL}")
                     while not self._stopping.is_set():
                         for _ in connection.notifies(timeout=LISTEN_POLL_SECONDS, stop_after=1):
-                            self._wake.set()
+                            self.wake()
             except psycopg.Error:
                 log.warning("lost the inbox notifications; polling until back", exc_info=True)
                 self._stopping.wait(LISTEN_POLL_SECONDS)
