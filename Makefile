@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: chat test install install-test catalogs extract bench lint clean
+.PHONY: chat test install install-test catalogs extract bench lint clean replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,11 @@ bench: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis
+
+# N `helpdesk serve` replicas behind HAProxy on this machine (HELPDESK_DATABASE_URL must be
+# PostgreSQL; the Slack settings as for `helpdesk serve`). HAProxy is installed if missing.
+N    ?= 3
+PORT ?= 8080
+replicas: install
+	$(BIN)/helpdesk db upgrade
+	$(BIN)/python deploy/replicas.py --replicas $(N) --port $(PORT)

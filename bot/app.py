@@ -9,10 +9,11 @@ Every failure that is not a domain refusal reaches the one error handler below.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.boundary import ChatUser
@@ -62,7 +63,10 @@ def create_app(
     session_factory: SessionFactory | None = None,
     kb: Any = None,
     start_jobs: bool = False,
+    worker: bool = False,
 ) -> App:
+    """`worker`: the app of the inbox workers (bot.slack.worker), which dispatch requests
+    the ack path verified and stored; its listeners run to completion in `dispatch`."""
     client = client or make_client(settings)
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
@@ -82,7 +86,8 @@ def create_app(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         # Socket Mode needs no signature: the socket is authenticated by the app token.
-        request_verification_enabled=not settings.slack_app_token,
+        request_verification_enabled=not settings.slack_app_token and not worker,
+        process_before_response=worker,
         # The work after the ack keeps the request's id in its logs.
         listener_executor=ContextExecutor(
             max_workers=WORKER_THREADS, thread_name_prefix="slack-listener"
@@ -101,6 +106,9 @@ def create_app(
         kb=kb,
         roles=Roles(client, settings),
     )
+    if settings.slack_app_token:
+        # Socket Mode has no ack path of ours: the inbox's rule is applied as it arrives.
+        app.middleware(once_per_delivery(session_factory))
     register_all(app, deps)
     health.register(app, health.readiness(session_factory, kb))
     if start_jobs:
@@ -134,6 +142,22 @@ def create_app(
         return None
 
     return app
+
+
+def once_per_delivery(session_factory: SessionFactory) -> Any:
+    """A middleware: a delivery whose key was already recorded is acknowledged, no more."""
+    from bot.slack.inbox import record
+    from bot.slack.ingress import delivery_of
+
+    engine = session_factory.kw["bind"]
+
+    def middleware(request: BoltRequest, next: Any) -> BoltResponse | None:
+        delivery = delivery_of(json.dumps(request.body), {"content-type": "application/json"})
+        if delivery is not None and not record(engine, delivery):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware
 
 
 def _where(body: dict[str, Any]) -> tuple[Place | None, str | None]:

@@ -26,20 +26,33 @@ DEFAULT_CODE_SECRET = "helpdesk-demo-code-secret"
 READ_ONLY = "helpdesk_read_only"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets the pragmas that make it behave like a shared store."""
+def make_engine(url: str, *, pool_size: int | None = None, redoable: bool = False) -> Engine:
+    """An engine for `url`; SQLite gets the pragmas that make it behave like a shared store.
+
+    `pool_size`: connections kept open (PostgreSQL), one per thread that uses the engine,
+    so that none is opened and closed again under load. `redoable`: for work that is
+    redone if lost (the Slack inbox workers: their delivery stays in the inbox until its
+    own commit is kept) — commits do not wait for the disk flush, so they do not queue
+    the ack path's own durable commits behind theirs. A crash of our processes loses
+    nothing either way; only a crash of the machine can lose the last fraction of a second.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, synchronous="NORMAL" if redoable else "FULL")
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if pool_size is not None:
+        options["pool_size"] = pool_size
+    if redoable:
+        options["connect_args"] = {"options": "-c synchronous_commit=off"}
+    return create_engine(url, **options)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:
     # pysqlite opens transactions lazily and lets SELECTs run outside them, which breaks
     # "read then write" atomicity between processes; take control of BEGIN ourselves
     # (see SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" recipe).
@@ -50,6 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -433,14 +433,28 @@ class ArticleFeedback(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
 
 
-class ProcessedEvent(Base):
-    """A delivery already taken by one process (a Slack event id, a form submission):
-    whoever inserts the key first does the work; a retry or a second process does not."""
+class InboxDelivery(Base):
+    """A Slack delivery acknowledged (bot.slack.inbox): stored before the ack, keyed by its
+    delivery key (the de-duplication: the first insert wins), leased by one worker at a
+    time, marked done once handled; kept a day after that so retries stay recognised."""
 
-    __tablename__ = "processed_events"
+    __tablename__ = "event_inbox"
+    __table_args__ = (
+        Index("ix_event_inbox_pending", "done_at", "received_at"),
+        # "The earlier deliveries of this lane not done yet", without reading its done ones.
+        Index("ix_event_inbox_lane", "lane", "done_at", "received_at"),
+    )
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # Deliveries of one lane (a user in a workspace) are handled one at a time, in order.
+    lane: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str] = mapped_column(Text)  # JSON: the headers bolt reads
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class KbVersion(Base):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
 
 from bot.conversation import Assistant
-from bot.slack import delivery
-from storage.db import SessionFactory
 from tests.slack.fake_api import BOT_USER_ID
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
@@ -105,12 +102,31 @@ def test_a_bug_is_logged_and_the_user_gets_an_apology(
     assert "a bug" not in reply["text"]
 
 
-def test_a_delivery_key_is_claimed_once_and_forgotten_after_a_day(
-    session_factory: SessionFactory,
+def test_a_delivery_the_database_cannot_store_gets_500_so_slack_sends_it_again(
+    slack: RunningApp,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    then = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    assert delivery.claim(session_factory, "event:Ev1", now=then) is True
-    assert delivery.claim(session_factory, "event:Ev1", now=then) is False
-    assert delivery.claim(session_factory, "event:Ev2") is True
-    assert delivery.forget_before(session_factory, then + delivery.KEEP_KEYS) == 1
-    assert delivery.claim(session_factory, "event:Ev2") is False
+    from sqlalchemy.exc import OperationalError
+
+    from bot.slack import inbox
+
+    def down(*args: object, **kwargs: object) -> bool:
+        raise OperationalError("INSERT", {}, Exception("the database is down"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inbox, "store", down)
+        refused = slack.sender.dm(CUSTOMER, "my products", event_id="EvDOWN")
+    assert refused.status == 500 and "database" not in refused.body
+    _settle(slack, 0.3)
+    assert slack.fake.posted() == []
+    # Slack's retry, once the database is back, is stored and answered.
+    again = slack.sender.dm(CUSTOMER, "my products", event_id="EvDOWN", retry_num=1)
+    assert again.status == 200
+    assert len(slack.fake.wait_for("chat.postMessage")) == 1
+
+
+def test_a_signed_body_that_is_not_json_gets_400(slack: RunningApp) -> None:  # noqa: F811
+    response = slack.sender.post("{not json", "application/json")
+    assert response.status == 400
+    _settle(slack, 0.1)
+    assert slack.fake.posted() == []

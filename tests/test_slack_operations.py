@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 
 from bot.logs import REQUEST_ID, JsonFormatter, Redactor, configure
 from bot.settings import REPO_ROOT, Settings
-from bot.slack import delivery
+from bot.slack import inbox
 from bot.slack.scheduler import JOBS, Scheduler
 from services.clock import utcnow
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
-from storage.models import ProcessedEvent
+from storage.models import InboxDelivery
 from tests.conversation_helpers import shared_kb
 from tests.slack.fake_api import Failure, FakeSlack
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
@@ -182,9 +182,10 @@ def test_old_processed_events_are_purged_by_a_scheduled_job(
     session_factory: SessionFactory,
 ) -> None:
     now = utcnow()
-    delivery.claim(session_factory, "event:T1:old", now=now - dt.timedelta(days=2))
-    delivery.claim(session_factory, "event:T1:new", now=now)
-    job = next(j for j in JOBS if j.name == "forget old processed events")
+    engine = session_factory.kw["bind"]
+    inbox.once(engine, "event:T1:old", now=now - dt.timedelta(days=2))
+    inbox.once(engine, "event:T1:new", now=now)
+    job = next(j for j in JOBS if j.name == "forget old Slack deliveries")
 
     class Deps:
         pass
@@ -193,9 +194,9 @@ def test_old_processed_events_are_purged_by_a_scheduled_job(
     deps.session_factory = session_factory  # type: ignore[attr-defined]
     assert Scheduler(deps, None, [job]).run_due() == [job.name]  # type: ignore[arg-type]
     with session_factory() as session:
-        keys = session.scalars(select(ProcessedEvent.key)).all()
+        keys = session.scalars(select(InboxDelivery.key)).all()
         assert keys == ["event:T1:new"]
-        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+        assert session.scalar(select(func.count()).select_from(InboxDelivery)) == 1
 
 
 @pytest.fixture(autouse=True)

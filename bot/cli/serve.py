@@ -4,15 +4,26 @@ Socket Mode when SLACK_APP_TOKEN is set (development: no public URL needed); oth
 HTTP under gunicorn (threaded workers), Slack's endpoint at /slack/events and a health
 check at /healthz. Every worker builds its own app (database pool, search index): they
 share nothing but the database. A missing or wrong setting stops start-up with one line.
+
+In HTTP mode one `helpdesk serve` is two processes, started and stopped together
+(`--role all`): the web server (`--role web`), whose requests only store a delivery in the
+inbox and acknowledge it, and the inbox worker (`--role worker`), which does the work —
+so the conversations' CPU never delays an ack. SIGTERM stops the web server first (it
+takes no more requests and finishes those under way), then the worker, which finishes
+what was acknowledged before it exits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +36,10 @@ from bot.settings import Settings
 EXIT_CONFIG = 2
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client (bot.metrics)
 GIL_SWITCH_SECONDS = 0.001
+GRACEFUL_SECONDS = 20  # the web server's in-flight requests
+DRAIN_SECONDS = 60  # the worker's acknowledged deliveries
+ROLES = ("all", "web", "worker")
+PR_SET_PDEATHSIG = 1
 
 
 class ConfigError(Exception):
@@ -164,6 +179,7 @@ def run_socket_mode(settings: Settings) -> None:
 
 
 def run_http(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    """The web server: gunicorn workers acknowledging requests (bot.slack.ingress)."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):
@@ -174,7 +190,7 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
                 "threads": threads,
                 "worker_class": "gthread",
                 "timeout": 60,
-                "graceful_timeout": 20,
+                "graceful_timeout": GRACEFUL_SECONDS,
                 "keepalive": 5,
                 "accesslog": None,
                 "errorlog": "-",
@@ -187,15 +203,80 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
         def load(self) -> Any:
             # In each worker: its own app, database pool and index handle.
             from bot.app import create_app
+            from bot.slack.ingress import Ingress
             from bot.slack.wsgi import make_wsgi
+            from storage.db import make_engine, make_session_factory
 
-            # The conversations are CPU work under one GIL: hand it over more often so
-            # the thread acknowledging a request is not kept waiting behind them.
+            # Forms and options loads still run here: hand the GIL over more often so the
+            # thread acknowledging a request is not kept waiting behind them.
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
             configure_logs(settings)
-            return make_wsgi(create_app(settings, start_jobs=True))
+            engine = make_engine(settings.database_url, pool_size=threads)
+            # Open the pool's connections now, not on the first acks after a start.
+            opened = [engine.connect() for _ in range(threads)]
+            for connection in opened:
+                connection.close()
+            app = create_app(
+                settings, session_factory=make_session_factory(engine), start_jobs=True
+            )
+            return make_wsgi(app, Ingress(engine, settings.slack_signing_secret))
 
     Server().run()
+
+
+def run_worker(settings: Settings, threads: int, lease_seconds: int) -> None:
+    """The inbox worker: handles what the web server acknowledged, until SIGTERM, then
+    finishes what is left and exits."""
+    from bot.app import create_app
+    from bot.slack.worker import InboxWorker
+    from storage.db import make_engine, make_session_factory
+
+    configure_logs(settings)
+    engine = make_engine(settings.database_url, pool_size=threads + 2, redoable=True)
+    app = create_app(settings, session_factory=make_session_factory(engine), worker=True)
+    lease = dt.timedelta(seconds=lease_seconds)
+    worker = InboxWorker(app, engine, threads=threads, lease=lease).start()
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    click.echo(f"helpdesk: inbox worker ready ({threads} threads)", err=True)
+    stopping.wait()
+    if worker.stop(timeout=DRAIN_SECONDS):
+        click.echo("helpdesk: inbox worker stopped, nothing acknowledged left", err=True)
+    else:
+        click.echo("helpdesk: inbox worker stopped; what is left stays in the inbox", err=True)
+
+
+def _die_with_parent() -> None:
+    """In a child: the kernel kills it when `helpdesk serve` dies, however it dies."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def run_both(role_args: list[str]) -> int:
+    """`--role all`: the web server and the inbox worker as two child processes; if one
+    dies the other is stopped too (a supervisor restarts the whole)."""
+    base = [sys.executable, "-m", "bot.cli", "serve", *role_args]
+    web = subprocess.Popen([*base, "--role", "web"], preexec_fn=_die_with_parent)
+    worker = subprocess.Popen([*base, "--role", "worker"], preexec_fn=_die_with_parent)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
+        if web.poll() is not None or worker.poll() is not None:
+            click.echo("error: a helpdesk serve process exited; stopping", err=True)
+            break
+    # Order matters: no more requests first, then the work they acknowledged.
+    for child, allowed in ((web, GRACEFUL_SECONDS + 5), (worker, DRAIN_SECONDS + 5)):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(allowed)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    return 0 if stopping.is_set() else 1
 
 
 @click.command("serve")
@@ -215,7 +296,36 @@ def run_http(settings: Settings, host: str, port: int, workers: int, threads: in
     type=click.IntRange(1, 256),
     help="Threads per worker (HTTP).",
 )
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="all",
+    show_default=True,
+    help="HTTP: web server and inbox worker (all), or only one of them.",
+)
+@click.option(
+    "--inbox-threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads of the inbox worker (HTTP).",
+)
+@click.option(
+    "--inbox-lease",
+    default=30,
+    show_default=True,
+    type=click.IntRange(2, 3600),
+    help="Seconds before the work of a process that died is taken over by another (HTTP).",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    role: str,
+    inbox_threads: int,
+    inbox_lease: int,
+) -> None:
     """Run the Slack app: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on /slack/events."""
     settings = runtime().settings
     socket_mode = bool(settings.slack_app_token)
@@ -232,13 +342,20 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             sys.exit(EXIT_CONFIG)
         if socket_mode:
             run_socket_mode(settings)
+        elif role == "worker":
+            run_worker(settings, inbox_threads, inbox_lease)
+        elif role == "web":
+            run_http(settings, host, port, workers, threads)
         else:
             click.echo(
                 f"helpdesk: serving Slack on http://{host}:{port}/slack/events "
-                f"({workers} workers × {threads} threads)",
+                f"({workers} workers × {threads} threads, inbox worker × {inbox_threads} threads)",
                 err=True,
             )
-            run_http(settings, host, port, workers, threads)
+            options = ["--host", host, "--port", str(port), "--workers", str(workers)]
+            options += ["--threads", str(threads), "--inbox-threads", str(inbox_threads)]
+            options += ["--inbox-lease", str(inbox_lease)]
+            sys.exit(run_both(options))
 
 
 def register(cli: click.Group) -> None:

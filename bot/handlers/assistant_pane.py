@@ -10,7 +10,6 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.handlers.common import Deps, Place, chat_user, texts_of
-from bot.handlers.messages import first_delivery
 from services.errors import N_
 
 # (title, message sent when picked)
@@ -31,8 +30,6 @@ def register(app: App, deps: Deps) -> None:
     def handle_assistant_thread_started(
         body: dict[str, Any], event: dict[str, Any], client: WebClient
     ) -> None:
-        if not first_delivery(deps, body):
-            return
         thread = event.get("assistant_thread") or {}
         place = Place(str(thread.get("channel_id", "")), str(thread.get("thread_ts", "")))
         user_id = str(thread.get("user_id", ""))

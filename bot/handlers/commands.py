@@ -46,6 +46,14 @@ def saying_for(command: str, args: list[str]) -> str | None:
     return None
 
 
+def answers_at_once(body: dict[str, Any]) -> bool:
+    """A form opens at once (trigger id) and an unknown command's usage is the answer
+    itself; the rest is said to the conversation after the ack."""
+    words = str(body.get("text") or "").split()
+    command = words[0].lower() if words else ""
+    return command in FORM_COMMANDS or saying_for(command, words[1:]) is None
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command("/helpdesk")
     def handle_helpdesk(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -67,6 +67,14 @@ def open_form(
     client.views_update(view_id=opened["id"], hash=opened.get("hash"), view=view)
 
 
+def opens_a_form(payload: dict[str, Any]) -> bool:
+    """A click on a button that opens a form (it must, within the trigger id's 3 s)."""
+    return any(
+        str(action.get("action_id", "")).startswith(f"{OPEN_FORM_ACTION}:")
+        for action in payload.get("actions") or []
+    )
+
+
 def submitted_fields(state: dict[str, Any]) -> dict[str, str]:
     """The form's values by slot, as text the engine reads (a date in ISO, a ticked box
     as "yes")."""

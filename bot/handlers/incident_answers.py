@@ -18,7 +18,7 @@ from bot.flows.answer_incident import ANSWER_SENT
 from bot.handlers.common import Deps, Place, chat_user, dm_place, post_notice, texts_of
 from bot.i18n import Texts
 from bot.media import to_mrkdwn
-from bot.slack import delivery
+from bot.slack import inbox
 from bot.slack.triage_cards import (
     ANSWER_ACTION,
     ANSWER_CALLBACK,
@@ -86,9 +86,6 @@ def relay_from_dm(
         number = reply.incident.number if reply is not None else None
     if number is None:
         return False
-    event_id = body.get("event_id")
-    if event_id is not None and not delivery.claim(deps.session_factory, f"event:{event_id}"):
-        return True
     user_id = str(event.get("user") or "")
     place = Place(channel, thread_ts)
     texts = _texts(deps, workspace, user_id, place)
@@ -151,8 +148,8 @@ def register(app: App, deps: Deps) -> None:
         if number is None:
             ack()
             return
-        if not delivery.claim(
-            deps.session_factory, f"answer-view:{view.get('id')}:{view.get('hash')}"
+        if not inbox.once(
+            deps.session_factory.kw["bind"], f"answer-view:{view.get('id')}:{view.get('hash')}"
         ):
             ack()
             return

@@ -1,8 +1,8 @@
 """Messages: direct messages, mentions in channels (answered in a thread, where the flow
 then continues), and the assistant pane's threads.
 
-Events are acknowledged by bolt before these listeners run; the first thing each does is
-claim the delivery's `event_id`, so a retry or another process never answers twice.
+Events reach these listeners from the inbox (bot.slack.inbox): acknowledged and stored
+under their `event_id`, so a retry or another replica never answers twice.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 from bot.handlers.common import Deps, Place, chat_user, converse, texts_of
 from bot.handlers.incident_answers import relay_from_dm
 from bot.handlers.triage import note_from_thread
-from bot.slack import delivery
 from services.errors import N_
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -36,12 +35,6 @@ def is_from_a_bot(event: dict[str, Any], bot_user_id: str | None) -> bool:
         or event.get("bot_profile")
         or (bot_user_id and event.get("user") == bot_user_id)
     )
-
-
-def first_delivery(deps: Deps, body: dict[str, Any]) -> bool:
-    event_id = body.get("event_id")
-    team = body.get("team_id") or ""  # a delivery is its workspace's
-    return event_id is None or delivery.claim(deps.session_factory, f"event:{team}:{event_id}")
 
 
 def without_mentions(text: str) -> str:
@@ -78,8 +71,6 @@ def register(app: App, deps: Deps) -> None:
             user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)
             if deps.bridge.step(user) is None:
                 return
-        if not first_delivery(deps, body):
-            return
         user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)
         if thread_ts and event.get("channel_type") == "im":
             set_status(client, deps, place, user)
@@ -90,8 +81,6 @@ def register(app: App, deps: Deps) -> None:
         body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
     ) -> None:
         if is_from_a_bot(event, context.bot_user_id) or not event.get("user"):
-            return
-        if not first_delivery(deps, body):
             return
         place = Place(str(event["channel"]), str(event.get("thread_ts") or event["ts"]))
         user = chat_user(deps, workspace_of(body, event), str(event["user"]), place, client)

@@ -19,7 +19,7 @@ from bot.blocks import build_message_view, build_sections
 from bot.handlers.common import Deps, Place, chat_user, dm_place, post_notice, texts_of
 from bot.i18n import Texts
 from bot.media import escape_mrkdwn, to_mrkdwn
-from bot.slack import delivery
+from bot.slack import inbox
 from bot.slack.triage_cards import (
     FIELD,
     NOTE_ACTION,
@@ -178,8 +178,8 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         # A double click on Send, or a retried submission, acts once.
-        if not delivery.claim(
-            deps.session_factory, f"staff-view:{view.get('id')}:{view.get('hash')}"
+        if not inbox.once(
+            deps.session_factory.kw["bind"], f"staff-view:{view.get('id')}:{view.get('hash')}"
         ):
             ack()
             return
@@ -222,9 +222,6 @@ def note_from_thread(
         number = incident.number if incident is not None else None
     if number is None:
         return False
-    event_id = body.get("event_id")
-    if event_id is not None and not delivery.claim(deps.session_factory, f"event:{event_id}"):
-        return True
     user_id = str(event.get("user") or "")
     if not is_staff(deps, user_id):
         return True  # only staff write notes; anyone else's words are not recorded

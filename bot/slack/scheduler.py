@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 
 from bot.handlers import deadlines, satisfaction
-from bot.slack.delivery import forget_old_keys
 
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
@@ -44,9 +43,6 @@ def _follow_published_kb(deps: Deps, client: WebClient) -> object:
 
 # Each capability adds its jobs here (one line each).
 JOBS: list[Job] = [
-    Job(
-        "forget old processed events", 3600.0, lambda deps, _: forget_old_keys(deps.session_factory)
-    ),
     Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
     Job("satisfaction surveys", satisfaction.JOB_SECONDS, satisfaction.send_surveys),
 ]
@@ -93,3 +89,15 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
             self.run_due()
+
+
+def forget_old_deliveries(deps: Deps, client: WebClient) -> object:
+    """The inbox keeps a delivery's key a day after it is done (Slack's retries stop
+    within the hour), then drops it."""
+    from bot.slack import inbox
+    from services.clock import utcnow
+
+    return inbox.forget_before(deps.session_factory.kw["bind"], utcnow() - inbox.KEEP_KEYS)
+
+
+JOBS.append(Job("forget old Slack deliveries", 3600.0, forget_old_deliveries))

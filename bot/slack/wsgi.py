@@ -18,6 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from bot import metrics
 from bot.logs import REQUEST_ID, new_request_id
 from bot.slack.health import check_of
+from bot.slack.ingress import Ingress
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
 
 EVENTS_PATH = "/slack/events"
@@ -41,7 +42,9 @@ def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]
     return [body]
 
 
-def make_wsgi(app: App) -> WsgiApp:
+def make_wsgi(app: App, ingress: Ingress | None = None) -> WsgiApp:
+    """`ingress`: deliveries stored in the inbox and acknowledged (bot.slack.ingress);
+    without it bolt handles every request itself."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     ready = check_of(app)
 
@@ -62,7 +65,10 @@ def make_wsgi(app: App) -> WsgiApp:
 
         token = REQUEST_ID.set(new_request_id())
         try:
-            answer = slack(environ, recorded)
+            if ingress is not None:  # stored in the inbox, then acknowledged
+                answer = ingress(environ, recorded, slack)
+            else:
+                answer = slack(environ, recorded)
         finally:
             REQUEST_ID.reset(token)
         # bolt answers once the listener acked (events: before any work): this is the ack.

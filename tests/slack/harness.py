@@ -1,5 +1,7 @@
 """The Slack app running for real on loopback: the fake Web API, the app built by
-`create_app` and served over HTTP (a threaded WSGI server on port 0), and a sender."""
+`create_app` and served over HTTP (a threaded WSGI server on port 0) behind the inbox's
+ack path, inbox workers dispatching to a second app built with `worker=True` (as
+`helpdesk serve` does, in one process here), and a sender."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from slack_bolt import App
 
 from bot.app import create_app, make_client
 from bot.settings import Settings
+from bot.slack.ingress import Ingress
+from bot.slack.worker import InboxWorker
 from bot.slack.wsgi import EVENTS_PATH, make_wsgi
 from storage.db import SessionFactory
 from tests.slack.fake_api import FakeSlack
@@ -39,6 +43,7 @@ class RunningApp:
     sender: SlackSender
     session_factory: SessionFactory
     base_url: str
+    worker: InboxWorker
 
 
 CLIENT_ID = "111.222"
@@ -65,10 +70,16 @@ def running_app(
         }
     )
     app = create_app(settings, client=make_client(settings), session_factory=session_factory, kb=kb)
+    engine = session_factory.kw["bind"]
+    worker_app = create_app(
+        settings, client=make_client(settings), session_factory=session_factory, kb=kb, worker=True
+    )
+    worker = InboxWorker(worker_app, engine, threads=2).start()
+    ingress = Ingress(engine, SIGNING_SECRET, on_stored=worker.wake)
     server = make_server(
         "127.0.0.1",
         0,
-        make_wsgi(app),
+        make_wsgi(app, ingress),
         server_class=_ThreadingWSGIServer,
         handler_class=_QuietHandler,
     )
@@ -77,9 +88,15 @@ def running_app(
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         yield RunningApp(
-            fake, app, SlackSender(base + EVENTS_PATH, SIGNING_SECRET), session_factory, base
+            fake,
+            app,
+            SlackSender(base + EVENTS_PATH, SIGNING_SECRET),
+            session_factory,
+            base,
+            worker,
         )
     finally:
         server.shutdown()
         server.server_close()
+        worker.stop(timeout=10)
         fake.stop()

@@ -1,0 +1,1 @@
+"""Deployment: HAProxy in front of `helpdesk serve` replicas (make replicas)."""
