@@ -19,7 +19,7 @@ import pytest
 from bot import kb_publishing
 from bot.handlers.common import Deps
 from bot.settings import Settings
-from bot.slack.scheduler import JOBS, Scheduler
+from bot.slack.scheduler import Scheduler, serve_jobs
 from kb.knowledge import KnowledgeBase
 from services import kb_versions
 from storage.db import SessionFactory
@@ -88,7 +88,7 @@ def test_a_reindex_on_one_process_is_served_by_the_other_within_its_check(
         profiles=None,  # type: ignore[arg-type]
         kb=pair.kb_b,
     )
-    scheduler = Scheduler(deps_b, client=None, jobs=JOBS).start()  # type: ignore[arg-type]
+    scheduler = Scheduler(deps_b, client=None, jobs=serve_jobs()).start()  # type: ignore[arg-type]
     try:
         add_password_article(pair.articles)
         response = pair.a.sender.command(EDITOR, "kb reindex")

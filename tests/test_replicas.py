@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import REPO_ROOT
 from deploy.replicas import Cluster
 from services.clock import utcnow
 from storage.db import make_engine, make_session_factory
@@ -36,14 +37,27 @@ pytestmark = [
     pytest.mark.skipif(HAPROXY is None, reason="haproxy is not installed (.ci/run installs it)"),
 ]
 CUSTOMER = "UCUST"
+EDITOR = "UEDITOR"
+NEW_ARTICLE = """---
+slug: rma-status
+lang: {lang}
+title: {title}
+questions:
+  - {question}
+tags: [rma]
+related: []
+---
+{body}
+"""
 LEASE_SECONDS = 3  # a killed replica's leased work is taken over this soon
 WAIT = 90.0
 
 
 class Traffic:
-    def __init__(self, cluster: Cluster, fake: FakeSlack) -> None:
+    def __init__(self, cluster: Cluster, fake: FakeSlack, articles: Path) -> None:
         self.cluster = cluster
         self.fake = fake
+        self.articles = articles
         self.balancer = SlackSender(cluster.url + "/slack/events", SIGNING_SECRET)
         self.direct = [
             SlackSender(cluster.replica_url(n) + "/slack/events", SIGNING_SECRET)
@@ -95,6 +109,8 @@ def traffic(
     fake = FakeSlack().start()
     fake.add_user(CUSTOMER, locale="en-US", tz="Europe/Paris", email="demo@example.com")
     tmp = tmp_path_factory.mktemp("replicas")
+    # The articles on disk every replica reads (an editor adds one, then publishes).
+    shutil.copytree(REPO_ROOT / "kb" / "articles", tmp / "articles")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("HELPDESK_", "SLACK_"))},
         "HELPDESK_DATA_DIR": str(tmp / "data"),
@@ -102,13 +118,15 @@ def traffic(
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "HELPDESK_SLACK_API_URL": fake.url,
+        "HELPDESK_KB_DIR": str(tmp / "articles"),
+        "HELPDESK_EDITOR_USERS": EDITOR,
     }
     serve = ["--workers", "1", "--threads", "4", "--inbox-threads", "2"]
     serve += ["--inbox-lease", str(LEASE_SECONDS)]
     cluster = Cluster(3, env=env, serve_args=serve, logs=tmp)
     try:
         cluster.start()
-        yield Traffic(cluster, fake)
+        yield Traffic(cluster, fake, tmp / "articles")
     finally:
         cluster.stop()
         fake.stop()
@@ -140,11 +158,38 @@ def test_a_conversation_continues_whichever_replica_gets_the_next_message(
     assert "buy" in traffic.say(third, CUSTOMER, "S3TC270004512").lower()
 
 
+def test_a_kb_reindex_on_one_replica_is_served_by_all_within_seconds(traffic: Traffic) -> None:
+    question = "how can I follow the status of my RMA return?"
+    before = traffic.say(traffic.direct[0], "UASK0", question)
+    assert "Where is my RMA" not in before
+    for lang, title, asked, body in (
+        (
+            "en",
+            "Where is my RMA return?",
+            "How do I follow the status of my RMA return?",
+            "Your RMA return's status is shown on the portal's RMA page, updated every day.",
+        ),
+        (
+            "fr",
+            "Où en est mon retour RMA ?",
+            "Comment suivre l'état de mon retour RMA ?",
+            "L'état de votre retour RMA est affiché sur la page RMA du portail, chaque jour.",
+        ),
+    ):
+        text = NEW_ARTICLE.format(lang=lang, title=title, question=asked, body=body)
+        (traffic.articles / f"rma-status.{lang}.md").write_text(text, encoding="utf-8")
+    assert traffic.direct[1].command(EDITOR, "kb reindex").status == 200
+    published = time.monotonic()
+    for number, sender in enumerate(traffic.direct):  # every replica, asked directly
+        deadline = published + 30.0
+        while "Where is my RMA" not in traffic.say(sender, f"UASK{number + 1}", question):
+            assert time.monotonic() < deadline, f"replica {number + 1} never served it"
+            time.sleep(1.0)
+
+
 def test_a_replica_killed_mid_traffic_loses_no_conversation_and_no_acknowledged_reply(
     traffic: Traffic,
 ) -> None:
-    # (After merging the KB-publishing branch: "a KB reindex on one replica is served by
-    # all within seconds" belongs in this module, before this test kills a replica.)
     talkers = [f"UTALK{number}" for number in range(3)]
     for user in talkers:  # conversations under way before the kill
         assert "e-mail" in traffic.say(traffic.balancer, user, "register a product")

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from bot.logs import REQUEST_ID, JsonFormatter, Redactor, configure
 from bot.settings import REPO_ROOT, Settings
 from bot.slack import inbox
-from bot.slack.scheduler import JOBS, Scheduler
+from bot.slack.scheduler import Scheduler, serve_jobs
 from services.clock import utcnow
 from storage.db import SessionFactory, make_engine, make_session_factory, upgrade
 from storage.models import InboxDelivery
@@ -185,7 +185,7 @@ def test_old_processed_events_are_purged_by_a_scheduled_job(
     engine = session_factory.kw["bind"]
     inbox.once(engine, "event:T1:old", now=now - dt.timedelta(days=2))
     inbox.once(engine, "event:T1:new", now=now)
-    job = next(j for j in JOBS if j.name == "forget old Slack deliveries")
+    job = next(j for j in serve_jobs() if j.name == "forget old Slack deliveries")
 
     class Deps:
         pass

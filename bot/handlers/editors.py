@@ -253,6 +253,10 @@ def handle_draft(deps: Deps, client: WebClient, body: dict[str, Any], value: str
 # --- following the published version --------------------------------------------------------
 
 
+# How often every process checks for a newer published KB version.
+FOLLOW_SECONDS = 2.0
+
+
 def follow_published(deps: Deps, client: WebClient) -> bool:
     """The scheduler's job: switch to a newer published KB version (every process)."""
     if deps.kb is None:

@@ -53,7 +53,9 @@ SQLITE_BUSY_MS = 30000  # storage.db's busy timeout, given back to the pooled co
 # The PostgreSQL channel a stored delivery is announced on (workers LISTEN to it).
 CHANNEL = "helpdesk_inbox"
 # The headers bolt reads when the stored request is dispatched again.
-KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
+# What bolt reads of a request's headers, and the request id its logs carry after the ack.
+REQUEST_ID_HEADER = "x-helpdesk-request-id"
+KEPT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason", REQUEST_ID_HEADER)
 
 _TABLE: Table = InboxDelivery.__table__  # type: ignore[assignment]
 _STORE_SQLITE = (
@@ -265,3 +267,9 @@ def forget_before(engine: Engine, moment: dt.datetime) -> int:
             delete(_TABLE).where(_TABLE.c.done_at.is_not(None), _TABLE.c.done_at < moment)
         )
         return int(result.rowcount)
+
+
+def forget_old_deliveries(deps: Any, client: Any) -> int:
+    """The periodic job: a delivery's key is kept a day after it is done (Slack's retries
+    stop within the hour), then dropped."""
+    return forget_before(deps.session_factory.kw["bind"], utcnow() - KEEP_KEYS)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handlers import answers_at_once
+from bot.logs import REQUEST_ID, new_request_id
 from bot.slack import inbox
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Ingress:
             "content-type": str(environ.get("CONTENT_TYPE") or ""),
             "x-slack-retry-num": str(environ.get("HTTP_X_SLACK_RETRY_NUM") or ""),
             "x-slack-retry-reason": str(environ.get("HTTP_X_SLACK_RETRY_REASON") or ""),
+            inbox.REQUEST_ID_HEADER: REQUEST_ID.get() or new_request_id(),
         }
         headers = {name: value for name, value in headers.items() if value}
         if not self.verifier.is_valid(

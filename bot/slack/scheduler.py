@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.handlers import deadlines, satisfaction
-
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
 
@@ -35,25 +33,26 @@ class Job:
     run: Callable[[Deps, WebClient], object]
 
 
-def _follow_published_kb(deps: Deps, client: WebClient) -> object:
-    from bot.handlers.editors import follow_published
+def serve_jobs() -> list[Job]:
+    """Every periodic job of `helpdesk serve`, in one list (imported here, when a process
+    starts its jobs, so that no capability imports the scheduler)."""
+    from bot.handlers import deadlines, editors, satisfaction
+    from bot.slack import inbox, triage_sync
 
-    return follow_published(deps, client)
-
-
-# Each capability adds its jobs here (one line each).
-JOBS: list[Job] = [
-    Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
-    Job("satisfaction surveys", satisfaction.JOB_SECONDS, satisfaction.send_surveys),
-]
-JOBS.append(Job("kb_follow_published", 2.0, _follow_published_kb))
+    return [
+        Job("triage cards", triage_sync.SYNC_EVERY_SECONDS, triage_sync.job),
+        Job("deadline notices", deadlines.JOB_SECONDS, deadlines.post_deadline_notices),
+        Job("satisfaction surveys", satisfaction.JOB_SECONDS, satisfaction.send_surveys),
+        Job("follow the published KB", editors.FOLLOW_SECONDS, editors.follow_published),
+        Job("forget old Slack deliveries", 3600.0, inbox.forget_old_deliveries),
+    ]
 
 
 class Scheduler:
     def __init__(self, deps: Deps, client: WebClient, jobs: Sequence[Job] | None = None) -> None:
         self.deps = deps
         self.client = client
-        self.jobs = list(JOBS if jobs is None else jobs)
+        self.jobs = list(serve_jobs() if jobs is None else jobs)
         self._next = {job.name: 0.0 for job in self.jobs}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,15 +88,3 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
             self.run_due()
-
-
-def forget_old_deliveries(deps: Deps, client: WebClient) -> object:
-    """The inbox keeps a delivery's key a day after it is done (Slack's retries stop
-    within the hour), then drops it."""
-    from bot.slack import inbox
-    from services.clock import utcnow
-
-    return inbox.forget_before(deps.session_factory.kw["bind"], utcnow() - inbox.KEEP_KEYS)
-
-
-JOBS.append(Job("forget old Slack deliveries", 3600.0, forget_old_deliveries))

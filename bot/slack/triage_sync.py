@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from bot.i18n import Texts, texts_for
 from bot.media import escape_mrkdwn
-from bot.slack.scheduler import JOBS, Job
 from bot.slack.triage_cards import (
     People,
     build_card,
@@ -188,8 +187,6 @@ def _deliver_reply(
     event.slack_ts = str(posted["ts"])
 
 
-def _job(deps: Deps, client: WebClient) -> object:
+def job(deps: Deps, client: WebClient) -> object:
+    """The periodic job: every card brought up to date."""
     return sync_cards(deps, client)
-
-
-JOBS.append(Job("triage_cards", SYNC_EVERY_SECONDS, _job))

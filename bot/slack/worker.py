@@ -24,6 +24,7 @@ from slack_bolt import App, BoltRequest
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logs import REQUEST_ID
 from bot.slack import inbox
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,12 @@ class InboxWorker:
                     mode="http",
                 )
                 # Listener errors end in the app's error handler (an apology to the user);
-                # they are done with, not retried.
-                self.app.dispatch(request)
+                # they are done with, not retried. Logs carry the id the ack path gave.
+                token = REQUEST_ID.set(leased.headers.get(inbox.REQUEST_ID_HEADER))
+                try:
+                    self.app.dispatch(request)
+                finally:
+                    REQUEST_ID.reset(token)
             inbox.finish(self.engine, leased.key, self.owner)
             self.handled += 1
         except Exception:
