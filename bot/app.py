@@ -24,6 +24,7 @@ from bot.metrics import CountedConnectionRetries, CountedRateLimitRetries, Error
 from bot.settings import Settings
 from bot.slack import health
 from bot.slack.bridge import Bridge
+from bot.slack.clients import Clients
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
 from bot.slack.scheduler import Scheduler
@@ -93,13 +94,17 @@ def create_app(
         # app_uninstalled / tokens_revoked: the workspace's tokens are deleted.
         app.enable_token_revocation_listeners()
     assistant = Assistant(session_factory, settings, kb)
+    clients = Clients(settings, client, oauth)
+    profiles = Profiles(client)
+    profiles.clients = clients  # a profile read outside a request: its workspace's token
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
         bridge=Bridge(assistant, session_factory),
-        profiles=Profiles(client),
+        profiles=profiles,
         kb=kb,
-        roles=Roles(client, settings),
+        roles=Roles(clients, settings),
+        clients=clients,
     )
     register_all(app, deps)
     health.register(app, health.readiness(session_factory, kb))

@@ -49,7 +49,7 @@ def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) ->
             _(N_("My incidents")), data.incidents, _(N_("You have not reported any incident yet."))
         ),
     ]
-    if deps.roles is not None and deps.roles.is_staff(user_id):
+    if deps.roles is not None and deps.roles.is_staff(user_id, workspace=workspace):
         # Staff see the incident queue first, their own incidents at its top.
         queue = queue_lines(deps, texts, user_id)
         sections.insert(0, HomeSection(_(N_("Incident queue")), queue, _(N_("No open incident."))))
