@@ -8,7 +8,12 @@ vendor's workspace, delivered to a customer's DM), asks here:
 - OAuth mode: a client holding that workspace's bot token, read from the installation
   store bolt uses, refreshed first when it is about to expire (the same rotator and the
   same margin as bolt's `authorize`), cached per workspace and token (a rotated token
-  gets a fresh client). A workspace not installed (or uninstalled) raises `NotInstalled`: to the
+  gets a fresh client).
+
+Callers may hold a write transaction (the card sync claims its incidents with row
+locks while it posts): the installation is read in a read-only transaction, which on
+SQLite never waits for that writer, and kept for a minute (rotation acts hours before
+expiry, so a minute-old token is never a stale one). A workspace not installed (or uninstalled) raises `NotInstalled`: to the
   callers it is a Slack refusal like any other (a SlackApiError), tried again later.
 
 The staff's workspace (HELPDESK_TRIAGE_WORKSPACE in OAuth mode) is where the triage
@@ -17,19 +22,26 @@ channel lives: cards, their threads, deadline warnings and staff roles use its c
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot.settings import Settings
+from storage.db import READ_ONLY
 
 if TYPE_CHECKING:
     from slack_bolt.oauth.oauth_settings import OAuthSettings
 
+log = logging.getLogger(__name__)
+
 NOT_INSTALLED = "not_installed"
+INSTALLATION_TTL_SECONDS = 60.0
 
 
 class NotInstalled(SlackApiError):
@@ -58,13 +70,29 @@ def triage_workspace_problem(settings: Settings) -> str | None:
 
 
 class Clients:
-    def __init__(self, settings: Settings, client: WebClient, oauth: OAuthSettings | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: WebClient,
+        oauth: OAuthSettings | None,
+        ttl: float = INSTALLATION_TTL_SECONDS,
+    ) -> None:
         self.settings = settings
         self.client = client
         self._oauth = oauth if settings.oauth_mode else None
+        self.ttl = ttl
         # One client per workspace, replaced when its token changes (rotation).
         self._cached: dict[str, WebClient] = {}
+        self._installations: dict[str, tuple[float, Installation | None]] = {}
         self._lock = threading.Lock()
+        self._reader: SQLAlchemyInstallationStore | None = None
+        if self._oauth is not None:
+            store = self._oauth.installation_store
+            assert isinstance(store, SQLAlchemyInstallationStore)
+            self._reader = SQLAlchemyInstallationStore(
+                client_id=store.client_id,
+                engine=store.engine.execution_options(**{READ_ONLY: True}),
+            )
 
     @property
     def staff_workspace(self) -> str:
@@ -102,25 +130,39 @@ class Clients:
         Slack gave it at installation, else its id. None with one workspace."""
         if self._oauth is None or not workspace:
             return None
-        installation = self._oauth.installation_store.find_installation(
-            enterprise_id=None, team_id=workspace
-        )
+        installation = self._installation(workspace)
         return (installation.team_name if installation is not None else None) or workspace
 
     def _installation(self, workspace: str) -> Installation | None:
-        assert self._oauth is not None
         if not workspace:
             return None
-        store = self._oauth.installation_store
-        installation = store.find_installation(enterprise_id=None, team_id=workspace)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._installations.get(workspace)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        installation = self._read(workspace)
+        with self._lock:
+            self._installations[workspace] = (now, installation)
+        return installation
+
+    def _read(self, workspace: str) -> Installation | None:
+        assert self._oauth is not None and self._reader is not None
+        installation = self._reader.find_installation(enterprise_id=None, team_id=workspace)
         if installation is None or installation.bot_refresh_token is None:
             return installation
+        store = self._oauth.installation_store
         # Token rotation: bolt's own rotator (our base URL and retries) and margin.
         rotator = self._oauth.authorize.token_rotator  # type: ignore[attr-defined]
-        refreshed = rotator.perform_token_rotation(
-            installation=installation,
-            minutes_before_expiration=self._oauth.token_rotation_expiration_minutes,
-        )
+        try:
+            refreshed = rotator.perform_token_rotation(
+                installation=installation,
+                minutes_before_expiration=self._oauth.token_rotation_expiration_minutes,
+            )
+        except SlackTokenRotationError as err:
+            # The token in hand is good until it expires; the next read tries again.
+            log.warning("refreshing the token of %s failed: %s", workspace, err)
+            return installation
         if refreshed is None:
             return installation
         store.save(refreshed)

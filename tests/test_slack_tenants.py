@@ -1,0 +1,251 @@
+"""OAuth mode with a staff workspace: two customer workspaces and the vendor's own one
+installed. Whatever reaches the triage channel (cards, their threads, deadline warnings)
+is sent with the staff workspace's token, whatever reaches a customer (staff replies,
+surveys) with that customer's workspace's token; staff are the triage channel's members
+in the staff workspace only."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.handlers.deadlines import JOB_SECONDS as DEADLINE_SECONDS
+from bot.handlers.deadlines import post_deadline_notices
+from bot.handlers.satisfaction import JOB_SECONDS as SURVEY_SECONDS
+from bot.handlers.satisfaction import send_surveys
+from bot.settings import Settings
+from bot.slack.clients import triage_workspace_problem
+from bot.slack.scheduler import Job, Scheduler
+from bot.slack.triage_sync import SYNC_EVERY_SECONDS, sync_cards
+from services import accounts, incidents
+from services.clock import utcnow
+from storage.db import SessionFactory
+from storage.models import Incident, Subscription
+from tests.conversation_helpers import shared_kb
+from tests.slack.fake_api import FakeSlack
+from tests.slack.harness import CLIENT_ID, CLIENT_SECRET, RunningApp, running_app
+from tests.slack.jobs import scheduler
+from tests.slack.triage import wait_until
+from tests.slack.ui import shown_text
+from tests.test_slack_oauth import install, token_of
+
+STAFF_TEAM = "TSTAFF"
+TEAM_A = "TACME"
+TEAM_B = "TBETA"
+TRIAGE = "CTRIAGE"
+AGENT = "UAGENT"  # in the triage channel of the staff workspace
+ANN = "UANN"  # a customer in workspace A
+BEN = "UBEN"  # a customer in workspace B
+SERVICE = "OneTouch AT.com"
+
+JOBS = [
+    Job("triage_cards", SYNC_EVERY_SECONDS, lambda deps, client: sync_cards(deps, client)),
+    Job("deadline notices", DEADLINE_SECONDS, post_deadline_notices),
+    Job("satisfaction surveys", SURVEY_SECONDS, send_surveys),
+]
+
+
+@dataclasses.dataclass
+class Tenants:
+    running: RunningApp
+    settings: Settings  # the app's, as a second serve process reads them
+
+    @property
+    def fake(self) -> FakeSlack:
+        return self.running.fake
+
+    def process(self) -> Scheduler:
+        """Another serve process's jobs, on the same database and Slack."""
+        return scheduler(self.settings, self.running.session_factory, None, JOBS)
+
+
+def _customer(session_factory: SessionFactory, team: str, user: str, email: str) -> None:
+    """A customer of `team` with a subscription, their Slack user linked to the account."""
+    with session_factory.begin() as session:
+        account = accounts.create_account(session, email=email, name=email, workspace=team)
+        session.add(Subscription(account_id=account.id, service=SERVICE, type=2, tier="paid"))
+        accounts.link_slack_user(session, team, user, account)
+
+
+@pytest.fixture
+def tenants(
+    settings: Settings, session_factory: SessionFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Tenants]:
+    settings = dataclasses.replace(
+        settings, triage_channel=TRIAGE, triage_workspace=STAFF_TEAM, staff_users=frozenset()
+    )
+    with running_app(settings, session_factory, shared_kb(tmp_path_factory), oauth=True) as app:
+        fake = app.fake
+        for team, code in ((STAFF_TEAM, "code-staff"), (TEAM_A, "code-a"), (TEAM_B, "code-b")):
+            assert install(app, team, code).status == 200
+        fake.add_user(AGENT, team=STAFF_TEAM, name="Alice Agent", locale="en-US")
+        fake.add_user(ANN, team=TEAM_A, name="Ann Acme", email="ann@acme.test", locale="en-US")
+        fake.add_user(BEN, team=TEAM_B, name="Ben Beta", email="ben@beta.test", locale="fr-FR")
+        # The same id string as the staff member, but a customer of workspace A.
+        fake.add_user(AGENT, team=TEAM_A, name="Another Person", locale="en-US")
+        fake.members[TRIAGE] = [AGENT, "UBOT"]
+        _customer(session_factory, TEAM_A, ANN, "ann@acme.test")
+        _customer(session_factory, TEAM_B, BEN, "ben@beta.test")
+        _customer(session_factory, TEAM_A, AGENT, "other@acme.test")
+        process = dataclasses.replace(
+            settings,
+            slack_client_id=CLIENT_ID,
+            slack_client_secret=CLIENT_SECRET,
+            slack_api_url=fake.url,
+        )
+        fake.reset()
+        yield Tenants(app, process)
+
+
+def _file(tenants: Tenants, team: str, user: str, summary: str) -> str:
+    """The customer files from the incident form, in their workspace."""
+    fake, sender = tenants.fake, tenants.running.sender
+    before = len(fake.calls_to("views.update"))
+    assert sender.command(user, "incident", team=team).status == 200
+    update = fake.wait_for("views.update", before + 1)[-1].args
+    view = {**update["view"], "id": update["view_id"]}
+    values = {
+        "subscription": {"type": "static_select", "selected_option": {"value": SERVICE}},
+        "summary": {"type": "plain_text_input", "value": summary},
+        "description": {"type": "plain_text_input", "value": "It stopped."},
+    }
+    told = len(_dm_calls(tenants, user))
+    assert sender.view_submission(user, view, values, team=team).status == 200
+    wait_until(lambda: len(_dm_calls(tenants, user)) > told)  # the filing's result
+    with tenants.running.session_factory() as session:
+        number = session.scalars(select(Incident.number).where(Incident.summary == summary)).one()
+    assert number is not None
+    return number
+
+
+def _cards(tenants: Tenants) -> list[tuple[str | None, str]]:
+    return [
+        (call.token, shown_text(call.args["blocks"]))
+        for call in tenants.fake.calls_to("chat.postMessage")
+        if call.args.get("channel") == TRIAGE and not call.args.get("thread_ts")
+    ]
+
+
+def _dm_calls(tenants: Tenants, user: str) -> list[tuple[str | None, str]]:
+    return [
+        (call.token, shown_text(call.args["blocks"]))
+        for call in tenants.fake.calls_to("chat.postMessage")
+        if call.args.get("channel") == f"D{user}"
+    ]
+
+
+def test_cards_use_the_staff_token_and_replies_each_customers_token(tenants: Tenants) -> None:
+    fake = tenants.fake
+    staff, token_a, token_b = (token_of(fake, t) for t in (STAFF_TEAM, TEAM_A, TEAM_B))
+    first = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    second = _file(tenants, TEAM_B, BEN, "Beta router down")
+    # The filing's answers reached each customer with their own workspace's token.
+    assert {token for token, _ in _dm_calls(tenants, ANN)} == {token_a}
+    assert {token for token, _ in _dm_calls(tenants, BEN)} == {token_b}
+
+    tenants.process().run_due()
+    cards = _cards(tenants)
+    assert len(cards) == 2
+    assert {token for token, _ in cards} == {staff}
+    by_number = {number: text for number in (first, second) for _, text in cards if number in text}
+    assert "Workspace TACME" in by_number[first] and "Acme switch down" in by_number[first]
+    assert "Workspace TBETA" in by_number[second] and "Beta router down" in by_number[second]
+
+    # The staff member replies from the staff workspace, to each customer.
+    for number, text in ((first, "Reboot the Acme switch"), (second, "Reboot the Beta router")):
+        answer = tenants.running.sender.command(AGENT, f"reply {number} {text}", team=STAFF_TEAM)
+        assert answer.status == 200 and "on its way" in answer.body
+    members = fake.calls_to("conversations.members")
+    assert members and {call.token for call in members} == {staff}
+
+    def reply_to(user: str, number: str) -> tuple[str | None, str]:
+        replies = [c for c in _dm_calls(tenants, user) if "Reboot" in c[1]]
+        assert len(replies) == 1, replies
+        assert number in replies[0][1]
+        return replies[0]
+
+    wait_until(lambda: any("Reboot the Acme" in t for _, t in _dm_calls(tenants, ANN)))
+    wait_until(lambda: any("Reboot the Beta" in t for _, t in _dm_calls(tenants, BEN)))
+    token, text = reply_to(ANN, first)
+    assert token == token_a and "The support team replied" in text
+    token, text = reply_to(BEN, second)
+    assert token == token_b and "L’équipe du support a répondu" in text  # Ben reads French
+    opened = {call.args["users"]: call.token for call in fake.calls_to("conversations.open")}
+    assert opened[ANN] == token_a and opened[BEN] == token_b
+    # The card threads say so, with the staff workspace's token.
+    lines = [
+        call
+        for call in fake.calls_to("chat.postMessage")
+        if call.args.get("channel") == TRIAGE and call.args.get("thread_ts")
+    ]
+    assert len(lines) == 2 and {call.token for call in lines} == {staff}
+
+
+def test_surveys_reach_each_customer_with_their_workspaces_token(tenants: Tenants) -> None:
+    first = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    second = _file(tenants, TEAM_B, BEN, "Beta router down")
+    with tenants.running.session_factory.begin() as session:
+        for number in (first, second):
+            incidents.change_status(session, number, incidents.RESOLVED, actor=AGENT)
+    tenants.fake.reset()
+    tenants.process().run_due()
+    surveys = {
+        call.args["channel"]: call.token
+        for call in tenants.fake.calls_to("chat.postMessage")
+        if call.args.get("channel", "").startswith("D")
+    }
+    assert surveys == {
+        f"D{ANN}": token_of(tenants.fake, TEAM_A),
+        f"D{BEN}": token_of(tenants.fake, TEAM_B),
+    }
+
+
+def test_deadline_warnings_use_the_staff_token(tenants: Tenants) -> None:
+    number = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    with tenants.running.session_factory.begin() as session:
+        filed = session.scalars(select(Incident).where(Incident.number == number)).one()
+        filed.first_response_due = utcnow() + dt.timedelta(minutes=10)
+    tenants.fake.reset()
+    tenants.process().run_due()
+    warnings = [
+        call
+        for call in tenants.fake.calls_to("chat.postMessage")
+        if call.args.get("channel") == TRIAGE and "still unanswered" in str(call.args.get("text"))
+    ]
+    assert len(warnings) == 1
+    assert warnings[0].token == token_of(tenants.fake, STAFF_TEAM)
+
+
+def test_the_same_user_id_in_a_customer_workspace_is_not_staff(tenants: Tenants) -> None:
+    number = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    sender = tenants.running.sender
+    # AGENT of workspace A is a customer who happens to have the staff member's id.
+    refused = sender.command(AGENT, f"reply {number} I close it myself", team=TEAM_A)
+    assert refused.status == 200 and "only the support team" in refused.body
+    assert "Incident queue" not in sender.command(AGENT, "queue", team=TEAM_A).body
+    assert "Staff:" not in sender.command(AGENT, "dance", team=TEAM_A).body
+    with tenants.running.session_factory() as session:
+        kinds = session.scalars(select(Incident).where(Incident.number == number)).one().events
+        assert [e.kind for e in kinds if e.kind == incidents.REPLY] == []
+    # The same id in the staff workspace is staff.
+    assert "Staff:" in sender.command(AGENT, "dance", team=STAFF_TEAM).body
+    queue = sender.command(AGENT, "queue", team=STAFF_TEAM)
+    assert number in queue.body
+
+
+def test_serve_needs_the_triage_workspace_in_oauth_mode(settings: Settings) -> None:
+    oauth = dataclasses.replace(
+        settings, slack_client_id=CLIENT_ID, slack_client_secret=CLIENT_SECRET
+    )
+    problem = triage_workspace_problem(dataclasses.replace(oauth, triage_channel=TRIAGE))
+    assert problem is not None and "HELPDESK_TRIAGE_WORKSPACE" in problem
+    assert "\n" not in problem
+    named = dataclasses.replace(oauth, triage_channel=TRIAGE, triage_workspace=STAFF_TEAM)
+    assert triage_workspace_problem(named) is None
+    assert triage_workspace_problem(oauth) is None  # no triage channel: nothing to name
+    one_token = dataclasses.replace(settings, slack_bot_token="xoxb-1", triage_channel=TRIAGE)
+    assert triage_workspace_problem(one_token) is None
