@@ -24,7 +24,7 @@ from bot.metrics import CountedConnectionRetries, CountedRateLimitRetries, Error
 from bot.settings import Settings
 from bot.slack import health
 from bot.slack.bridge import Bridge
-from bot.slack.clients import Clients
+from bot.slack.clients import Clients, triage_workspace_problem
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
 from bot.slack.scheduler import Scheduler
@@ -65,6 +65,9 @@ def create_app(
     start_jobs: bool = False,
 ) -> App:
     client = client or make_client(settings)
+    problem = triage_workspace_problem(settings)
+    if problem is not None:  # `helpdesk serve` says it first; nothing else may start so
+        raise ValueError(problem)
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
     if kb is None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.app import create_app
 from bot.handlers.deadlines import JOB_SECONDS as DEADLINE_SECONDS
 from bot.handlers.deadlines import post_deadline_notices
 from bot.handlers.satisfaction import JOB_SECONDS as SURVEY_SECONDS
@@ -249,3 +250,30 @@ def test_serve_needs_the_triage_workspace_in_oauth_mode(settings: Settings) -> N
     assert triage_workspace_problem(oauth) is None  # no triage channel: nothing to name
     one_token = dataclasses.replace(settings, slack_bot_token="xoxb-1", triage_channel=TRIAGE)
     assert triage_workspace_problem(one_token) is None
+
+
+def test_no_app_starts_without_the_triage_workspace_in_oauth_mode(settings: Settings) -> None:
+    oauth = dataclasses.replace(
+        settings,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        triage_channel=TRIAGE,
+    )
+    with pytest.raises(ValueError, match="HELPDESK_TRIAGE_WORKSPACE is not set"):
+        create_app(oauth, kb=object())
+
+
+def test_a_rotating_staff_token_is_refreshed_before_the_card_is_posted(tenants: Tenants) -> None:
+    fake = tenants.fake
+    assert install(tenants.running, STAFF_TEAM, "code-again", expires_in=600).status == 200
+    expiring = token_of(fake, STAFF_TEAM)
+    number = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    tenants.process().run_due()
+    refreshes = [
+        c for c in fake.calls_to("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"
+    ]
+    assert len(refreshes) == 1
+    fresh = token_of(fake, STAFF_TEAM)
+    assert fresh != expiring
+    ((token, card),) = _cards(tenants)
+    assert token == fresh and number in card
