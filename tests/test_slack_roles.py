@@ -41,7 +41,7 @@ def test_members_of_the_triage_channel_and_listed_users_are_staff(fake: FakeSlac
     assert roles.is_staff("UAGENT", workspace="T1")
     assert roles.is_staff("ULEAD", workspace="T1")
     assert not roles.is_staff("UCUSTOMER", workspace="T1")
-    assert not roles.is_editor("UAGENT")
+    assert not roles.is_editor("UAGENT", workspace="T1")
 
 
 def test_membership_is_cached_briefly(fake: FakeSlack) -> None:
@@ -62,9 +62,9 @@ def test_a_failed_members_call_grants_nothing(fake: FakeSlack) -> None:
 
 def test_editors_are_the_listed_ids(fake: FakeSlack) -> None:
     roles = _roles(fake, editor_users=frozenset({"UEDIT"}))
-    assert roles.is_editor("UEDIT")
-    assert not roles.is_editor("UOTHER")
-    assert not roles.is_editor("")
+    assert roles.is_editor("UEDIT", workspace="T1")
+    assert not roles.is_editor("UOTHER", workspace="T1")
+    assert not roles.is_editor("", workspace="T1")
 
 
 def test_ids_are_read_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:

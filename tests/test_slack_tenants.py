@@ -77,7 +77,11 @@ def tenants(
     settings: Settings, session_factory: SessionFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Tenants]:
     settings = dataclasses.replace(
-        settings, triage_channel=TRIAGE, triage_workspace=STAFF_TEAM, staff_users=frozenset()
+        settings,
+        triage_channel=TRIAGE,
+        triage_workspace=STAFF_TEAM,
+        staff_users=frozenset(),
+        editor_users=frozenset({AGENT}),
     )
     with running_app(settings, session_factory, shared_kb(tmp_path_factory), oauth=True) as app:
         fake = app.fake
@@ -221,19 +225,25 @@ def test_deadline_warnings_use_the_staff_token(tenants: Tenants) -> None:
     assert warnings[0].token == token_of(tenants.fake, STAFF_TEAM)
 
 
-def test_the_same_user_id_in_a_customer_workspace_is_not_staff(tenants: Tenants) -> None:
+def test_the_same_user_id_in_a_customer_workspace_is_neither_staff_nor_editor(
+    tenants: Tenants,
+) -> None:
     number = _file(tenants, TEAM_A, ANN, "Acme switch down")
     sender = tenants.running.sender
     # AGENT of workspace A is a customer who happens to have the staff member's id.
     refused = sender.command(AGENT, f"reply {number} I close it myself", team=TEAM_A)
     assert refused.status == 200 and "only the support team" in refused.body
     assert "Incident queue" not in sender.command(AGENT, "queue", team=TEAM_A).body
-    assert "Staff:" not in sender.command(AGENT, "dance", team=TEAM_A).body
+    usage = sender.command(AGENT, "dance", team=TEAM_A).body
+    assert "Staff:" not in usage and "Editors:" not in usage
+    kb = sender.command(AGENT, "kb reindex", team=TEAM_A).body
+    assert "only the knowledge base editors" in kb
     with tenants.running.session_factory() as session:
         kinds = session.scalars(select(Incident).where(Incident.number == number)).one().events
         assert [e.kind for e in kinds if e.kind == incidents.REPLY] == []
     # The same id in the staff workspace is staff.
-    assert "Staff:" in sender.command(AGENT, "dance", team=STAFF_TEAM).body
+    usage = sender.command(AGENT, "dance", team=STAFF_TEAM).body
+    assert "Staff:" in usage and "Editors:" in usage
     queue = sender.command(AGENT, "queue", team=STAFF_TEAM)
     assert number in queue.body
 

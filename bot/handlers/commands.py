@@ -91,6 +91,6 @@ def usage(deps: Deps, texts: Texts, user_id: str, workspace: str) -> str:
     roles = deps.roles
     if roles is not None and roles.is_staff(user_id, workspace=workspace):
         lines.append(texts.gettext(N_("Staff: /helpdesk queue, reply NUMBER TEXT.")))
-    if roles is not None and roles.is_editor(user_id):
+    if roles is not None and roles.is_editor(user_id, workspace=workspace):
         lines.append(texts.gettext(N_("Editors: /helpdesk kb reindex.")))
     return "\n".join(lines)

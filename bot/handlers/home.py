@@ -55,7 +55,11 @@ def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) ->
         sections.insert(0, HomeSection(_(N_("Incident queue")), queue, _(N_("No open incident."))))
     forms = [(flow, _(label)) for flow, label in FORM_BUTTONS]
     view = build_home_view(greeting, sections, forms)
-    if deps.roles is not None and deps.roles.is_editor(user_id) and deps.kb is not None:
+    if (
+        deps.roles is not None
+        and deps.roles.is_editor(user_id, workspace=workspace)
+        and deps.kb is not None
+    ):
         from bot.handlers.editors import editor_home_blocks
 
         view = with_blocks(view, editor_home_blocks(deps, texts, utcnow()))

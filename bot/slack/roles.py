@@ -8,7 +8,7 @@ assumed.
 A user id means something only in its workspace. In OAuth mode the triage channel is the
 staff's workspace's (HELPDESK_TRIAGE_WORKSPACE), its members are read with that
 workspace's token, and only a user of that workspace can be staff: the same id string in
-a customer's workspace is someone else.
+a customer's workspace is someone else. The same holds for editors.
 """
 
 from __future__ import annotations
@@ -47,8 +47,13 @@ class Roles:
             return False
         return user_id in self.settings.staff_users or user_id in self._triage_members()
 
-    def is_editor(self, user_id: str) -> bool:
-        return bool(user_id) and user_id in self.settings.editor_users
+    def is_editor(self, user_id: str, *, workspace: str) -> bool:
+        """Editors are the vendor's people too: listed ids of the staff's workspace."""
+        return (
+            bool(user_id)
+            and self.clients.is_staff_workspace(workspace)
+            and user_id in self.settings.editor_users
+        )
 
     def forget(self) -> None:
         """Drop the cached membership (a member joined or left the triage channel)."""
