@@ -25,12 +25,17 @@ from bot.slack.triage_sync import SYNC_EVERY_SECONDS, sync_cards
 from services import accounts, incidents
 from services.clock import utcnow
 from storage.db import SessionFactory
-from storage.models import Incident, Subscription
+from storage.models import Account, Incident, Subscription
 from tests.conversation_helpers import shared_kb
 from tests.slack.fake_api import FakeSlack
+from tests.slack.fixtures import CUSTOMER, DEMO_EMAIL
 from tests.slack.harness import CLIENT_ID, CLIENT_SECRET, RunningApp, running_app
 from tests.slack.jobs import scheduler
-from tests.slack.triage import wait_until
+from tests.slack.triage import AGENT as ONE_TOKEN_AGENT
+from tests.slack.triage import (
+    triage_app,  # noqa: F401 (a fixture)
+    wait_until,
+)
 from tests.slack.ui import shown_text
 from tests.test_slack_oauth import install, token_of
 
@@ -287,3 +292,44 @@ def test_a_rotating_staff_token_is_refreshed_before_the_card_is_posted(tenants: 
     assert fresh != expiring
     ((token, card),) = _cards(tenants)
     assert token == fresh and number in card
+
+
+def test_with_one_token_everything_goes_with_it_as_before(
+    triage_app: RunningApp,  # noqa: F811
+) -> None:
+    running = triage_app
+    with running.session_factory.begin() as session:
+        account = session.scalars(select(Account).where(Account.email == DEMO_EMAIL)).one()
+        accounts.link_slack_user(session, "T1", CUSTOMER, account)
+        number = incidents.create_incident(
+            session,
+            account,
+            service="Nuclias Cloud Pro",
+            summary="Switch down",
+            description="It stopped",
+            actor=DEMO_EMAIL,
+        ).number
+    one_token = dataclasses.replace(
+        Settings.from_env(),
+        triage_channel=TRIAGE,
+        slack_bot_token="xoxb-test",
+        slack_api_url=running.fake.url,
+    )
+    scheduler(one_token, running.session_factory, None, JOBS).run_due()
+    ((token, card),) = [
+        (call.token, shown_text(call.args["blocks"]))
+        for call in running.fake.calls_to("chat.postMessage")
+        if call.args.get("channel") == TRIAGE
+    ]
+    assert token == "xoxb-test" and number in card and "Workspace" not in card
+    # Any team id the request is signed for is the one workspace: the agent is staff.
+    answer = running.sender.command(ONE_TOKEN_AGENT, f"reply {number} Reboot it", team="TOTHER")
+    assert "on its way" in answer.body
+    wait_until(
+        lambda: any(
+            "Reboot it" in str(c.args)
+            for c in running.fake.calls_to("chat.postMessage")
+            if c.args.get("channel") == f"D{CUSTOMER}"
+        )
+    )
+    assert {c.token for c in running.fake.calls_to("chat.postMessage")} == {"xoxb-test"}
