@@ -98,8 +98,8 @@ def create_app(
         app.enable_token_revocation_listeners()
     assistant = Assistant(session_factory, settings, kb)
     clients = Clients(settings, client, oauth)
-    profiles = Profiles(client)
-    profiles.clients = clients  # a profile read outside a request: its workspace's token
+    # A profile read outside a request is read with its workspace's token.
+    profiles = Profiles(client, clients=clients)
     deps = Deps(
         settings=settings,
         session_factory=session_factory,

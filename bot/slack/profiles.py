@@ -37,9 +37,11 @@ class Profiles:
     and in OAuth mode each workspace's profiles are read with that workspace's token (the
     request's `client`, else the workspace's from `clients`)."""
 
-    def __init__(self, client: WebClient, ttl: float = TTL_SECONDS) -> None:
+    def __init__(
+        self, client: WebClient, ttl: float = TTL_SECONDS, *, clients: Clients | None = None
+    ) -> None:
         self.client = client
-        self.clients: Clients | None = None  # set by create_app
+        self.clients = clients
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._lock = threading.Lock()

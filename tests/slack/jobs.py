@@ -29,8 +29,7 @@ def scheduler(
         else None
     )
     clients = Clients(settings, client, oauth)
-    profiles = Profiles(client)
-    profiles.clients = clients
+    profiles = Profiles(client, clients=clients)
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
