@@ -25,7 +25,7 @@ from bot.slack.triage_sync import SYNC_EVERY_SECONDS, sync_cards
 from services import accounts, incidents
 from services.clock import utcnow
 from storage.db import SessionFactory
-from storage.models import Account, Incident, Subscription
+from storage.models import Account, Incident, Subscription, slack_bots
 from tests.conversation_helpers import shared_kb
 from tests.slack.fake_api import Call, FakeSlack
 from tests.slack.fixtures import CUSTOMER, DEMO_EMAIL
@@ -338,3 +338,21 @@ def test_with_one_token_everything_goes_with_it_as_before(
         )
     )
     assert {c.token for c in running.fake.calls_to("chat.postMessage")} == {"xoxb-test"}
+
+
+def test_cards_wait_for_the_staff_workspace_to_be_installed(tenants: Tenants) -> None:
+    sender, fake = tenants.running.sender, tenants.fake
+    assert sender.event({"type": "app_uninstalled"}, team=STAFF_TEAM).status == 200
+    wait_until(lambda: STAFF_TEAM not in _installed_teams(tenants))
+    number = _file(tenants, TEAM_A, ANN, "Acme switch down")
+    tenants.process("triage_cards").run_due()
+    assert _cards(tenants) == []  # nothing posted with another workspace's token
+    assert install(tenants.running, STAFF_TEAM, "code-back").status == 200
+    tenants.process("triage_cards").run_due()
+    ((token, card),) = _cards(tenants)
+    assert token == token_of(fake, STAFF_TEAM) and number in card
+
+
+def _installed_teams(tenants: Tenants) -> list[str]:
+    with tenants.running.session_factory() as session:
+        return sorted(session.scalars(select(slack_bots.c.team_id)))
