@@ -25,6 +25,7 @@ from bot.metrics import CountedConnectionRetries, CountedRateLimitRetries, Error
 from bot.settings import Settings
 from bot.slack import health
 from bot.slack.bridge import Bridge
+from bot.slack.clients import Clients, triage_workspace_problem
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
 from bot.slack.scheduler import Scheduler
@@ -68,6 +69,9 @@ def create_app(
     """`worker`: the app of the inbox workers (bot.slack.worker), which dispatch requests
     the ack path verified and stored; its listeners run to completion in `dispatch`."""
     client = client or make_client(settings)
+    problem = triage_workspace_problem(settings)
+    if problem is not None:  # `helpdesk serve` says it first; nothing else may start so
+        raise ValueError(problem)
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
     if kb is None:
@@ -98,13 +102,17 @@ def create_app(
         # app_uninstalled / tokens_revoked: the workspace's tokens are deleted.
         app.enable_token_revocation_listeners()
     assistant = Assistant(session_factory, settings, kb)
+    clients = Clients(settings, client, oauth)
+    # A profile read outside a request is read with its workspace's token.
+    profiles = Profiles(client, clients=clients)
     deps = Deps(
         settings=settings,
         session_factory=session_factory,
         bridge=Bridge(assistant, session_factory),
-        profiles=Profiles(client),
+        profiles=profiles,
         kb=kb,
-        roles=Roles(client, settings),
+        roles=Roles(clients, settings),
+        clients=clients,
     )
     if settings.slack_app_token:
         # Socket Mode has no ack path of ours: the inbox's rule is applied as it arrives.

@@ -56,6 +56,8 @@ class Settings:
     slack_client_secret: str = ""
     slack_redirect_uri: str = ""
     oauth_state_minutes: int = 10
+    # OAuth mode: the team id (T…) of the vendor's workspace, where the triage channel is.
+    triage_workspace: str = ""
 
     @property
     def oauth_mode(self) -> bool:
@@ -87,4 +89,5 @@ class Settings:
             slack_redirect_uri=_env("SLACK_REDIRECT_URI", ""),
             oauth_state_minutes=int(_env("HELPDESK_OAUTH_STATE_MINUTES", "10")),
             sla_warning_minutes=int(_env("HELPDESK_SLA_WARNING_MINUTES", "30")),
+            triage_workspace=_env("HELPDESK_TRIAGE_WORKSPACE", ""),
         )

@@ -38,33 +38,33 @@ def _roles(fake: FakeSlack, **changes: object) -> Roles:
 def test_members_of_the_triage_channel_and_listed_users_are_staff(fake: FakeSlack) -> None:
     fake.members["CTRIAGE"] = ["UAGENT"]
     roles = _roles(fake, triage_channel="CTRIAGE", staff_users=frozenset({"ULEAD"}))
-    assert roles.is_staff("UAGENT")
-    assert roles.is_staff("ULEAD")
-    assert not roles.is_staff("UCUSTOMER")
-    assert not roles.is_editor("UAGENT")
+    assert roles.is_staff("UAGENT", workspace="T1")
+    assert roles.is_staff("ULEAD", workspace="T1")
+    assert not roles.is_staff("UCUSTOMER", workspace="T1")
+    assert not roles.is_editor("UAGENT", workspace="T1")
 
 
 def test_membership_is_cached_briefly(fake: FakeSlack) -> None:
     fake.members["CTRIAGE"] = ["UAGENT"]
     roles = _roles(fake, triage_channel="CTRIAGE")
-    assert roles.is_staff("UAGENT") and roles.is_staff("UAGENT")
+    assert roles.is_staff("UAGENT", workspace="T1") and roles.is_staff("UAGENT", workspace="T1")
     assert len(fake.calls_to("conversations.members")) == 1
     fake.members["CTRIAGE"] = []
     roles.forget()
-    assert not roles.is_staff("UAGENT")
+    assert not roles.is_staff("UAGENT", workspace="T1")
 
 
 def test_a_failed_members_call_grants_nothing(fake: FakeSlack) -> None:
     roles = _roles(fake, triage_channel="CUNKNOWN", staff_users=frozenset({"ULEAD"}))
-    assert not roles.is_staff("UAGENT")
-    assert roles.is_staff("ULEAD")
+    assert not roles.is_staff("UAGENT", workspace="T1")
+    assert roles.is_staff("ULEAD", workspace="T1")
 
 
 def test_editors_are_the_listed_ids(fake: FakeSlack) -> None:
     roles = _roles(fake, editor_users=frozenset({"UEDIT"}))
-    assert roles.is_editor("UEDIT")
-    assert not roles.is_editor("UOTHER")
-    assert not roles.is_editor("")
+    assert roles.is_editor("UEDIT", workspace="T1")
+    assert not roles.is_editor("UOTHER", workspace="T1")
+    assert not roles.is_editor("", workspace="T1")
 
 
 def test_ids_are_read_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -173,6 +173,21 @@ def test_oauth_mode_with_a_bot_token_too_stops_with_one_line(
     assert len(output.strip().splitlines()) == 1
 
 
+def test_oauth_mode_with_a_triage_channel_but_no_staff_workspace_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    code, output = _serve(
+        monkeypatch,
+        SLACK_CLIENT_ID="1.2",
+        SLACK_CLIENT_SECRET="c",
+        SLACK_SIGNING_SECRET="s",
+        HELPDESK_TRIAGE_CHANNEL="CTRIAGE",
+    )
+    assert code == 2
+    assert output.startswith("error: HELPDESK_TRIAGE_WORKSPACE is not set")
+    assert len(output.strip().splitlines()) == 1
+
+
 def test_oauth_mode_without_its_secret_stops_with_one_line(
     monkeypatch: pytest.MonkeyPatch, database_url: str
 ) -> None:

@@ -72,6 +72,10 @@ def check_oauth_settings(settings: Settings, *, socket_mode: bool) -> None:
         )
     if settings.oauth_state_minutes < 1:
         raise ConfigError("HELPDESK_OAUTH_STATE_MINUTES must be at least 1")
+    from bot.slack.clients import triage_workspace_problem
+
+    if problem := triage_workspace_problem(settings):
+        raise ConfigError(problem)
 
 
 def check_settings(settings: Settings, *, socket_mode: bool) -> None:

@@ -76,7 +76,7 @@ def register(app: App, deps: Deps) -> None:
         saying = saying_for(command, words[1:])
         if saying is None:
             texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command"), client))
-            ack(usage(deps, texts, user_id))
+            ack(usage(deps, texts, user_id, workspace))
             return
         ack()
         place = dm_place(client, user_id)
@@ -86,7 +86,7 @@ def register(app: App, deps: Deps) -> None:
         converse(deps, client, user, place, text)
 
 
-def usage(deps: Deps, texts: Texts, user_id: str) -> str:
+def usage(deps: Deps, texts: Texts, user_id: str, workspace: str) -> str:
     """The sub-commands this user may use: staff and editors are told about theirs."""
     lines = [
         texts.gettext(
@@ -97,8 +97,8 @@ def usage(deps: Deps, texts: Texts, user_id: str) -> str:
         )
     ]
     roles = deps.roles
-    if roles is not None and roles.is_staff(user_id):
+    if roles is not None and roles.is_staff(user_id, workspace=workspace):
         lines.append(texts.gettext(N_("Staff: /helpdesk queue, reply NUMBER TEXT.")))
-    if roles is not None and roles.is_editor(user_id):
+    if roles is not None and roles.is_editor(user_id, workspace=workspace):
         lines.append(texts.gettext(N_("Editors: /helpdesk kb reindex.")))
     return "\n".join(lines)

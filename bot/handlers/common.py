@@ -22,6 +22,7 @@ from bot.i18n import Texts, texts_for
 from bot.metrics import REPLIES
 from bot.settings import Settings
 from bot.slack.bridge import Bridge, Turn
+from bot.slack.clients import Clients
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
 from services.clock import utcnow
@@ -40,6 +41,16 @@ class Deps:
     profiles: Profiles
     kb: Any = None
     roles: Roles | None = None
+    # Each workspace's client, for jobs and for work that crosses workspaces.
+    clients: Clients | None = None
+
+    def client_for(self, workspace: str, fallback: WebClient) -> WebClient:
+        """The workspace's client (`fallback`, the caller's, when none are kept)."""
+        return self.clients.for_workspace(workspace) if self.clients else fallback
+
+    def staff_client(self, fallback: WebClient) -> WebClient:
+        """The client of the triage channel's workspace."""
+        return self.clients.staff() if self.clients else fallback
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ services.deadlines' rule.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from slack_sdk import WebClient
 
@@ -17,6 +18,7 @@ from bot.handlers.common import Deps
 from bot.i18n import Texts, texts_for
 from bot.media import mark
 from bot.slack.claims import post_claimed
+from bot.slack.clients import NotInstalled
 from services.clock import utcnow
 from services.deadlines import (
     ALERT,
@@ -26,6 +28,8 @@ from services.deadlines import (
     settle_deadline_notice,
 )
 from services.errors import N_
+
+log = logging.getLogger(__name__)
 
 JOB_SECONDS = 30.0
 
@@ -59,6 +63,11 @@ def post_deadline_notices(deps: Deps, client: WebClient) -> int:
     channel = deps.settings.triage_channel
     if not channel:
         return 0  # nobody to warn: claim nothing, so nothing is marked as told
+    try:
+        client = deps.staff_client(client)  # the triage channel's workspace
+    except NotInstalled as err:
+        log.warning("deadline notices wait: the app is not installed in %r", err.workspace)
+        return 0
     now = utcnow()
     within = dt.timedelta(minutes=deps.settings.sla_warning_minutes)
     with deps.session_factory.begin() as session:

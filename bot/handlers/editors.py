@@ -40,8 +40,8 @@ HOME_GROUPS = 10
 HOME_ARTICLES = 15
 
 
-def is_editor(deps: Deps, user_id: str) -> bool:
-    return deps.roles is not None and deps.roles.is_editor(user_id)
+def is_editor(deps: Deps, workspace: str, user_id: str) -> bool:
+    return deps.roles is not None and deps.roles.is_editor(user_id, workspace=workspace)
 
 
 def publisher(workspace: str, user_id: str) -> str:
@@ -59,7 +59,7 @@ def handle_kb_command(
     workspace = str(body.get("team_id") or "")
     texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("command"), client))
     _ = texts.gettext
-    if not is_editor(deps, user_id):
+    if not is_editor(deps, workspace, user_id):
         ack(_(N_("Sorry, only the knowledge base editors can do this.")))
         return
     if [a.lower() for a in args] != ["reindex"]:
@@ -235,12 +235,12 @@ def handle_draft(deps: Deps, client: WebClient, body: dict[str, Any], value: str
     texts = texts_of(deps, chat_user(deps, workspace, user_id, Place("home"), client))
     _ = texts.gettext
     entry: QuestionLog | None = None
-    if is_editor(deps, user_id) and value.isdigit():
+    if is_editor(deps, workspace, user_id) and value.isdigit():
         with deps.session_factory() as session:
             entry = session.get(QuestionLog, int(value))
             if entry is not None:
                 session.expunge(entry)
-    if not is_editor(deps, user_id):
+    if not is_editor(deps, workspace, user_id):
         lines = [_(N_("Sorry, only the knowledge base editors can do this."))]
     elif entry is None:
         lines = [_(N_("That question is no longer in the log."))]

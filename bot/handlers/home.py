@@ -49,13 +49,17 @@ def publish_home(deps: Deps, client: WebClient, workspace: str, user_id: str) ->
             _(N_("My incidents")), data.incidents, _(N_("You have not reported any incident yet."))
         ),
     ]
-    if deps.roles is not None and deps.roles.is_staff(user_id):
+    if deps.roles is not None and deps.roles.is_staff(user_id, workspace=workspace):
         # Staff see the incident queue first, their own incidents at its top.
         queue = queue_lines(deps, texts, user_id)
         sections.insert(0, HomeSection(_(N_("Incident queue")), queue, _(N_("No open incident."))))
     forms = [(flow, _(label)) for flow, label in FORM_BUTTONS]
     view = build_home_view(greeting, sections, forms)
-    if deps.roles is not None and deps.roles.is_editor(user_id) and deps.kb is not None:
+    if (
+        deps.roles is not None
+        and deps.roles.is_editor(user_id, workspace=workspace)
+        and deps.kb is not None
+    ):
         from bot.handlers.editors import editor_home_blocks
 
         view = with_blocks(view, editor_home_blocks(deps, texts, utcnow()))

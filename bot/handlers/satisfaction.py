@@ -29,6 +29,7 @@ from bot.handlers.common import Deps, Place, chat_user, dm_place, post_notice, t
 from bot.i18n import Texts, texts_for
 from bot.media import mark, to_plain
 from bot.slack.claims import post_claimed
+from bot.slack.clients import NOT_INSTALLED
 from services import satisfaction
 from services.accounts import account_for_slack_user
 from services.clock import utcnow
@@ -40,8 +41,11 @@ from storage.models import Account
 log = logging.getLogger(__name__)
 
 JOB_SECONDS = 30.0
-# Slack's answers for a user nobody can write to any more.
-UNREACHABLE = frozenset({"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"})
+# Slack's answers for a user nobody can write to any more (NOT_INSTALLED: their
+# workspace removed the app).
+UNREACHABLE = frozenset(
+    {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", NOT_INSTALLED}
+)
 
 RATE_ACTION = "hd_csat_rate"
 COMMENT_ACTION = "hd_csat_comment"
@@ -153,8 +157,9 @@ def send_surveys(deps: Deps, client: WebClient) -> int:
         # The language they last spoke with the bot, else the one they filed in.
         texts = texts_for(pref.lang if pref and pref.lang else survey.lang)
         blocks = build_survey_blocks(texts, survey.number, survey.summary)
-        place = dm_place(client, survey.slack_user_id)
-        client.chat_postMessage(
+        customer = deps.client_for(survey.workspace_id, client)  # their workspace's token
+        place = dm_place(customer, survey.slack_user_id)
+        customer.chat_postMessage(
             channel=place.channel,
             text=fallback_text(
                 [texts.gettext(ASK_TEXT, number=mark(survey.number), summary=mark(survey.summary))]

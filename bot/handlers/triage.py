@@ -55,8 +55,8 @@ def _who(body: dict[str, Any]) -> tuple[str, str]:
     return workspace, user_id
 
 
-def is_staff(deps: Deps, user_id: str) -> bool:
-    return deps.roles is not None and deps.roles.is_staff(user_id)
+def is_staff(deps: Deps, workspace: str, user_id: str) -> bool:
+    return deps.roles is not None and deps.roles.is_staff(user_id, workspace=workspace)
 
 
 def refusal_text(deps: Deps, workspace: str, user_id: str) -> str:
@@ -113,7 +113,7 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         workspace, user_id = _who(body)
-        if not is_staff(deps, user_id):
+        if not is_staff(deps, workspace, user_id):
             refuse_in_dm(deps, client, workspace, user_id)
             return
         number = _number_of(action.get("value"))
@@ -137,7 +137,7 @@ def register(app: App, deps: Deps) -> None:
     ) -> None:
         ack()
         workspace, user_id = _who(body)
-        if not is_staff(deps, user_id):
+        if not is_staff(deps, workspace, user_id):
             refuse_in_dm(deps, client, workspace, user_id)
             return
         number = _number_of(action.get("value"))
@@ -166,7 +166,7 @@ def register(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         workspace, user_id = _who(body)
-        if not is_staff(deps, user_id):
+        if not is_staff(deps, workspace, user_id):
             refused = refusal_text(deps, workspace, user_id)
             ack(
                 response_action="update",
@@ -223,7 +223,9 @@ def note_from_thread(
     if number is None:
         return False
     user_id = str(event.get("user") or "")
-    if not is_staff(deps, user_id):
+    # The writer's own workspace (a shared channel's guest is of another one).
+    workspace = str(event.get("user_team") or event.get("team") or body.get("team_id") or "")
+    if not is_staff(deps, workspace, user_id):
         return True  # only staff write notes; anyone else's words are not recorded
     text = str(event.get("text") or "").strip()
     if not text:
@@ -253,7 +255,7 @@ def command_queue(
     deps: Deps, client: WebClient, ack: Ack, body: dict[str, Any], args: list[str]
 ) -> None:
     workspace, user_id = _who(body)
-    if not is_staff(deps, user_id):
+    if not is_staff(deps, workspace, user_id):
         ack(to_mrkdwn(refusal_text(deps, workspace, user_id)))
         return
     texts = _staff_user_texts(deps, workspace, user_id)
@@ -284,7 +286,7 @@ def command_reply(
 ) -> None:
     """`/helpdesk reply NUMBER TEXT`: the explicit reply command (reaches the customer)."""
     workspace, user_id = _who(body)
-    if not is_staff(deps, user_id):
+    if not is_staff(deps, workspace, user_id):
         ack(to_mrkdwn(refusal_text(deps, workspace, user_id)))
         return
     texts = _staff_user_texts(deps, workspace, user_id)

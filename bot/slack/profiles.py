@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.i18n import normalize_lang, valid_timezone
+from bot.slack.clients import Clients, NotInstalled
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,13 @@ class Profile:
 class Profiles:
     """Profiles cached by (workspace, user): a user id means nothing outside its workspace,
     and in OAuth mode each workspace's profiles are read with that workspace's token (the
-    request's `client`)."""
+    request's `client`, else the workspace's from `clients`)."""
 
-    def __init__(self, client: WebClient, ttl: float = TTL_SECONDS) -> None:
+    def __init__(
+        self, client: WebClient, ttl: float = TTL_SECONDS, *, clients: Clients | None = None
+    ) -> None:
         self.client = client
+        self.clients = clients
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._lock = threading.Lock()
@@ -49,7 +53,13 @@ class Profiles:
             cached = self._cache.get(key)
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        profile = self._fetch(client or self.client, user_id)
+        try:
+            client = client or (
+                self.clients.for_workspace(workspace) if self.clients else self.client
+            )
+        except NotInstalled:
+            return Profile()  # their workspace removed the app: the defaults, like a failure
+        profile = self._fetch(client, user_id)
         with self._lock:
             self._cache[key] = (now, profile)
         return profile

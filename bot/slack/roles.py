@@ -4,6 +4,11 @@ Staff are the members of the triage channel (`conversations.members`, cached bri
 member who leaves loses the role within a minute) plus HELPDESK_STAFF_USERS; editors are
 HELPDESK_EDITOR_USERS. A failed members call grants nothing: the role is refused, never
 assumed.
+
+A user id means something only in its workspace. In OAuth mode the triage channel is the
+staff's workspace's (HELPDESK_TRIAGE_WORKSPACE), its members are read with that
+workspace's token, and only a user of that workspace can be staff: the same id string in
+a customer's workspace is someone else. The same holds for editors.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.settings import Settings
+from bot.slack.clients import Clients
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +31,29 @@ _PAGE = 200
 
 class Roles:
     def __init__(
-        self, client: WebClient, settings: Settings, ttl: float = MEMBERS_TTL_SECONDS
+        self, clients: Clients | WebClient, settings: Settings, ttl: float = MEMBERS_TTL_SECONDS
     ) -> None:
-        self.client = client
+        # A bare client: one workspace, the single-token mode.
+        self.clients = clients if isinstance(clients, Clients) else Clients(settings, clients, None)
         self.settings = settings
         self.ttl = ttl
         self._members: tuple[float, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
-    def is_staff(self, user_id: str) -> bool:
-        if not user_id:
+    def is_staff(self, user_id: str, *, workspace: str) -> bool:
+        """Whether the user `user_id` of `workspace` (the team Slack signed the request
+        with) is staff."""
+        if not user_id or not self.clients.is_staff_workspace(workspace):
             return False
         return user_id in self.settings.staff_users or user_id in self._triage_members()
 
-    def is_editor(self, user_id: str) -> bool:
-        return bool(user_id) and user_id in self.settings.editor_users
+    def is_editor(self, user_id: str, *, workspace: str) -> bool:
+        """Editors are the vendor's people too: listed ids of the staff's workspace."""
+        return (
+            bool(user_id)
+            and self.clients.is_staff_workspace(workspace)
+            and user_id in self.settings.editor_users
+        )
 
     def forget(self) -> None:
         """Drop the cached membership (a member joined or left the triage channel)."""
@@ -67,7 +81,7 @@ class Roles:
         cursor: str | None = None
         try:
             while True:
-                response = self.client.conversations_members(
+                response = self.clients.staff().conversations_members(
                     channel=channel, limit=_PAGE, cursor=cursor
                 )
                 members.update(str(m) for m in response.get("members") or [])

@@ -104,8 +104,16 @@ def _on_what(texts: Texts, incident: Incident) -> dict[str, Any]:
     return _field(_(N_("Subscription")), f"{incident.service_name} ({kind})")
 
 
-def build_card(incident: Incident, texts: Texts, people: People, now: dt.datetime) -> list[Block]:
-    """The incident's card in the triage channel."""
+def build_card(
+    incident: Incident,
+    texts: Texts,
+    people: People,
+    now: dt.datetime,
+    *,
+    workspace: str | None = None,
+) -> list[Block]:
+    """The incident's card in the triage channel; `workspace` names the customer's Slack
+    workspace when the app serves several."""
     _ = texts.gettext
     account = incident.account
     customer = account.name + (f" ({account.company})" if account.company else "")
@@ -120,7 +128,8 @@ def build_card(incident: Incident, texts: Texts, people: People, now: dt.datetim
                 _field(_(N_("First response due")), deadline_text(texts, incident, now)),
                 _field(_(N_("Status")), status_label(texts, incident.status)),
                 _field(_(N_("Assignee")), people.name(incident.assignee) or _(N_("nobody yet"))),
-            ],
+            ]
+            + ([_field(_(N_("Workspace")), workspace)] if workspace else []),
         },
         {"type": "section", "text": mrkdwn(clip(escape_mrkdwn(incident.description), 2000))},
     ]

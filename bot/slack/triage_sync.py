@@ -10,6 +10,11 @@ posted before anything reaches its thread: a thread line needs the card's ts.
 
 The customer only ever receives `triage.undelivered_replies`: staff replies, selected by
 their kind. Internal notes are posted in the card's thread and nowhere else.
+
+Whoever calls (a job, a staff member's click, a customer's answer), the card and its
+thread are written with the triage workspace's client and a reply reaches the customer
+with their own workspace's client (bot.slack.clients): `client` is only the fallback of
+an app built without them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.i18n import Texts, texts_for
 from bot.media import escape_mrkdwn
+from bot.slack.clients import NotInstalled
 from bot.slack.triage_cards import (
     People,
     build_card,
@@ -34,7 +40,7 @@ from services import incidents, triage
 from services.clock import utcnow
 from services.errors import N_
 from storage.conversations import find_preference
-from storage.models import Incident, IncidentEvent
+from storage.models import Incident, IncidentEvent, SlackLink
 
 if TYPE_CHECKING:
     from bot.handlers.common import Deps
@@ -52,17 +58,34 @@ def staff_texts(deps: Deps) -> Texts:
 
 
 def people_of(deps: Deps, user_ids: set[str | None]) -> People:
+    """Staff names, read in the staff's workspace."""
+    workspace = deps.clients.staff_workspace if deps.clients else ""
     names = {}
     for user_id in user_ids:
         if user_id:
-            names[user_id] = deps.profiles.get(user_id).name or user_id
+            names[user_id] = deps.profiles.get(user_id, workspace=workspace).name or user_id
     return People(names)
+
+
+def _staff_client(deps: Deps, client: WebClient) -> WebClient | None:
+    try:
+        return deps.staff_client(client)
+    except NotInstalled as err:
+        log.warning(
+            "triage cards wait: the app is not installed in the triage workspace %r",
+            err.workspace,
+        )
+        return None
 
 
 def sync_cards(deps: Deps, client: WebClient) -> int:
     """Bring every lagging card up to date (the periodic job); how many were synced."""
     if not deps.settings.triage_channel:
         return 0
+    staff = _staff_client(deps, client)
+    if staff is None:
+        return 0
+    client = staff
     with deps.session_factory.begin() as session:
         claimed = triage.claim_card_work(session, limit=BATCH)
         return sum(_sync_quietly(deps, client, session, incident) for incident in claimed)
@@ -73,6 +96,10 @@ def sync_incident(deps: Deps, client: WebClient, number: str) -> bool:
     was nothing to do or another process is doing it."""
     if not deps.settings.triage_channel:
         return False
+    staff = _staff_client(deps, client)
+    if staff is None:
+        return False  # the job posts it once the triage workspace is installed
+    client = staff
     with deps.session_factory.begin() as session:
         incident = triage.claim_card(session, number)
         return incident is not None and _sync_quietly(deps, client, session, incident)
@@ -94,7 +121,7 @@ def _sync_quietly(deps: Deps, client: WebClient, session: Session, incident: Inc
 def sync(deps: Deps, client: WebClient, session: Session, incident: Incident) -> None:
     """Post or update the card, then each new event in order: in its thread, and a staff
     reply to the customer. Progress is recorded event by event, so a Slack failure midway
-    posts nothing twice when it is tried again."""
+    posts nothing twice when it is tried again. `client` is the triage workspace's."""
     texts = staff_texts(deps)
     new = [e for e in incident.events if e.id > incident.card_synced_event]
     people = people_of(
@@ -104,7 +131,10 @@ def sync(deps: Deps, client: WebClient, session: Session, incident: Incident) ->
         | {e.to_assignee for e in new},
     )
     now = utcnow()
-    blocks = build_card(incident, texts, people, now)
+    workspace = (
+        deps.clients.workspace_label(incident.account.workspace_id) if deps.clients else None
+    )
+    blocks = build_card(incident, texts, people, now, workspace=workspace)
     if incident.card_ts is None:
         posted = client.chat_postMessage(
             channel=deps.settings.triage_channel,
@@ -154,29 +184,36 @@ def _post_in_thread(client: WebClient, incident: Incident, line: str) -> None:
     )
 
 
-def customer_texts(deps: Deps, session: Session, incident: Incident) -> tuple[Texts, str] | None:
-    """The customer's Slack user, and their language (the one they last spoke with the
-    bot, else the incident's) and zone; None when no Slack user speaks for the account."""
+def customer_texts(
+    deps: Deps, session: Session, incident: Incident, client: WebClient
+) -> tuple[Texts, SlackLink, WebClient] | None:
+    """The customer's Slack user, their language (the one they last spoke with the bot,
+    else the incident's) and zone, and their workspace's client; None when no Slack user
+    speaks for the account or their workspace no longer has the app."""
     link = triage.customer_slack_user(session, incident.account)
     if link is None:
         return None
+    try:
+        customer = deps.client_for(link.workspace_id, client)
+    except NotInstalled:
+        return None
     pref = find_preference(session, link.workspace_id, link.slack_user_id)
-    profile = deps.profiles.get(link.slack_user_id)
+    profile = deps.profiles.get(link.slack_user_id, workspace=link.workspace_id, client=customer)
     lang = (pref.lang if pref else None) or incident.lang
     tz = (pref.tz if pref else None) or profile.tz or deps.settings.default_tz
-    return texts_for(lang, tz), link.slack_user_id
+    return texts_for(lang, tz), link, customer
 
 
 def _deliver_reply(
     deps: Deps, client: WebClient, session: Session, incident: Incident, event: IncidentEvent
 ) -> None:
-    found = customer_texts(deps, session, incident)
+    found = customer_texts(deps, session, incident, client)
     if found is None:
         return
-    texts, user_id = found
-    channel = str(client.conversations_open(users=user_id)["channel"]["id"])
+    texts, link, customer = found
+    channel = str(customer.conversations_open(users=link.slack_user_id)["channel"]["id"])
     intro = texts.gettext(N_("The support team replied about your incident {number}:"))
-    posted = client.chat_postMessage(
+    posted = customer.chat_postMessage(
         channel=channel,
         text=escape_mrkdwn(intro.format(number=incident.number)),
         blocks=build_customer_reply(incident.number or "", event.note or "", texts),
