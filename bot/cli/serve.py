@@ -38,6 +38,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client (bot.met
 GIL_SWITCH_SECONDS = 0.001
 GRACEFUL_SECONDS = 20  # the web server's in-flight requests
 DRAIN_SECONDS = 60  # the worker's acknowledged deliveries
+# The inbox worker yields the CPU to the web server's acks when both want it: an ack has
+# Slack's three seconds and a latency users feel; the work behind it can wait a moment.
+WORKER_NICENESS = 10
 ROLES = ("all", "web", "worker")
 PR_SET_PDEATHSIG = 1
 
@@ -236,6 +239,7 @@ def run_worker(settings: Settings, threads: int, lease_seconds: int) -> None:
     from storage.db import make_engine, make_session_factory
 
     configure_logs(settings)
+    os.nice(WORKER_NICENESS)
     engine = make_engine(settings.database_url, pool_size=threads + 2, redoable=True)
     app = create_app(settings, session_factory=make_session_factory(engine), worker=True)
     lease = dt.timedelta(seconds=lease_seconds)
