@@ -5,17 +5,22 @@ customer can never act as staff."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.handlers.satisfaction import JOB_SECONDS, send_surveys
+from bot.settings import Settings
+from bot.slack.scheduler import Job
 from services import incidents, triage
 from services.clock import utcnow
 from storage.db import SessionFactory
 from storage.models import Account, Incident, IncidentEvent
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, DEMO_EMAIL
-from tests.slack.harness import RunningApp
+from tests.slack.harness import SIGNING_SECRET, RunningApp
+from tests.slack.jobs import scheduler
 from tests.slack.triage import (  # noqa: F401 (a fixture)
     AGENT,
     LEAD,
@@ -30,7 +35,7 @@ from tests.slack.triage import (  # noqa: F401 (a fixture)
     triage_app,
     wait_until,
 )
-from tests.slack.ui import shown_text
+from tests.slack.ui import controls, shown_text
 from tests.test_slack_safety import HOSTILE, assert_inert, mrkdwn_texts
 
 
@@ -184,6 +189,37 @@ def test_the_whole_journey_from_filing_to_answer(triage_app: RunningApp) -> None
         running.sender.view_submission(CUSTOMER, view, {"text": _text("Still down")}).status == 200
     )
     wait_until(lambda: len([e for e in incident(running).events if e.kind == "answer"]) == 2)
+
+    # Staff resolve it; the customer is asked to rate the help, and rates it.
+    before = len(running.fake.calls_to("views.open"))
+    _click(running, AGENT, card(running), "Change status", TRIAGE)
+    view = _modal(running, before)
+    values = {
+        "status": {"type": "static_select", "selected_option": {"value": "resolved"}},
+        "text": _text(""),
+    }
+    assert running.sender.view_submission(AGENT, view, values).status == 200
+    wait_until(lambda: incident(running).status == incidents.RESOLVED)
+    wait_until(lambda: "Resolved" in shown_text(card(running)["blocks"]))
+    surveys = scheduler(
+        dataclasses.replace(
+            Settings.from_env(),
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=running.fake.url,
+            triage_channel=TRIAGE,
+        ),
+        running.session_factory,
+        None,
+        [Job("satisfaction surveys", JOB_SECONDS, send_surveys)],
+    )
+    surveys.run_due()
+    survey = _dms(running, CUSTOMER)[-1]
+    assert "has been resolved" in shown_text(survey["blocks"])
+    rating = controls(survey["blocks"])
+    block, element = next((b, e) for b, e in rating if e["text"]["text"].startswith("4 "))
+    running.sender.block_action(CUSTOMER, block, element)
+    wait_until(lambda: incident(running).csat_rating == 4)
 
     # Nothing staff typed in the thread ever reached the customer.
     for message in _dms(running, CUSTOMER):
