@@ -241,7 +241,10 @@ def run_worker(settings: Settings, threads: int, lease_seconds: int) -> None:
     configure_logs(settings)
     os.nice(WORKER_NICENESS)
     engine = make_engine(settings.database_url, pool_size=threads + 2, redoable=True)
-    app = create_app(settings, session_factory=make_session_factory(engine), worker=True)
+    # Its own KB answers the questions: it follows the published version like any process.
+    app = create_app(
+        settings, session_factory=make_session_factory(engine), worker=True, start_jobs=True
+    )
     lease = dt.timedelta(seconds=lease_seconds)
     worker = InboxWorker(app, engine, threads=threads, lease=lease).start()
     stopping = threading.Event()
