@@ -52,10 +52,18 @@ CLIENT_SECRET = "test-client-secret"
 
 @contextmanager
 def running_app(
-    settings: Settings, session_factory: SessionFactory, kb: Any, *, oauth: bool = False
+    settings: Settings,
+    session_factory: SessionFactory,
+    kb: Any,
+    *,
+    oauth: bool = False,
+    fake: FakeSlack | None = None,
 ) -> Iterator[RunningApp]:
-    """With `oauth`, the app in OAuth mode (no bot token: installed per workspace)."""
-    fake = FakeSlack().start()
+    """With `oauth`, the app in OAuth mode (no bot token: installed per workspace). `fake`:
+    the Slack of another app too (two processes on one database share one inbox, so
+    either may answer a delivery: like replicas, they must talk to the same Slack)."""
+    owned = fake is None
+    fake = fake or FakeSlack().start()
     mode = (
         {"slack_client_id": CLIENT_ID, "slack_client_secret": CLIENT_SECRET}
         if oauth
@@ -99,4 +107,5 @@ def running_app(
         server.shutdown()
         server.server_close()
         worker.stop(timeout=10)
-        fake.stop()
+        if owned:
+            fake.stop()
