@@ -104,6 +104,9 @@ def from_step(
 ) -> Result:
     replies = [*(before or []), *step.replies]
     if step.done:
+        offered = {choice.value for reply in replies for choice in reply.choices}
+        if ctx.then in offered:  # the flow's own last words already offer it
+            return Result(replies)
         return Result([*replies, *offer_next(ctx, ctx.then, besides=FLOW_COMMAND + flow.name)])
     slot = step.waiting_for
     assert slot is not None

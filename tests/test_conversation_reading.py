@@ -224,16 +224,16 @@ def test_a_language_asked_for_stays_until_the_user_asks_otherwise(
         (
             "en",
             "register my DGS-3630-28TC serial S3XY120042420 bought 12/11/2025 and then "
-            "activate a code",
+            "show my incidents",
             "yes",
             "Shall we do it now?",
         ),
         (
             "fr",
             "enregistrer mon DGS-3630-28TC numéro de série S3XY120042420 acheté le 12/11/2025 "
-            "puis activer un code",
+            "puis voir mes incidents",
             "oui",
-            "On s'en occupe maintenant ?",
+            "On s’en occupe maintenant ?",
         ),
     ],
 )
@@ -245,9 +245,25 @@ def test_a_second_request_is_offered_once_the_first_is_done(
     assert chat.say("no site for now" if lang == "en" else "pas de site").waiting_for == "confirm"
     done = chat.say(yes)
     assert done.waiting_for is None and offer in text_of(done)
-    assert ("flow:activate_service", choices_of(done)[-1][1]) in choices_of(done)
-    started = chat.say(choices_of(done)[-1][1])  # the offer, picked by its label
-    assert started.waiting_for == "terms"
+    value, label = choices_of(done)[-1]
+    assert value == "list:incidents"
+    shown = chat.say(label)  # the offer, picked by its label
+    asked = Chat(assistant, user("U2", lang=lang)).say(label)  # as if asked in so many words
+    assert text_of(shown) == text_of(asked) and "incident" in text_of(shown)
+
+
+def test_a_second_request_the_first_already_offers_is_offered_once(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say(
+        "register my DGS-3630-28TC serial S3XY120042420 bought 12/11/2025 and then activate a code"
+    )
+    chat.say("no site for now")
+    done = chat.say("yes")
+    assert "Shall we do it now?" not in text_of(done)
+    assert [value for value, _ in choices_of(done)].count("flow:activate_service") == 1
+    assert chat.say(choices_of(done)[-1][1]).waiting_for == "terms"
 
 
 def test_a_list_and_a_request_in_one_message(assistant: Assistant) -> None:
