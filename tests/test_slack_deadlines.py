@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -21,7 +19,7 @@ from storage.db import SessionFactory, make_engine, make_session_factory
 from tests.slack.fake_api import Failure
 from tests.slack.fixtures import DEMO_EMAIL, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import RunningApp
-from tests.slack.jobs import scheduler
+from tests.slack.jobs import run_as_two_processes, scheduler
 from tests.slack.ui import shown_text
 
 TRIAGE = "CTRIAGE"
@@ -178,29 +176,7 @@ def test_two_processes_at_once_post_each_notice_exactly_once(
 ) -> None:
     settings = _settings(slack, settings)
     numbers = [_file(session_factory, (5 + i) * MINUTE, f"Case {i}") for i in range(6)]
-    engines = [make_engine(database_url) for _ in range(2)]
-    processes = [scheduler(settings, make_session_factory(e), None, JOBS) for e in engines]
-    barrier = threading.Barrier(len(processes))
-    errors: list[BaseException] = []
-
-    def run(process: Any) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for turn in range(3):
-                process.run_due(now=turn * JOB_SECONDS)
-        except BaseException as err:  # reported below, not swallowed
-            errors.append(err)
-
-    threads = [threading.Thread(target=run, args=(p,)) for p in processes]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        for engine in engines:
-            engine.dispose()
-    assert errors == []
+    run_as_two_processes(settings, database_url, JOBS, JOB_SECONDS)
     texts = _triage_texts(slack)
     assert sorted(n for t in texts for n in numbers if n in t) == sorted(numbers)
     assert len(texts) == len(numbers)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -19,11 +18,11 @@ from bot.slack.scheduler import Job
 from services.accounts import create_account, get_account, link_slack_user
 from services.incidents import change_status, create_incident, get_incident, reopen
 from services.satisfaction import RATED, RATING_COMMENT
-from storage.db import SessionFactory, make_engine, make_session_factory
+from storage.db import SessionFactory
 from tests.slack.fake_api import TEAM_ID, Failure
 from tests.slack.fixtures import CLIENT_FR, CUSTOMER, DEMO_EMAIL, slack  # noqa: F401
 from tests.slack.harness import RunningApp
-from tests.slack.jobs import scheduler
+from tests.slack.jobs import run_as_two_processes, scheduler
 from tests.slack.ui import Screen, controls
 
 JOBS = [Job("satisfaction surveys", JOB_SECONDS, send_surveys)]
@@ -202,30 +201,8 @@ def test_two_processes_at_once_send_each_survey_once(
     database_url: str,
 ) -> None:
     numbers = [_resolved(session_factory) for _ in range(4)]
-    engines = [make_engine(database_url) for _ in range(2)]
     settings = _settings(slack, settings)
-    processes = [scheduler(settings, make_session_factory(e), None, JOBS) for e in engines]
-    barrier = threading.Barrier(len(processes))
-    errors: list[BaseException] = []
-
-    def run(process: Any) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for turn in range(3):
-                process.run_due(now=turn * JOB_SECONDS)
-        except BaseException as err:  # reported below, not swallowed
-            errors.append(err)
-
-    threads = [threading.Thread(target=run, args=(p,)) for p in processes]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    finally:
-        for engine in engines:
-            engine.dispose()
-    assert errors == []
+    run_as_two_processes(settings, database_url, JOBS, JOB_SECONDS)
     surveys = [m["text"] for m in slack.fake.posted() if m["channel"] == f"D{CUSTOMER}"]
     assert sorted(n for text in surveys for n in numbers if n in text) == sorted(numbers)
     assert len(surveys) == len(numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from bot.app import make_client
@@ -14,7 +15,7 @@ from bot.slack.oauth import oauth_settings
 from bot.slack.profiles import Profiles
 from bot.slack.roles import Roles
 from bot.slack.scheduler import Job, Scheduler
-from storage.db import SessionFactory
+from storage.db import SessionFactory, make_engine, make_session_factory
 
 
 def scheduler(
@@ -40,3 +41,33 @@ def scheduler(
         clients=clients,
     )
     return Scheduler(deps, client, jobs)
+
+
+def run_as_two_processes(
+    settings: Settings, database_url: str, jobs: list[Job], every: float, turns: int = 3
+) -> None:
+    """Two serve processes (their own engines and clients, one database) running the same
+    jobs at the same moment, `turns` times each: what each job claims, it does once."""
+    engines = [make_engine(database_url) for _ in range(2)]
+    processes = [scheduler(settings, make_session_factory(e), None, jobs) for e in engines]
+    barrier = threading.Barrier(len(processes))
+    errors: list[BaseException] = []
+
+    def run(process: Scheduler) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for turn in range(turns):
+                process.run_due(now=turn * every)
+        except BaseException as err:  # reported below, not swallowed
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in processes]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert errors == []
