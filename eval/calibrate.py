@@ -35,11 +35,13 @@ from kb.evaluate import read_cases  # noqa: E402
 CALIBRATION_SETS = [
     REPO / "eval" / "kb_questions.calibrate.jsonl",
     REPO / "eval" / "kb_out_of_scope.calibrate.jsonl",
+    REPO / "eval" / "kb_questions.fresh.jsonl",
+    REPO / "eval" / "kb_out_of_scope.fresh.jsonl",
     REPO / "tests" / "fixtures" / "kb_hard.jsonl",
     REPO / "tests" / "fixtures" / "kb_unseen.jsonl",
     REPO.parent / "shared" / "eval" / "kb_dev.jsonl",
 ]
-WRONG_COST = 3.0
+WRONG_COST = 5.0
 CLARIFY_COST = 0.5
 GRID = {
     "semantic_floor": [0.80, 0.82, 0.84, 0.86, 0.88],
@@ -56,6 +58,7 @@ class Case:
     question: str
     slug: str | None
     candidates: tuple[Candidate, ...]
+    off_topic: float  # similarity to the closest off-topic example
 
 
 @dataclass
@@ -82,7 +85,11 @@ class Outcome:
 def replay(cases: list[Case], params: Params, *, fused: bool = False) -> Outcome:
     outcome = Outcome(params)
     for case in cases:
-        decision = judge(case.candidates, params) if fused else decide(case.candidates, params)
+        decision = (
+            judge(case.candidates, params, off_topic=case.off_topic)
+            if fused
+            else decide(case.candidates, params, off_topic=case.off_topic)
+        )
         best = decision.best
         if case.slug is None:
             outcome.oos_answered += decision.verdict is Verdict.ANSWER
@@ -107,7 +114,9 @@ def collect(kb: KnowledgeBase, files: list[Path]) -> list[Case]:
     for path in files:
         for case in read_cases(path):
             decision, _lang = kb.decide(case.question)
-            cases.append(Case(case.question, case.slug, decision.ranked))
+            cases.append(
+                Case(case.question, case.slug, decision.ranked, decision.off_topic_similarity)
+            )
     return cases
 
 
@@ -135,7 +144,12 @@ def main() -> None:
         sys.exit("refused: held-out sets are measured with `helpdesk kb eval`, never tuned on")
     if args.signals and args.signals.is_file():
         cases = [
-            Case(row["q"], row["slug"], tuple(Candidate(**c) for c in row["candidates"]))
+            Case(
+                row["q"],
+                row["slug"],
+                tuple(Candidate(**c) for c in row["candidates"]),
+                row["off_topic"],
+            )
             for row in json.loads(args.signals.read_text(encoding="utf-8"))
         ]
     else:
@@ -150,6 +164,7 @@ def main() -> None:
                         {
                             "q": c.question,
                             "slug": c.slug,
+                            "off_topic": c.off_topic,
                             "candidates": [
                                 {
                                     "slug": x.slug,
@@ -174,7 +189,7 @@ def main() -> None:
     for ranking_values in itertools.product(*(GRID[key] for key in ranking_keys)):
         base = Params(**dict(zip(ranking_keys, ranking_values)))
         # The ranking depends on these three only: fuse once, replay the decisions on it.
-        fused = [Case(c.question, c.slug, fuse(c.candidates, base)) for c in cases]
+        fused = [Case(c.question, c.slug, fuse(c.candidates, base), c.off_topic) for c in cases]
         for threshold, margin, gap in itertools.product(
             GRID["threshold"], GRID["clarify_margin"], GRID["gap_weight"]
         ):
@@ -188,7 +203,7 @@ def main() -> None:
     print("best:   ", describe(best, in_scope))
     if args.show:
         for case in cases:
-            decision = decide(case.candidates, best.params)
+            decision = decide(case.candidates, best.params, off_topic=case.off_topic)
             right = decision.best is not None and decision.best.slug == case.slug
             if case.slug is None and decision.verdict is Verdict.NONE:
                 continue

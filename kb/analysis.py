@@ -192,8 +192,18 @@ _QUESTION_WORDS = {
         "quelle",
         "quels",
         "quelles",
+        # as typed in a chat
+        "koi",
+        "kan",
+        "kand",
+        "koment",
+        "komment",
+        "pk",
+        "pq",
+        "pkoi",
+        "cmt",
     },
-    "en": {"who", "what", "when", "where", "why", "which", "how"},
+    "en": {"who", "what", "when", "where", "why", "which", "how", "wat", "wut", "hw"},
 }
 STOP_WORDS: dict[str, frozenset[str]] = {
     "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS)
@@ -201,6 +211,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
     "en": _folded_set(set(stoplists["en"]) | _ENGLISH_EXTRA | _ENGLISH_BARE_CONTRACTIONS)
     - _QUESTION_WORDS["en"],
 }
+
+_FOLDED_QUESTION_WORDS = {lang: _folded_set(ws) for lang, ws in _QUESTION_WORDS.items()}
 
 _ENGLISH_CONTRACTIONS = {"can't": "can", "won't": "will", "cannot": "can", "shan't": "shall"}
 _ENGLISH_SUFFIXES = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
@@ -263,6 +275,10 @@ def _is_lone_letter(word: str) -> bool:
 
 def is_stop(word: str, lang: str) -> bool:
     return fold(word) in STOP_WORDS[lang]
+
+
+def is_question_word(word: str, lang: str) -> bool:
+    return fold(word) in _FOLDED_QUESTION_WORDS[lang]
 
 
 @lru_cache(maxsize=200_000)

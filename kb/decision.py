@@ -38,10 +38,10 @@ from enum import StrEnum
 
 SEMANTIC_FLOOR = 0.84
 SEMANTIC_CEILING = 0.96
-SEMANTIC_WEIGHT = 0.5
-THRESHOLD = 0.56
-CLARIFY_MARGIN = 0.01
-GAP_WEIGHT = 0.5
+SEMANTIC_WEIGHT = 0.6
+THRESHOLD = 0.74
+CLARIFY_MARGIN = 0.05
+GAP_WEIGHT = 1.5
 RELATED_MIN = 0.1
 # A question closer (in meaning) to an off-topic example (kb.off_topic) than to its best
 # article by this much is not ours. On the calibration sets the in-scope questions stay
@@ -95,6 +95,9 @@ class Decision:
     verdict: Verdict
     ranked: tuple[Candidate, ...]  # best first
     off_topic: bool = False  # closer to what the KB is not about than to any article
+    # The question's similarity to the closest off-topic example (-1: none), kept so a
+    # calibration can replay the decision with other constants.
+    off_topic_similarity: float = -1.0
 
     @property
     def best(self) -> Candidate | None:
@@ -134,21 +137,26 @@ def decide(
     candidates: Iterable[Candidate], params: Params = DEFAULT, *, off_topic: float = -1.0
 ) -> Decision:
     """`off_topic`: the question's similarity to the closest off-topic example."""
-    ranked = fuse(candidates, params)
-    best = ranked[0].semantic if ranked else -1.0
-    if off_topic - best > params.off_topic_margin:
-        return Decision(Verdict.NONE, ranked, off_topic=True)
-    return judge(ranked, params)
+    return judge(fuse(candidates, params), params, off_topic=off_topic)
 
 
-def judge(ranked: tuple[Candidate, ...], params: Params = DEFAULT) -> Decision:
+def judge(
+    ranked: tuple[Candidate, ...], params: Params = DEFAULT, *, off_topic: float = -1.0
+) -> Decision:
     """The decision on an already fused ranking (best first)."""
+    closest = ranked[0].semantic if ranked else -1.0
+    if off_topic - closest > params.off_topic_margin:
+        return Decision(Verdict.NONE, ranked, off_topic=True, off_topic_similarity=off_topic)
+    return Decision(_verdict(ranked, params), ranked, off_topic_similarity=off_topic)
+
+
+def _verdict(ranked: tuple[Candidate, ...], params: Params) -> Verdict:
     if not ranked:
-        return Decision(Verdict.NONE, ranked)
+        return Verdict.NONE
     best = ranked[0].score
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if runner_up >= params.threshold and best - runner_up < params.clarify_margin:
-        return Decision(Verdict.CLARIFY, ranked)
+        return Verdict.CLARIFY
     if best + params.gap_weight * (best - runner_up) >= params.threshold:
-        return Decision(Verdict.ANSWER, ranked)
-    return Decision(Verdict.NONE, ranked)
+        return Verdict.ANSWER
+    return Verdict.NONE

@@ -2,7 +2,9 @@
 
 Per file (see kb.articles.parse_article): YAML errors, missing or wrongly typed fields,
 slug/lang not matching the file name, lang not fr|en, empty body. Across files: duplicate
-slug+lang, a slug in one language only, a `related` slug that no article has.
+slug+lang, a slug in one language only, a `related` slug that no article has, a phrasing
+written in the other language (it belongs in that language's article: here it would make
+the lexical search claim the other language's short questions, answered in this one's).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.articles import LANGS, Article, Problem, load_articles, slugs_by_lang
+from kb.lang import detect_language
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,33 @@ def _related_line(article: Article, slug: str) -> int:
     return related_at
 
 
+def _line_of(article: Article, text: str) -> int:
+    lines = article.path.read_text(encoding="utf-8").splitlines()
+    return next((number for number, line in enumerate(lines, start=1) if text in line), 1)
+
+
+def _foreign_phrasings(article: Article) -> list[Problem]:
+    problems = []
+    for question in article.questions:
+        lang = detect_language(question)
+        if lang is not None and lang != article.lang:
+            problems.append(
+                Problem(
+                    article.path,
+                    _line_of(article, question),
+                    f"question written in '{lang}', not '{article.lang}': {question!r}",
+                )
+            )
+    return problems
+
+
 def lint(articles_dir: Path) -> LintReport:
     loaded = load_articles(articles_dir)
     problems = list(loaded.problems)
     by_lang = slugs_by_lang(loaded.articles)
     all_slugs = set().union(*by_lang.values())
     for article in loaded.articles:
+        problems += _foreign_phrasings(article)
         missing = [lang for lang in LANGS if article.slug not in by_lang.get(lang, set())]
         for lang in missing:
             problems.append(

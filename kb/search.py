@@ -40,7 +40,7 @@ from whoosh.query import Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
-from kb.analysis import analyse, is_stop, token_words, variants
+from kb.analysis import analyse, is_question_word, is_stop, token_words, variants
 from kb.index import LanguageStats, field_name
 
 MAX_QUERY_CHARS = 500
@@ -62,6 +62,10 @@ UNKNOWN_WEIGHT = 1.5
 # word vouches for the article ("commande" is two edits from "commence"). Its share of the
 # coverage is multiplied by this credit; its weight in the question stays whole.
 CORRECTION_CREDIT = {1: 0.8, 2: 0.5}
+# A question word says what kind of answer is wanted, not what it is about: rare in the
+# articles' text, its IDF would be high, and "c'est quoi le délai de réponse" would go to
+# the one article that happens to say "quoi". It keeps this share of its IDF.
+QUESTION_WORD_SHARE = 0.3
 _GLUED_ELISION = re.compile(r"^(qu|[ldjnsctm])([aeiouyh][a-z]+)$")
 
 
@@ -171,7 +175,10 @@ class LanguageSearch:
                 break
             df = self._df(word.terms)
             if df:
-                result.append(QueryWord(word.surface, word.terms, _idf(self.doc_count, df), df))
+                weight = _idf(self.doc_count, df)
+                if is_question_word(word.surface, self.lang):
+                    weight *= QUESTION_WORD_SHARE
+                result.append(QueryWord(word.surface, word.terms, weight, df))
                 continue
             if word.joined:
                 continue  # "parlezvous" unknown: its parts already count

@@ -152,3 +152,17 @@ def test_new_scaffold_has_the_front_matter_and_lints_once_translated(articles: P
     assert again.exit_code == 1 and "already exists" in again.output
     bad = runner.invoke(cli, ["kb", "new", "Password Reset", "--lang", "fr"])
     assert bad.exit_code == 1 and "lower-case words" in bad.output
+
+
+def test_a_phrasing_in_the_other_language(articles: Path) -> None:
+    # In the English article, a French phrasing would make the lexical search claim short
+    # French questions for English ("horaires du support?" answered in English).
+    _edit(
+        articles / "payment-security.en.md",
+        "  - Do you store my card number?\n",
+        "  - Do you store my card number?\n  - est-ce que vous gardez ma carte bancaire ?\n",
+    )
+    assert (
+        "payment-security.en.md:8: question written in 'fr', not 'en': "
+        "'est-ce que vous gardez ma carte bancaire ?'"
+    ) in _messages(articles)
