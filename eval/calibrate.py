@@ -45,7 +45,7 @@ WRONG_COST = 5.0
 CLARIFY_COST = 0.5
 GRID = {
     "semantic_floor": [0.80, 0.82, 0.84, 0.86, 0.88],
-    "semantic_ceiling": [0.92, 0.94, 0.96],
+    "semantic_ceiling": [0.92, 0.94, 0.96, 0.98, 1.0],
     "semantic_weight": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "threshold": [round(0.30 + 0.02 * i, 2) for i in range(26)],
     "clarify_margin": [0.0, 0.01, 0.02, 0.03, 0.05],
