@@ -39,6 +39,7 @@ CALIBRATION_SETS = [
     REPO / "eval" / "kb_out_of_scope.fresh.jsonl",
     REPO / "tests" / "fixtures" / "kb_hard.jsonl",
     REPO / "tests" / "fixtures" / "kb_unseen.jsonl",
+    REPO / "tests" / "fixtures" / "kb_regressions.jsonl",
     REPO.parent / "shared" / "eval" / "kb_dev.jsonl",
 ]
 WRONG_COST = 5.0

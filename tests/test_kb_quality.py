@@ -14,6 +14,7 @@ import pytest
 
 from kb import KnowledgeBase
 from kb.analysis import analyse, make_analyzer
+from kb.evaluate import EvalCase, read_cases
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "kb" / "articles"
@@ -28,61 +29,22 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
     knowledge.close()
 
 
-@pytest.mark.parametrize(
-    ("question", "slug", "lang"),
-    [
-        # "call" and "phone" are synonyms: their shared marker used to count twice and
-        # favour the article that repeats the idea most (why-online) over the right one.
-        ("can i call support by phone", "support-hours", "en"),
-        # "horaires" was a synonym of "heures", present in every "24 heures" of a response time.
-        ("horaires du support technique", "support-hours", "fr"),
-        ("le support est ouvert quand", "support-hours", "fr"),
-        ("can free users open incidents", "who-can-submit", "en"),
-        (
-            "my activation code is older than 3 months, can i still use it?",
-            "das-activation-code",
-            "en",
-        ),
-        (
-            "If I cancel after one week, is the rest of the month refunded pro rata?",
-            "billing-minimum",
-            "en",
-        ),
-        ("je trouve pas mon appareil pour activer le service", "das-troubleshooting", "fr"),
-        ("comment enregistrer mon switch", "product-registration", "fr"),
-        # Typos the lexical search corrects reach the encoder corrected.
-        ("hw do i regsiter a prodcut", "product-registration", "en"),
-    ],
-)
-def test_answers_with_the_right_article(
-    kb: KnowledgeBase, question: str, slug: str, lang: str
-) -> None:
-    answer = kb.ask(question)
+# Each a customer's wording that once failed, with why in its "why"; eval/calibrate.py
+# calibrates the decision on them too.
+REGRESSIONS = read_cases(REPO / "tests" / "fixtures" / "kb_regressions.jsonl")
+
+
+@pytest.mark.parametrize("case", [c for c in REGRESSIONS if c.slug], ids=lambda c: c.question)
+def test_answers_with_the_right_article(kb: KnowledgeBase, case: EvalCase) -> None:
+    answer = kb.ask(case.question)
     assert answer.answered, answer.to_dict()
     assert answer.article is not None
-    assert (answer.article.slug, answer.lang) == (slug, lang)
+    assert (answer.article.slug, answer.lang) == (case.slug, case.lang)
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        # Login problems have no article: "cant" and "sign"/"log" used to match "why cant
-        # i just call you", "sign up" and "log a ticket".
-        "i cant log in to the portal",
-        "i cant sign in",
-        "I'm not able to log on to my account",
-        # French "garantie" is a warranty: the resolution-time article no longer says "garanti".
-        "duree de la garantie",
-        "combien de temps dure la garantie",
-        "quelle est la durée de garantie de mon switch",
-        # Prices: the premium article no longer says "prix".
-        "prix de l'abonnement premium",
-        # "commande" is two edits from "commence": a far spelling guess cannot carry an answer.
-        "ou est ma commande",
-    ],
-)
-def test_out_of_scope_questions_get_no_answer(kb: KnowledgeBase, question: str) -> None:
-    answer = kb.ask(question)
+@pytest.mark.parametrize("case", [c for c in REGRESSIONS if not c.slug], ids=lambda c: c.question)
+def test_out_of_scope_questions_get_no_answer(kb: KnowledgeBase, case: EvalCase) -> None:
+    answer = kb.ask(case.question)
     assert not answer.answered, answer.to_dict()
 
 
