@@ -27,21 +27,20 @@ class LintReport:
         return not self.problems
 
 
-def _related_line(article: Article, slug: str) -> int:
-    """The file line where a related slug is written, else the line of `related:`."""
+def _line_of(article: Article, text: str, *, under: str | None = None) -> int:
+    """The first file line holding `text` (at or after the line starting with `under`,
+    when given); else that `under` line, else 1."""
     lines = article.path.read_text(encoding="utf-8").splitlines()
-    related_at = 1
-    for number, line in enumerate(lines, start=1):
-        if line.startswith("related:"):
-            related_at = number
-        if related_at > 1 and slug in line:
-            return number
-    return related_at
-
-
-def _line_of(article: Article, text: str) -> int:
-    lines = article.path.read_text(encoding="utf-8").splitlines()
-    return next((number for number, line in enumerate(lines, start=1) if text in line), 1)
+    anchor = 1
+    if under is not None:
+        found = [number for number, line in enumerate(lines, start=1) if line.startswith(under)]
+        if not found:
+            return 1
+        anchor = found[-1]
+    return next(
+        (number for number, line in enumerate(lines[anchor - 1 :], start=anchor) if text in line),
+        anchor,
+    )
 
 
 def _foreign_phrasings(article: Article) -> list[Problem]:
@@ -79,7 +78,9 @@ def lint(articles_dir: Path) -> LintReport:
             if slug not in all_slugs:
                 problems.append(
                     Problem(
-                        article.path, _related_line(article, slug), f"unknown related slug '{slug}'"
+                        article.path,
+                        _line_of(article, slug, under="related:"),
+                        f"unknown related slug '{slug}'",
                     )
                 )
     return LintReport(
