@@ -6,9 +6,12 @@ Layout of the index directory:
     gen-<version>-…/   one complete Whoosh index per build
     build.lock         filelock: one builder at a time, across processes
 
-A build writes a brand-new generation directory, and only when it is complete does
-CURRENT get replaced (os.replace is atomic), so a reader in another process sees either
-the old index or the new one, never a half-built one. The previous generation is kept
+A build writes a new generation directory, and only when it is complete does CURRENT get
+replaced (os.replace is atomic), so a reader in another process sees either the old index
+or the new one, never a half-built one. A new generation starts as a copy of the
+published one when the same code built it: only the articles whose digest changed are
+analysed and indexed again (one edit in 10,000 articles re-indexes one), and the stats
+take out the old version's counts (stored with each document) and add the new. The previous generation is kept
 (a reader may still have it open); older ones are deleted.
 
 Each article is one document. Its text goes only into the fields of its own language
@@ -42,7 +45,7 @@ from kb.analysis import analyse, make_analyzer
 from kb.articles import LANGS, Article
 
 # Bump when the schema changes: every existing index becomes stale.
-INDEX_FORMAT = 7
+INDEX_FORMAT = 8
 
 
 def _analysis_fingerprint() -> str:
@@ -82,6 +85,10 @@ def make_schema() -> Schema:
         "title": STORED(),
         "strong_terms": STORED(),
         "terms": STORED(),
+        # What an incremental build needs to tell a changed article and to take its
+        # old contribution out of the stats: its source's digest and its vocabulary.
+        "digest": STORED(),
+        "words": STORED(),
     }
     for lang in LANGS:
         analyzer = make_analyzer(lang)
@@ -107,31 +114,40 @@ class LanguageStats:
     strong_df: dict[str, int] = field(default_factory=dict)
     vocabulary: dict[str, int] = field(default_factory=dict)
 
-    def add(self, terms: set[str], strong_terms: set[str], words: set[str]) -> None:
-        self.docs += 1
-        for counts, items in (
-            (self.df, terms),
-            (self.strong_df, strong_terms),
-            (self.vocabulary, words),
+    def count(self, fields: dict[str, str], sign: int = 1) -> None:
+        """Count one indexed document in (sign 1) or out (sign -1), from its stored fields."""
+        self.docs += sign
+        for counts, name in (
+            (self.df, "terms"),
+            (self.strong_df, "strong_terms"),
+            (self.vocabulary, "words"),
         ):
-            for item in items:
-                counts[item] = counts.get(item, 0) + 1
+            for item in fields[name].split():
+                left = counts.get(item, 0) + sign
+                if left > 0:
+                    counts[item] = left
+                else:
+                    counts.pop(item, None)
 
 
-def document(article: Article, stats: dict[str, LanguageStats] | None = None) -> dict[str, str]:
+def digest(article: Article) -> str:
+    """Everything of an article the index holds: equal digests, same document."""
+    parts = [article.slug, article.lang, article.title, *article.questions, "", *article.tags]
+    return hashlib.sha256("\x00".join([*parts, "", article.body]).encode()).hexdigest()
+
+
+def document(article: Article) -> dict[str, str]:
     lang = article.lang
     strong_text = "\n".join([article.title, *article.questions, *article.tags])
     strong_words = analyse(strong_text, lang)
     body_words = analyse(article.body, lang)
     strong_terms = {t for w in strong_words for t in w.terms}
     all_terms = strong_terms | {t for w in body_words for t in w.terms}
-    if stats is not None:
-        vocabulary = {
-            w.surface
-            for w in (*strong_words, *body_words)
-            if len(w.surface) >= 3 and w.surface.isalpha()
-        }
-        stats.setdefault(lang, LanguageStats()).add(all_terms, strong_terms, vocabulary)
+    vocabulary = {
+        w.surface
+        for w in (*strong_words, *body_words)
+        if len(w.surface) >= 3 and w.surface.isalpha()
+    }
     return {
         "key": f"{article.slug}.{lang}",
         "slug": article.slug,
@@ -139,6 +155,8 @@ def document(article: Article, stats: dict[str, LanguageStats] | None = None) ->
         "title": article.title,
         "strong_terms": " ".join(sorted(strong_terms)),
         "terms": " ".join(sorted(all_terms)),
+        "digest": digest(article),
+        "words": " ".join(sorted(vocabulary)),
         field_name("strong", lang): strong_text,
         field_name("body", lang): article.body,
     }
@@ -199,11 +217,49 @@ def _write(
     stats: dict[str, LanguageStats] = {lang: LanguageStats() for lang in LANGS}
     total = len(articles)
     for done, article in enumerate(articles, start=1):
-        writer.add_document(**document(article, stats))
+        doc = document(article)
+        stats.setdefault(article.lang, LanguageStats()).count(doc)
+        writer.add_document(**doc)
         if progress is not None:
             progress(done, total)
     writer.commit()
     return stats
+
+
+def _update(
+    ix: Index,
+    articles: Sequence[Article],
+    stats: dict[str, LanguageStats],
+    progress: Progress | None,
+) -> dict[str, LanguageStats]:
+    """Bring a copy of the previous generation up to `articles`: only the articles whose
+    digest changed are analysed and indexed again, and the stats follow them."""
+    with ix.searcher() as searcher:
+        old = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+    new = {f"{a.slug}.{a.lang}": a for a in articles}
+    gone = [k for k, fields in old.items() if k not in new or digest(new[k]) != fields["digest"]]
+    added = [a for k, a in new.items() if k not in old or k in gone]
+    writer = ix.writer(limitmb=256)
+    for key in gone:
+        writer.delete_by_term("key", key)
+        stats.setdefault(old[key]["lang"], LanguageStats()).count(old[key], -1)
+    for done, article in enumerate(added, start=1):
+        doc = document(article)
+        stats.setdefault(article.lang, LanguageStats()).count(doc)
+        writer.add_document(**doc)
+        if progress is not None:
+            progress(done, len(added))
+    writer.commit()
+    return stats
+
+
+def _reusable(index_dir: Path) -> Path | None:
+    """The published generation, when it was built by this very code (same terms)."""
+    pointer = read_pointer(index_dir)
+    if pointer is None or pointer.format != FORMAT:
+        return None
+    generation = index_dir / pointer.generation
+    return generation if (generation / STATS_FILE).is_file() else None
 
 
 def build(
@@ -213,18 +269,30 @@ def build(
     *,
     procs: int | None = None,
     progress: Progress | None = None,
+    incremental: bool = True,
 ) -> Path:
-    """Build a new generation and publish it; the caller holds the build lock."""
+    """Build a new generation and publish it; the caller holds the build lock.
+
+    Incremental unless told otherwise: from the published generation when this code
+    built it. A forced rebuild (`incremental=False`) starts from nothing."""
     index_dir.mkdir(parents=True, exist_ok=True)
     generation = f"gen-{version}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     target = index_dir / generation
     staging = index_dir / f".building-{generation}"
     staging.mkdir()
     try:
-        ix = whoosh.index.create_in(str(staging), make_schema())
-        if procs is None:
-            procs = min(2, os.cpu_count() or 1) if len(articles) >= PARALLEL_THRESHOLD else 1
-        stats = _write(ix, articles, procs, progress)
+        previous = _reusable(index_dir) if incremental else None
+        if previous is not None:
+            # A copy of the previous generation (readers keep theirs), then only the
+            # changes: editing one article of 10,000 does not re-index the other 9,999.
+            shutil.copytree(previous, staging, dirs_exist_ok=True)
+            ix = whoosh.index.open_dir(str(staging))
+            stats = _update(ix, articles, load_stats(staging), progress)
+        else:
+            ix = whoosh.index.create_in(str(staging), make_schema())
+            if procs is None:
+                procs = min(2, os.cpu_count() or 1) if len(articles) >= PARALLEL_THRESHOLD else 1
+            stats = _write(ix, articles, procs, progress)
         ix.close()
         (staging / STATS_FILE).write_text(
             json.dumps({lang: vars(value) for lang, value in stats.items()}, ensure_ascii=False),
@@ -273,7 +341,7 @@ def ensure(
         # Another process may have built it while we waited for the lock.
         if not force and is_current(index_dir, version):
             return False
-        build(load(), index_dir, version, progress=progress)
+        build(load(), index_dir, version, progress=progress, incremental=not force)
         return True
 
 

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from whoosh.qparser import QueryParser
 
 from kb import KnowledgeBase
 from kb import index as kb_index
@@ -146,3 +147,45 @@ def test_index_built_by_other_analysis_code_is_rebuilt(articles: Path, tmp_path:
     assert not kb_index.is_current(index_dir, version)
     assert kb_index.ensure(index_dir, version, load) is True
     assert json.loads(pointer_file.read_text())["format"] == kb_index.FORMAT
+
+
+def _published(index_dir: Path) -> Path:
+    return index_dir / json.loads((index_dir / "CURRENT").read_text())["generation"]
+
+
+def test_a_rebuild_indexes_only_what_changed_and_matches_a_full_build(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    KnowledgeBase.open(articles, index_dir).close()
+    edited, removed = articles / "support-holidays.en.md", articles / "payment-security.fr.md"
+    edited.write_text(
+        edited.read_text(encoding="utf-8") + "\nThe zanzibarian calendar applies too.\n",
+        encoding="utf-8",
+    )
+    removed.unlink()
+    analysed: list[str] = []
+    document = kb_index.document
+
+    def counting(article):  # type: ignore[no-untyped-def]
+        analysed.append(f"{article.slug}.{article.lang}")
+        return document(article)
+
+    monkeypatch.setattr(kb_index, "document", counting)
+    kb = KnowledgeBase.open(articles, index_dir)
+    assert analysed == ["support-holidays.en"]
+    kb.close()
+    ix = kb_index.open_current(index_dir)[0]
+    with ix.searcher() as searcher:
+        stored = {fields["key"]: fields for fields in searcher.all_stored_fields()}
+        hits = searcher.search(QueryParser("body_en", ix.schema).parse("zanzibarian"))
+        assert [hit["key"] for hit in hits] == ["support-holidays.en"]
+    ix.close()
+    assert "payment-security.fr" not in stored and "payment-security.en" in stored
+    assert "zanzibarian" in stored["support-holidays.en"]["words"].split()
+
+    # The same articles indexed from nothing: same documents, same statistics.
+    monkeypatch.setattr(kb_index, "document", document)
+    fresh = tmp_path / "fresh"
+    kb_index.build(load_articles(articles).articles, fresh, "v", incremental=False)
+    assert kb_index.load_stats(_published(index_dir)) == kb_index.load_stats(_published(fresh))
