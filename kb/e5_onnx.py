@@ -363,9 +363,9 @@ class OnnxE5:
         return (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
 
     def _mean_state(self, ids: list[int]) -> Floats:
-        """One sequence, alone: activations are quantised per call, so a text's vector
-        must not depend on what else is being embedded with it (no batching, no padding;
-        ONNX Runtime spreads one sequence over the cores as fast as a batch)."""
+        """One sequence, alone: activations are quantised per run, so a text's vector
+        must not depend on what else is embedded with it (no batching, no padding; a
+        build runs texts side by side instead)."""
         m = self._model
         tokens = np.asarray(ids, dtype=np.int64)
         distinct, where = np.unique(tokens, return_inverse=True)
