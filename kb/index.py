@@ -11,8 +11,8 @@ replaced (os.replace is atomic), so a reader in another process sees either the 
 or the new one, never a half-built one. A new generation starts as a copy of the
 published one when the same code built it: only the articles whose digest changed are
 analysed and indexed again (one edit in 10,000 articles re-indexes one), and the stats
-take out the old version's counts (stored with each document) and add the new. The previous generation is kept
-(a reader may still have it open); older ones are deleted.
+take out the old version's counts (stored with each document) and add the new. The
+previous generation is kept (a reader may still have it open); older ones are deleted.
 
 Each article is one document. Its text goes only into the fields of its own language
 (strong_fr = title + questions + tags, body_fr; or the _en ones), so a search restricted
@@ -237,7 +237,7 @@ def _update(
     with ix.searcher() as searcher:
         old = {fields["key"]: fields for fields in searcher.all_stored_fields()}
     new = {f"{a.slug}.{a.lang}": a for a in articles}
-    gone = [k for k, fields in old.items() if k not in new or digest(new[k]) != fields["digest"]]
+    gone = {k for k, fields in old.items() if k not in new or digest(new[k]) != fields["digest"]}
     added = [a for k, a in new.items() if k not in old or k in gone]
     writer = ix.writer(limitmb=256)
     for key in gone:
