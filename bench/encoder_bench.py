@@ -12,7 +12,6 @@ as a build embeds them), and how close its vectors are to the first engine's (co
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from kb.articles import load_articles  # noqa: E402
 from kb.encoder import ENCODERS  # noqa: E402
+from kb.evaluate import read_cases  # noqa: E402
 from kb.semantic import QUERY, article_texts  # noqa: E402
 
 
@@ -35,8 +35,7 @@ def questions() -> list[str]:
     found: list[str] = []
     for pattern in ("kb_*.calibrate.jsonl", "kb_*.fresh.jsonl"):
         for path in sorted((REPO / "eval").glob(pattern)):
-            lines = path.read_text("utf-8").splitlines()
-            found += [json.loads(line)["q"] for line in lines if line.strip()]
+            found += [case.question for case in read_cases(path)]
     return found
 
 
