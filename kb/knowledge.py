@@ -25,6 +25,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,16 +131,27 @@ class KnowledgeBase:
     ) -> bool:
         version = content_hash(articles_dir)
         articles = {(a.slug, a.lang): a for a in load_articles(articles_dir).articles}
-        built = kb_index.ensure(
-            self.index_dir, version, lambda: list(articles.values()), force=force, progress=progress
-        )
-        # Vectors are cached by content beside the index: only changed texts are embedded.
-        semantic = SemanticIndex(
-            list(articles.values()),
-            EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
-            progress=progress,
-            off_topic=OFF_TOPIC,
-        )
+        # The lexical index is written while the texts are embedded: Whoosh is Python and
+        # holds the GIL, the encoder's runs release it, so the two overlap on the cores.
+        # Progress follows the embedding, the longer of the two. One writer process: the
+        # encoder already has the cores (and no fork from a threaded process).
+        with ThreadPoolExecutor(1, thread_name_prefix="kb-index") as pool:
+            lexical = pool.submit(
+                kb_index.ensure,
+                self.index_dir,
+                version,
+                lambda: list(articles.values()),
+                force=force,
+                procs=1,
+            )
+            # Vectors are cached by content beside the index: only changed texts are embedded.
+            semantic = SemanticIndex(
+                list(articles.values()),
+                EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
+                progress=progress,
+                off_topic=OFF_TOPIC,
+            )
+            built = lexical.result()
         ix, pointer, stats = kb_index.open_current(self.index_dir)
         searcher = ix.searcher()
         state = _Loaded(

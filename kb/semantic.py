@@ -35,7 +35,8 @@ from kb.encoder import Encoder, Vectors
 
 QUERY, PASSAGE = "q", "p"
 CACHE_DIR = "embeddings"
-BATCH = 64
+# Texts handed to the encoder at once: enough that its cores end a batch together.
+BATCH = 256
 # Articles whose best similarity is this far below the best article's are not candidates:
 # the decision only ever looks at the top few.
 CANDIDATES = 10
