@@ -37,6 +37,8 @@ CALIBRATION_SETS = [
     REPO / "eval" / "kb_out_of_scope.calibrate.jsonl",
     REPO / "eval" / "kb_questions.fresh.jsonl",
     REPO / "eval" / "kb_out_of_scope.fresh.jsonl",
+    REPO / "eval" / "kb_questions.blind3.jsonl",
+    REPO / "eval" / "kb_out_of_scope.blind3.jsonl",
     REPO / "tests" / "fixtures" / "kb_hard.jsonl",
     REPO / "tests" / "fixtures" / "kb_unseen.jsonl",
     REPO / "tests" / "fixtures" / "kb_regressions.jsonl",
@@ -59,7 +61,7 @@ class Case:
     question: str
     slug: str | None
     candidates: tuple[Candidate, ...]
-    off_topic: float  # similarity to the closest off-topic example
+    off_topic: float  # similarity to the off-topic examples
 
 
 @dataclass

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from kb import KnowledgeBase
+from kb.articles import Article
 from kb.encoder import Encoder, Vectors, default_encoder
 from kb.off_topic import OFF_TOPIC
-from kb.semantic import article_texts
+from kb.semantic import EmbeddingCache, SemanticIndex, article_texts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
 REPO = Path(__file__).resolve().parent.parent
@@ -175,3 +176,55 @@ def test_embed_gives_comparable_unit_vectors(shipped: KnowledgeBase) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
     same, other = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert same > other
+
+
+class TableEncoder:
+    """Each text's vector chosen by the test: its cosine with the question (1, 0, 0)."""
+
+    def __init__(self, cosines: dict[str, float]) -> None:
+        self.cosines = cosines
+        self._name = f"table-{uuid.uuid4().hex}"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        cosines = np.array([self.cosines.get(text, 0.0) for text in texts], dtype=np.float32)
+        return np.stack([cosines, np.sqrt(1.0 - cosines**2)], axis=1)
+
+    embed_passages = embed_queries
+
+
+def _article(slug: str, title: str, questions: Sequence[str]) -> Article:
+    path = Path(f"{slug}.en.md")
+    return Article(slug, "en", title, tuple(questions), (), (), "", path)
+
+
+def test_an_article_several_of_whose_phrasings_are_close_beats_one_stray_phrasing(
+    tmp_path: Path,
+) -> None:
+    close = {f"close {i}": 0.95 for i in range(5)}
+    stray = {"stray": 0.97} | {f"far {i}": 0.5 for i in range(4)}
+    alone = {"alone": 0.9}
+    encoder = TableEncoder(close | stray | alone | {"question": 1.0})
+    index = SemanticIndex(
+        [
+            _article("consistent", "close 0", [f"close {i}" for i in range(1, 5)]),
+            _article("lucky", "stray", [f"far {i}" for i in range(4)]),
+            _article("short", "alone", []),
+        ],
+        EmbeddingCache(tmp_path, encoder),
+    )
+    sims = index.similarities(encoder.embed_queries(["question"])[0])
+    ranked = index.search(sims)
+    assert [hit.slug for hit in ranked] == ["consistent", "lucky", "short"]
+    assert ranked[0].similarity == pytest.approx(0.95, abs=1e-6)
+    # one close phrasing among far ones: held below its best cosine, never above
+    assert 0.97 - 0.02 * np.log(5) - 1e-6 <= ranked[1].similarity < 0.95
+    # an article with a single text is measured by that text alone
+    assert index.similarity(sims, "short") == pytest.approx(0.9, abs=1e-6)
