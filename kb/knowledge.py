@@ -62,6 +62,31 @@ class _Loaded:
     semantic: SemanticIndex
 
 
+class _Shares:
+    """Parts of one build, each reporting (done, total) from its own thread, summed into
+    one progress callback."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None) -> None:
+        self._progress = progress
+        self._parts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def part(self, name: str) -> Callable[[int, int], None] | None:
+        if self._progress is None:
+            return None
+        progress = self._progress
+
+        def update(done: int, total: int) -> None:
+            with self._lock:
+                self._parts[name] = (done, total)
+                progress(
+                    sum(d for d, _ in self._parts.values()),
+                    sum(t for _, t in self._parts.values()),
+                )
+
+        return update
+
+
 def _all_known(ranking: Ranking) -> bool:
     return bool(ranking.words) and all(word.known for word in ranking.words)
 
@@ -133,8 +158,9 @@ class KnowledgeBase:
         articles = {(a.slug, a.lang): a for a in load_articles(articles_dir).articles}
         # The lexical index is written while the texts are embedded: Whoosh is Python and
         # holds the GIL, the encoder's runs release it, so the two overlap on the cores.
-        # Progress follows the embedding, the longer of the two. One writer process: the
-        # encoder already has the cores (and no fork from a threaded process).
+        # One writer process: the encoder already has the cores (and no fork from a
+        # threaded process). Progress adds up both: articles indexed, texts embedded.
+        shares = _Shares(progress)
         with ThreadPoolExecutor(1, thread_name_prefix="kb-index") as pool:
             lexical = pool.submit(
                 kb_index.ensure,
@@ -142,13 +168,14 @@ class KnowledgeBase:
                 version,
                 lambda: list(articles.values()),
                 force=force,
+                progress=shares.part("lexical"),
                 procs=1,
             )
             # Vectors are cached by content beside the index: only changed texts are embedded.
             semantic = SemanticIndex(
                 list(articles.values()),
                 EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
-                progress=progress,
+                progress=shares.part("semantic"),
                 off_topic=OFF_TOPIC,
             )
             built = lexical.result()

@@ -100,6 +100,20 @@ def test_the_cache_embeds_only_what_changed(articles: Path, tmp_path: Path) -> N
     edited.close()
 
 
+def test_a_build_reports_its_progress_as_one_bar(articles: Path, tmp_path: Path) -> None:
+    """The lexical index is written while the texts are embedded: the progress callback
+    sees both as one count (articles indexed + texts embedded), rising to its total."""
+    encoder = CountingEncoder(default_encoder())
+    calls: list[tuple[int, int]] = []
+    kb = KnowledgeBase.open(
+        articles, tmp_path / "index", encoder=encoder, progress=lambda d, t: calls.append((d, t))
+    )
+    count = len(kb.articles())
+    kb.close()
+    assert calls[-1] == (count + encoder.texts, count + encoder.texts)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
 def test_a_paraphrase_sharing_no_word_with_the_article_finds_it(
     articles: Path, tmp_path: Path
 ) -> None:
