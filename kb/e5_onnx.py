@@ -356,7 +356,7 @@ class OnnxE5:
             providers=["CPUExecutionProvider"],
             # Left unfused, Add + LayerNormalization run an eighth faster: ONNX Runtime's
             # fused SkipLayerNormalization CPU kernel is several times slower per row
-            # than its LayerNormalization (bench/encoder_bench.py).
+            # than its LayerNormalization (kb/README.md, "Choosing the encoder").
             disabled_optimizers=["SkipLayerNormFusion"],
         )
 
