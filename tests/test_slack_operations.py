@@ -33,6 +33,7 @@ from tests.slack.fake_api import Failure, FakeSlack
 from tests.slack.fixtures import CUSTOMER, slack  # noqa: F401 (a fixture)
 from tests.slack.harness import SIGNING_SECRET, RunningApp, running_app
 from tests.slack.sender import SlackSender
+from tests.slack.triage import wait_until
 
 
 def fetch(url: str) -> tuple[int, str, str]:
@@ -245,6 +246,8 @@ def test_serve_with_two_workers_sums_their_metrics_and_logs_json(tmp_path: Path)
         for _ in range(6):  # new connections: both workers take some
             assert sender.dm("U1", "hello").status == 200
         fake.wait_for("chat.postMessage", 6, timeout=60)
+        # A reply is counted once Slack has answered the post: the fake sees it first.
+        wait_until(lambda: value(samples(base), "helpdesk_slack_replies_total") == 6, 30)
         found = samples(base)
         assert value(found, "helpdesk_slack_requests_total", kind="event:message") == 6
         assert value(found, "helpdesk_slack_replies_total") == 6
