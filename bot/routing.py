@@ -279,10 +279,11 @@ def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -
         return from_step(flow, ctx, reask(flow, ctx, history, replies))
     target = FLOW_INTENTS.get(intent) if intent is not None else None
     if target is not None and target == flow.name:
+        # The request under way, asked again ("I want to register a product" where the
+        # model is expected): the values it names are taken, and the step is asked again;
+        # the sentence itself is never tried as the pending value.
         said, filled = prefill_slots(flow, ctx, given_slots(flow.name, reading))
-        if filled:
-            return from_step(flow, ctx, reask(flow, ctx, [*history, *filled], said))
-        return None
+        return from_step(flow, ctx, reask(flow, ctx, [*history, *filled], said))
     if target is not None:
         return start(target, ctx, given_slots(target, reading), [set_aside(flow, ctx)])
     return None

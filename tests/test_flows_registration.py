@@ -210,3 +210,16 @@ def test_help_for_the_site_country_step(assistant: Assistant) -> None:
     )
     out = chat.say("help")
     assert out.waiting_for == "country" and "two-letter code" in text_of(out)
+
+
+def test_the_request_under_way_asked_again_is_not_taken_for_the_pending_value(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    assert chat.say("je veux enregistrer un produit").waiting_for == "model"
+    out = chat.say("in English please, I want to register a product")
+    said = text_of(out)
+    assert out.waiting_for == "model" and out.lang == "en"
+    assert "not in the product catalogue" not in said and "Which model is it?" in said
+    out = chat.say("I want to register my DGS-3630-28TC")  # the same request, with a value
+    assert out.waiting_for == "serial" and "DGS-3630-28TC" in text_of(out)
