@@ -67,8 +67,6 @@ LOCK_FILE = "build.lock"
 STATS_FILE = "stats.json"
 # "strong" = title + questions + tags: short texts written to match questions.
 TEXT_FIELDS: tuple[str, ...] = ("strong", "body")
-# Above this many articles the build uses Whoosh's multiprocessing writer.
-PARALLEL_THRESHOLD = 2000
 
 Progress = Callable[[int, int], None]
 
@@ -207,13 +205,11 @@ def is_current(index_dir: Path, version: str) -> bool:
 
 
 def _write(
-    ix: Index, articles: Sequence[Article], procs: int, progress: Progress | None
+    ix: Index, articles: Sequence[Article], progress: Progress | None
 ) -> dict[str, LanguageStats]:
-    if procs > 1:
-        # One segment per process, not merged: merging would index everything twice.
-        writer = ix.writer(procs=procs, limitmb=256, multisegment=True)
-    else:
-        writer = ix.writer(limitmb=256)
+    # One writer process: the build runs beside the embedding of the articles' texts,
+    # which already has the cores (kb.knowledge), and no process forks from a threaded one.
+    writer = ix.writer(limitmb=256)
     stats: dict[str, LanguageStats] = {lang: LanguageStats() for lang in LANGS}
     total = len(articles)
     for done, article in enumerate(articles, start=1):
@@ -267,7 +263,6 @@ def build(
     index_dir: Path,
     version: str,
     *,
-    procs: int | None = None,
     progress: Progress | None = None,
     incremental: bool = True,
 ) -> Path:
@@ -290,9 +285,7 @@ def build(
             stats = _update(ix, articles, load_stats(staging), progress)
         else:
             ix = whoosh.index.create_in(str(staging), make_schema())
-            if procs is None:
-                procs = min(2, os.cpu_count() or 1) if len(articles) >= PARALLEL_THRESHOLD else 1
-            stats = _write(ix, articles, procs, progress)
+            stats = _write(ix, articles, progress)
         ix.close()
         (staging / STATS_FILE).write_text(
             json.dumps({lang: vars(value) for lang, value in stats.items()}, ensure_ascii=False),
@@ -332,10 +325,8 @@ def ensure(
     force: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = 600.0,
-    procs: int | None = None,
 ) -> bool:
-    """Make sure the published index matches `version`; build it if not. True if built.
-    `procs`: writer processes (None: by the number of articles)."""
+    """Make sure the published index matches `version`; build it if not. True if built."""
     if not force and is_current(index_dir, version):
         return False
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -343,7 +334,7 @@ def ensure(
         # Another process may have built it while we waited for the lock.
         if not force and is_current(index_dir, version):
             return False
-        build(load(), index_dir, version, procs=procs, progress=progress, incremental=not force)
+        build(load(), index_dir, version, progress=progress, incremental=not force)
         return True
 
 

@@ -158,8 +158,7 @@ class KnowledgeBase:
         articles = {(a.slug, a.lang): a for a in load_articles(articles_dir).articles}
         # The lexical index is written while the texts are embedded: Whoosh is Python and
         # holds the GIL, the encoder's runs release it, so the two overlap on the cores.
-        # One writer process: the encoder already has the cores (and no fork from a
-        # threaded process). Progress adds up both: articles indexed, texts embedded.
+        # Progress adds up both: articles indexed, texts embedded.
         shares = _Shares(progress)
         with ThreadPoolExecutor(1, thread_name_prefix="kb-index") as pool:
             lexical = pool.submit(
@@ -169,7 +168,6 @@ class KnowledgeBase:
                 lambda: list(articles.values()),
                 force=force,
                 progress=shares.part("lexical"),
-                procs=1,
             )
             # Vectors are cached by content beside the index: only changed texts are embedded.
             semantic = SemanticIndex(
