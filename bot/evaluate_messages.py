@@ -37,6 +37,7 @@ from bot.conversation import Assistant
 from bot.flows.answers import ARTICLE
 from bot.i18n import texts_for
 from bot.settings import REPO_ROOT, Settings
+from kb.evaluate import is_held_out
 from kb.knowledge import KnowledgeBase
 from services import demo, products
 from services.catalog import normalize_serial
@@ -273,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args(argv)
-    if args.show_failures and "holdout" in args.file.name:
+    if args.show_failures and is_held_out(args.file):
         print("failures of a held-out file are never shown", file=sys.stderr)
         return 2
     cases = read_cases(args.file)

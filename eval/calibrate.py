@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from kb import KnowledgeBase  # noqa: E402
 from kb.decision import DEFAULT, Candidate, Params, Verdict, decide, fuse, judge  # noqa: E402
-from kb.evaluate import read_cases  # noqa: E402
+from kb.evaluate import is_held_out, read_cases  # noqa: E402
 
 CALIBRATION_SETS = [
     REPO / "eval" / "kb_questions.calibrate.jsonl",
@@ -143,7 +143,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     files = args.files or [path for path in CALIBRATION_SETS if path.is_file()]
-    if any("holdout" in path.name for path in files):
+    if any(is_held_out(path) for path in files):
         sys.exit("refused: held-out sets are measured with `helpdesk kb eval`, never tuned on")
     if args.signals and args.signals.is_file():
         cases = [

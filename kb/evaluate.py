@@ -77,6 +77,12 @@ class EvalFileError(ValueError):
     pass
 
 
+def is_held_out(path: Path) -> bool:
+    """A held-out set (`*.holdout*.jsonl`): measured in aggregate only, never read, never
+    tuned on. Every tool that could show its questions asks this one rule."""
+    return "holdout" in path.name
+
+
 def read_cases(path: Path) -> list[EvalCase]:
     cases: list[EvalCase] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

@@ -110,6 +110,9 @@ def test_eval_keeps_the_questions_of_a_held_out_set_unread(articles: Path, tmp_p
     assert "wrong article: 1" in text and "credit card" not in text and "line 1" not in text
     data = json.loads(CliRunner().invoke(cli, ["kb", "eval", str(questions), "--json"]).output)
     assert data["wrong_in_scope"] == 1 and "failures" not in data
+    refused = CliRunner().invoke(cli, ["kb", "eval", str(questions), "--show-failures"])
+    assert refused.exit_code != 0 and "held out" in refused.output
+    assert "credit card" not in refused.output
 
 
 def test_eval_rejects_a_malformed_file(articles: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from bot.kb_publishing import publish
 from kb import KnowledgeBase
 from kb.articles import LANGS, SLUG_RE, scaffold
 from kb.encoder import default_encoder
-from kb.evaluate import EvalFileError, evaluate, read_cases
+from kb.evaluate import EvalFileError, evaluate, is_held_out, read_cases
 from kb.lint import lint
 from services import kb_versions
 from services.clock import utcnow
@@ -234,6 +234,8 @@ def eval_command(file: Path, as_json: bool, show_failures: bool) -> None:
     Only aggregate figures are printed unless --show-failures is given, so a held-out set
     can be measured without anyone reading its questions.
     """
+    if show_failures and is_held_out(file):
+        raise click.ClickException(f"{file.name} is held out: its failures are never shown")
     try:
         cases = read_cases(file)
     except EvalFileError as err:

@@ -35,6 +35,7 @@ from bot.nlu import Intent, understand
 from bot.understanding.intents import Encoder
 from bot.understanding.reading import LISTS, Reading, read
 from bot.understanding.values import IncidentRef, Values, compact, normalize_identifier
+from kb.evaluate import is_held_out
 
 FLOW_NAMES = {
     Intent.REGISTER_PRODUCT: "register_product",
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     reader: Reader = baseline if args.baseline else ours
     figures = {}
     for path in args.files:
-        if args.failures and "holdout" in path.name:
+        if args.failures and is_held_out(path):
             print(f"{path}: held out, its failures are not shown", file=sys.stderr)
             return 2
         rows, _ = evaluate(path, reader)
