@@ -23,6 +23,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import describe  # noqa: E402
 from kb.articles import load_articles  # noqa: E402
 from kb.encoder import ENCODERS  # noqa: E402
 from kb.evaluate import read_cases  # noqa: E402
@@ -59,7 +60,7 @@ def main() -> None:
     texts = [t for a in load_articles(REPO / "kb" / "articles").articles for t in article_texts(a)]
     phrasings = [t.text for t in texts if t.kind == QUERY]
     summaries = [t.text for t in texts if t.kind != QUERY]
-    print(f"cpus: {os.cpu_count()}  questions: {len(asked)}  article texts: {len(texts)}")
+    print(f"{describe()}  questions: {len(asked)}  article texts: {len(texts)}")
     reference: np.ndarray | None = None
     header = f"{'engine':<8}{'load s':>8}{'question p50 ms':>17}{'p95 ms':>8}{'build texts/s':>15}{'cosine to first':>17}"
     rows = [header]

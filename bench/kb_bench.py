@@ -40,6 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.machine import describe  # noqa: E402
 from kb import KnowledgeBase  # noqa: E402
 from kb.articles import Article, load_articles  # noqa: E402
 
@@ -283,7 +284,7 @@ def main() -> None:
 
     shipped_dir = REPO / "kb" / "articles"
     shipped = load_articles(shipped_dir).articles
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    print(f"{describe()}  python: {sys.version.split()[0]}")
     results = []
     if not args.skip_shipped:
         scratch = Path(tempfile.mkdtemp(prefix="kb-bench-shipped-"))
