@@ -103,6 +103,32 @@ _FRENCH_EXTRA = {
     "aider",
     "aidez",
     "besoin",
+    # chat shorthand: "jsp" (je sais pas), "qqn" (quelqu'un), "pr" (pour), "ya" (il y a)...
+    "jsp",
+    "jsais",
+    "qqn",
+    "qqun",
+    "qq1",
+    "qqch",
+    "pr",
+    "ya",
+    "bcp",
+    "tt",
+    "tjr",
+    "tjrs",
+    "ds",
+    "avc",
+    "dc",
+    "mtn",
+    "mnt",
+    "dsl",
+    "mrc",
+    "bjr",
+    "slt",
+    "cdt",
+    "mdr",
+    "ptdr",
+    "bref",
 }
 _ENGLISH_EXTRA = {
     "hi",
@@ -145,6 +171,23 @@ _ENGLISH_EXTRA = {
     "someone",
     "somebody",
     "something",
+    # chat shorthand and fillers
+    "lol",
+    "lmao",
+    "omg",
+    "wtf",
+    "btw",
+    "asap",
+    "tia",
+    "ty",
+    "yeah",
+    "yep",
+    "nope",
+    "guys",
+    "honestly",
+    "basically",
+    "actually",
+    "literally",
 }
 # Negative contractions typed without their apostrophe ("i cant log in", "it doesnt work").
 # With it, "can't" → "can" and "doesn't" → "does" are stop words already; without it they
@@ -169,13 +212,32 @@ _ENGLISH_BARE_CONTRACTIONS = {
     "thats",
     "theres",
 }
-# ...and question words glued to their "is": "whats gold" asks what gold is.
-_ENGLISH_BARE_QUESTIONS = {
-    "whats": "what",
-    "hows": "how",
-    "whos": "who",
-    "wheres": "where",
-    "whens": "when",
+# Question words as typed in a chat, and glued to their "is" ("whats gold" asks what gold
+# is): read as the question word itself. Left as typed, "hw" or "koi" is a word no article
+# contains, and an unknown word weighs the most: "hw do i register a product" would look
+# mostly unexplained by the registration article.
+_CHAT_QUESTION_WORDS = {
+    "fr": {
+        "koi": "quoi",
+        "kan": "quand",
+        "kand": "quand",
+        "koment": "comment",
+        "komment": "comment",
+        "cmt": "comment",
+        "pk": "pourquoi",
+        "pq": "pourquoi",
+        "pkoi": "pourquoi",
+    },
+    "en": {
+        "whats": "what",
+        "hows": "how",
+        "whos": "who",
+        "wheres": "where",
+        "whens": "when",
+        "wat": "what",
+        "wut": "what",
+        "hw": "how",
+    },
 }
 # Question words are NOT stop words: they carry the intent ("who can submit" vs "how to
 # submit", "why online"). Common ones ("how", "comment") get a low IDF anyway. "où" stays
@@ -192,18 +254,9 @@ _QUESTION_WORDS = {
         "quelle",
         "quels",
         "quelles",
-        # as typed in a chat
-        "koi",
-        "kan",
-        "kand",
-        "koment",
-        "komment",
-        "pk",
-        "pq",
-        "pkoi",
-        "cmt",
-    },
-    "en": {"who", "what", "when", "where", "why", "which", "how", "wat", "wut", "hw"},
+    }
+    | set(_CHAT_QUESTION_WORDS["fr"]),
+    "en": {"who", "what", "when", "where", "why", "which", "how"} | set(_CHAT_QUESTION_WORDS["en"]),
 }
 STOP_WORDS: dict[str, frozenset[str]] = {
     "fr": _folded_set(set(stoplists["fr"]) | _FRENCH_EXTRA | FRENCH_ELISIONS)
@@ -254,7 +307,7 @@ def split_compound(token: str, lang: str) -> tuple[list[str], str | None]:
 def strip_clitics(word: str, lang: str) -> str:
     """French elision (l'activation → activation); English contractions (doesn't → does)."""
     if "'" not in word:
-        return _ENGLISH_BARE_QUESTIONS.get(word, word) if lang == "en" else word
+        return _CHAT_QUESTION_WORDS[lang].get(word, word)
     if lang == "fr":
         head, _, rest = word.partition("'")
         if fold(head) in FRENCH_ELISIONS and rest:

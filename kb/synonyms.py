@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("holiday", "holidays"),
         ("information", "info", "infos", "details"),
         ("hours", "schedule"),
+        ("prerequisites", "prerequisite", "prereqs", "prereq"),  # shortened as typed
     ),
     "fr": (
         ("incident", "ticket", "dossier", "cas", "demande", "requête"),
@@ -46,5 +47,8 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("gratuit", "gratuitement", "offert"),
         ("férié", "fériés", "congé", "congés"),
         ("informations", "information", "infos", "info", "coordonnées"),
+        # shortened as customers type them
+        ("abonnement", "abonnements", "abo", "abos"),
+        ("prérequis", "prérequi"),
     ),
 }

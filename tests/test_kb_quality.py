@@ -70,6 +70,23 @@ def test_contractions_typed_without_apostrophe(text: str, expected: list[str]) -
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("hw do i register my switch lol", "en", ["how", "register", "switch"]),
+        ("wat is gold btw", "en", ["what", "gold"]),
+        ("pkoi jsp ou est mon ticket", "fr", ["pourquoi", "ticket"]),
+        ("koi de neuf pr mon abo", "fr", ["quoi", "neuf", "abo"]),
+    ],
+)
+def test_chat_shorthand_is_read_as_what_it_stands_for(
+    text: str, lang: str, expected: list[str]
+) -> None:
+    """A question word typed short is that question word; chat fillers carry no topic.
+    Left as typed, each was a word no article contains, which weighs the most."""
+    assert [w.surface for w in analyse(text, lang)] == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "i cant sign in",
