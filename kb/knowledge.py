@@ -156,6 +156,7 @@ class KnowledgeBase:
     ) -> bool:
         version = content_hash(articles_dir)
         articles = {(a.slug, a.lang): a for a in load_articles(articles_dir).articles}
+        loaded = list(articles.values())
         # The lexical index is written while the texts are embedded: Whoosh is Python and
         # holds the GIL, the encoder's runs release it, so the two overlap on the cores.
         # Progress adds up both: articles indexed, texts embedded.
@@ -165,13 +166,13 @@ class KnowledgeBase:
                 kb_index.ensure,
                 self.index_dir,
                 version,
-                lambda: list(articles.values()),
+                lambda: loaded,
                 force=force,
                 progress=shares.part("lexical"),
             )
             # Vectors are cached by content beside the index: only changed texts are embedded.
             semantic = SemanticIndex(
-                list(articles.values()),
+                loaded,
                 EmbeddingCache(self.index_dir / CACHE_DIR, self.encoder),
                 progress=shares.part("semantic"),
                 off_topic=OFF_TOPIC,
