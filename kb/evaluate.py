@@ -90,7 +90,9 @@ def read_cases(path: Path) -> list[EvalCase]:
             continue
         try:
             data = json.loads(line)
-            question, lang, slug = data["q"], data["lang"], data.get("slug")
+            # "question" is read too: a set written by hand may spell the key out.
+            question = data["q"] if "q" in data else data["question"]
+            lang, slug = data["lang"], data.get("slug")
         except (ValueError, KeyError, TypeError) as err:
             raise EvalFileError(f'line {number}: expected {{"q", "lang", "slug"}}: {err}') from err
         if (
