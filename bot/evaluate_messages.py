@@ -35,6 +35,7 @@ from bot import routing
 from bot.boundary import ChatUser, Outcome, Refused
 from bot.conversation import Assistant
 from bot.flows.answers import ARTICLE
+from bot.flows.engine import HELD
 from bot.i18n import texts_for
 from bot.settings import REPO_ROOT, Settings
 from kb.evaluate import is_held_out
@@ -82,7 +83,10 @@ def observe(turn: _Turn, replies: list[Any]) -> dict[str, Any]:
     choices = [choice.value for reply in replies for choice in reply.choices]
     mode = turn.mode
     if isinstance(mode, FlowState):
-        return {"action": "flow", "flow": mode.flow, "values": dict(mode.values)}
+        # A value the flow holds for a later step (a code before its product) is taken.
+        held = mode.values.get(HELD) or {}
+        values = {k: v for k, v in mode.values.items() if k != HELD}
+        return {"action": "flow", "flow": mode.flow, "values": {**held, **values}}
     if turn.lists:
         return {"action": "list", "what": turn.lists[0]}
     if isinstance(mode, AnswerState) and mode.slug:

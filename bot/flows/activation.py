@@ -138,6 +138,11 @@ def validate_code(ctx: FlowContext, value: str) -> str:
     return das.seal_code(ctx.session, value)
 
 
+def hold_code(ctx: FlowContext, value: str) -> str:
+    """A code named before its product is chosen waits for it sealed, as the step keeps it."""
+    return das.seal_code(ctx.session, value)
+
+
 def _recorded_purchase_date(ctx: FlowContext) -> dt.date | None:
     """The service purchase date the supplier gave with the code, when it is known."""
     try:
@@ -242,6 +247,7 @@ FLOW = Flow(
             label=N_("Activation code"),
             requires=("product",),
             validate=validate_code,
+            hold=hold_code,
             prompt=prompt_code,
             answer=IDENTIFIER,
             secret=True,

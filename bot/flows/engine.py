@@ -10,6 +10,8 @@ A `Slot` carries what the engine needs to ask for it and read the answer, as att
   - `prompt(ctx)` → extra template context for the question;
   - `summary(ctx)` → the confirmation's fields (the confirm slot);
   - `initial(ctx)` → the value a form shows first;
+  - `hold(ctx, text)` → how a value named before its step (a code given with no product
+    yet) is kept until its step comes: a secret one sealed, never in full;
 and its traits: how a typed answer is read (`answer`: WORDS, FREE — short free text,
 OPEN — the user's own words, IDENTIFIER — a serial or a code copied from a label),
 `secret` (never echoed nor kept in a history), `search` (a long list), `numbered` (a
@@ -166,6 +168,7 @@ class Slot:
     prompt: Callable[[FlowContext], dict[str, Any]] | None = None
     summary: Callable[[FlowContext], list[Field]] | None = None
     initial: Callable[[FlowContext], str | None] | None = None
+    hold: Hook | None = None
     answer: str = WORDS
     secret: bool = False
     search: bool = False
@@ -442,6 +445,8 @@ def begin(flow: Flow, ctx: FlowContext) -> Step:
 
 
 def _ask_next(flow: Flow, ctx: FlowContext, replies: list[Reply], history: list[str]) -> Step:
+    refusals, filled = _release(flow, ctx)
+    replies, history = [*replies, *refusals], [*history, *filled]
     slot = flow.pending(ctx)
     if slot is None:  # a flow without a confirm step (a look-up) ends when it has its answers
         assert flow.on_complete is not None  # Flow checks it
@@ -483,20 +488,46 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     return _ask_next(flow, ctx, [], [*history, slot.store])
 
 
+# Where a flow keeps the values named before their step, by slot (see `prefill`).
+HELD = "_held"
+
+
 def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[Reply], list[str]]:
     """Values the user named before being asked ("register my DGS-3630-28TC serial …"),
     each read by its slot's own parser and validator, in the flow's order, as if typed at
     its step. A refused value is dropped with its reason (its step will ask for it); a
-    slot whose requirements are not there yet keeps its value for its step. Returns what
-    was said ("I noted: …", the reasons) and the slots filled, in order."""
+    slot whose requirements are not there yet (a code, before its product) keeps its value
+    under HELD, read at its step without asking. Returns what was said ("I noted: …", the
+    reasons) and the slots filled, in order."""
     noted: list[str] = []
+    held = dict(ctx.values.get(HELD) or {})
+    refusals, filled = _take(flow, ctx, given, noted, held)
+    if held:
+        ctx.values = {**ctx.values, HELD: held}
+    replies: list[Reply] = []
+    if noted:
+        replies.append(Reply(ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))))
+    return [*replies, *refusals], filled
+
+
+def _take(
+    flow: Flow,
+    ctx: FlowContext,
+    given: dict[str, str],
+    noted: list[str],
+    held: dict[str, str],
+) -> tuple[list[Reply], list[str]]:
     refusals: list[Reply] = []
     filled: list[str] = []
     for slot in flow.slots:
         raw = given.get(slot.store)
         if raw is None or slot.kind == CONFIRM or slot.store in ctx.values:
             continue
-        if not slot.is_needed(ctx) or any(need not in ctx.values for need in slot.requires):
+        if not slot.is_needed(ctx):
+            continue
+        if any(need not in ctx.values for need in slot.requires):
+            held[slot.store] = slot.hold(ctx, raw) if slot.hold is not None else raw
+            noted.append(_noted(ctx, slot, held[slot.store]))
             continue
         try:
             value = parse(ctx, slot, raw)
@@ -505,15 +536,33 @@ def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[R
             continue
         ctx.values = {**ctx.values, slot.store: value}
         filled.append(slot.store)
-        noted.append(
-            ctx._(N_("{label}: {value}")).format(
-                label=ctx._(slot.label or slot.name), value=_noted_value(ctx, slot, value)
-            )
-        )
-    replies: list[Reply] = []
-    if noted:
-        replies.append(Reply(ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))))
-    return [*replies, *refusals], filled
+        noted.append(_noted(ctx, slot, value))
+    return refusals, filled
+
+
+def _release(flow: Flow, ctx: FlowContext) -> tuple[list[Reply], list[str]]:
+    """The held values whose requirements are now there, read as at their step (they
+    were noted when given: only a refusal is said)."""
+    held = dict(ctx.values.get(HELD) or {})
+    ready = {
+        key: raw
+        for key, raw in held.items()
+        if (slot := flow.slot(key)) is not None
+        and all(need in ctx.values for need in slot.requires)
+    }
+    if not ready:
+        return [], []
+    rest = {key: raw for key, raw in held.items() if key not in ready}
+    ctx.values = {key: value for key, value in ctx.values.items() if key != HELD}
+    if rest:
+        ctx.values[HELD] = rest
+    return _take(flow, ctx, ready, [], {})
+
+
+def _noted(ctx: FlowContext, slot: Slot, value: Any) -> str:
+    return ctx._(N_("{label}: {value}")).format(
+        label=ctx._(slot.label or slot.name), value=_noted_value(ctx, slot, value)
+    )
 
 
 def _noted_value(ctx: FlowContext, slot: Slot, value: Any) -> Any:
