@@ -50,10 +50,27 @@ class Understanding:
     lang: str | None = None  # switch_language: the language asked for
 
 
+# Chat spellings read as the words they stand for ("jveux declarer un pb").
+_CHAT_FORMS = {
+    "jveux": "je veux",
+    "jvoudrais": "je voudrais",
+    "jsuis": "je suis",
+    "chui": "je suis",
+    "jai": "j ai",
+    "cest": "c est",
+    "pb": "probleme",
+    "pbs": "problemes",
+    "prob": "probleme",
+    "probs": "problems",
+}
+_CHAT_FORM = re.compile(r"\b(?:" + "|".join(_CHAT_FORMS) + r")\b")
+
+
 def normalize(text: str) -> str:
     """Casefold, strip accents (the KB's folding), turn punctuation (apostrophes
-    included) into spaces."""
+    included) into spaces; chat spellings become the words they stand for."""
     spaced = re.sub(r"[^\w?]+", " ", fold(text.casefold()).replace("_", " "))
+    spaced = _CHAT_FORM.sub(lambda found: _CHAT_FORMS[found.group()], spaced)
     return re.sub(r"\s+", " ", spaced).strip()
 
 

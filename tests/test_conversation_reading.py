@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.conversation import Assistant
 from bot.settings import Settings
 from storage.db import SessionFactory
-from storage.models import QuestionLog
+from storage.models import Conversation, QuestionLog
 from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
@@ -119,6 +119,31 @@ def test_activation_takes_the_code_and_the_product_and_never_shows_the_code(
     assert not any("NBD3" in question for question in logged)
 
 
+def test_a_code_given_before_its_product_is_used_once_the_product_is_chosen(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    out = chat.say("activate my code NBD3-7KQ2-A9XM")
+    assert "****-****-A9XM" in text_of(out) and "NBD3-7KQ2-A9XM" not in text_of(out)
+    with session_factory() as session:
+        kept = session.scalars(select(Conversation.slots)).all()
+    assert kept and not any("NBD3" in str(slots) or "7KQ2" in str(slots) for slots in kept)
+    assert chat.say("yes").waiting_for == "product"
+    out = chat.say("DGS-1210-28")
+    assert out.waiting_for == "service_purchase_date"  # the code is not asked again
+
+
+def test_a_code_held_for_a_product_of_another_model_is_refused_at_its_step(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    chat.say("activez moi ce code svp : NBD3-7KQ2-A9XM")
+    chat.say("oui")
+    out = chat.say("DXS-1210-12SC")
+    assert "DGS-1210-28" in text_of(out)  # the model the code is for
+    assert out.waiting_for == "code"
+
+
 def test_a_code_in_a_question_is_never_logged_in_full(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:
@@ -147,6 +172,23 @@ def test_an_incident_report_takes_the_subscription_and_the_summary(
     out = Chat(assistant, user("U1", lang=lang)).say(text)
     assert "OneTouch AT.com" in text_of(out) and noted in text_of(out).replace("’", "'")
     assert out.waiting_for == "description"
+
+
+def test_a_long_report_is_summed_up_by_its_first_sentence_and_filed_whole(
+    assistant: Assistant,
+) -> None:
+    report = (
+        "I'd like to open a ticket for OneTouch AT.com: the dashboard shows every tester "
+        "offline since this morning. They still run their tests and upload nothing, all "
+        "forty of them across two buildings went grey at the same time around 7am, and "
+        "nothing changed on our side since last week's maintenance window."
+    )
+    out = Chat(assistant, user("U1", lang="en")).say(report)
+    said = text_of(out)
+    assert "too long" not in said
+    assert "Summary: the dashboard shows every tester offline since this morning." in said
+    assert "nothing changed on our side" in said  # the description, whole
+    assert out.waiting_for == "confirm"
 
 
 # --- inside a flow ------------------------------------------------------------------------

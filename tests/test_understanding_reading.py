@@ -45,6 +45,7 @@ def reading(text: str, **kwargs: object) -> Reading:
         "i activated my DAS today, when does coverage actually begin?",
         "what is the status of my RMA?",
         "product missing from activation page",
+        "Quels contrats DAS existent pour le DAP-X2850 ? où je peux voir ça",
     ],
 )
 def test_questions_about_things_go_to_the_knowledge_base(text: str) -> None:
@@ -69,6 +70,15 @@ def test_questions_about_things_go_to_the_knowledge_base(text: str) -> None:
         ("which DAS services do I have activated right now?", Intent.LIST_SERVICES),
         ("mes incidents", Intent.LIST_INCIDENTS),
         ("my open tickets", Intent.LIST_INCIDENTS),
+        ("liste de mes contrats D-Link Assist stp", Intent.LIST_SERVICES),
+        ("jveux declarer un pb sur mon abonnement", Intent.FILE_INCIDENT),
+        ("I need to report a problem on my subscription", Intent.FILE_INCIDENT),
+        ("need to activate the DAS we bought for the NAS", Intent.ACTIVATE_SERVICE),
+        (
+            "j'ai reçu le code EXPD-D1Q5-H3VB pour mon DAP-2662, pouvez-vous l'activer ?",
+            Intent.ACTIVATE_SERVICE,
+        ),
+        ("I got a new DAP-2662 last week, could you register it?", Intent.REGISTER_PRODUCT),
     ],
 )
 def test_requests_start_what_they_ask(text: str, intent: Intent) -> None:
@@ -102,6 +112,12 @@ def test_say_it_once_incident_with_summary() -> None:
     french = reading("créer un ticket : linksprinter.com n'affiche plus les rapports")
     assert french.values.subscription == "LinkSprinter.com"
     assert french.values.summary == "n'affiche plus les rapports"
+
+
+def test_a_serial_typed_in_groups_is_read_whole() -> None:
+    found = reading("we just received a DGS-1210-28 (SN: qbqe 1600 77810), please register it")
+    assert found.values.serial == "QBQE160077810"
+    assert reading("serial number please, register my switch").values.serial is None
 
 
 def test_an_unnamed_identifier_is_what_the_flow_needs() -> None:
@@ -151,6 +167,10 @@ def test_language_switch_and_a_request_in_one_message() -> None:
         ("in english: what is a type 2 subscription?", "en", Intent.QUESTION),
         ("I don't speak French", "en", None),
         ("je ne comprends pas l'anglais, où en est mon ticket ?", "fr", Intent.CHECK_INCIDENT),
+        # Beside a switch, words about the language give its reason and ask nothing more.
+        ("Do you speak French? I'd rather continue in French", "fr", None),
+        ("Hi! Could you switch to French? My English isn't great", "fr", None),
+        ("on peut passer en anglais ? mon collègue ne parle pas français", "en", None),
     ],
 )
 def test_language_switches(text: str, lang: str, then: Intent | None) -> None:
@@ -188,6 +208,7 @@ def test_mixed_language_messages_are_understood(text: str, lang: str | None) -> 
         ("menu please", Intent.HELP),
         ("hello, anyone there?", Intent.HELP),
         ("que peux-tu faire ?", Intent.HELP),
+        ("Salut, tu sers à quoi exactement ?", Intent.HELP),
     ],
 )
 def test_commands(text: str, intent: Intent) -> None:

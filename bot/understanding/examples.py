@@ -117,6 +117,11 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "activ mon code",
         "activation contrat",
         "mettre en service mon contrat DAS",
+        # A service bought for a product is activated, not the product registered.
+        "need to activate the DAS we bought for the switch",
+        "activate the service I purchased for my access point",
+        "activer le DAS acheté pour notre NAS",
+        "je dois activer le contrat que j'ai acheté pour mon switch",
     ),
     Intent.FILE_INCIDENT: (
         "report an incident",

@@ -75,12 +75,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from bot.i18n import shorten
 from bot.nlu import Intent, is_howto_question, language_hint, normalize, parse_yes_no, understand
 from bot.understanding.intents import Encoder, matcher, prepare
-from bot.understanding.switch import language_switch
+from bot.understanding.switch import language_switch, names_language
 from bot.understanding.topics import names_topic
 from bot.understanding.values import Values, extract
 from kb.lang import detect_language
+from services.incidents import SUMMARY_MAX
 
 # A command or a request fits in a few lines; the rest of a pasted log adds nothing.
 READ_CHARS = 500
@@ -175,7 +177,7 @@ def _read(
     switch = language_switch(text)
     if switch is not None:
         lang_asked, rest = switch
-        if not rest.strip(" ,.;:!?-"):
+        if not rest.strip(" ,.;:!?-") or names_language(rest):
             return Reading(text, lang, (Intent.SWITCH_LANGUAGE,), "command", values, lang_asked)
         inner = _read_request(rest, values, spans, encoder)
         if inner.intent is None or inner.intent in COMMANDS - {Intent.SWITCH_LANGUAGE}:
@@ -200,7 +202,14 @@ def _kind(intent: Intent) -> str:
 
 def _reading(text: str, intent: Intent, values: Values, **more: object) -> Reading:
     if intent is Intent.FILE_INCIDENT:
-        values = replace(values, summary=summary_of(text, values))
+        told = summary_of(text, values)
+        if told is not None and len(told) > SUMMARY_MAX:
+            # A report longer than a summary: its first sentence sums it up, all of it
+            # is the description.
+            first = _SENTENCE_END.split(told, maxsplit=1)[0]
+            values = replace(values, summary=shorten(first, SUMMARY_MAX), description=told)
+        else:
+            values = replace(values, summary=told)
     # A serial- or code-like word named by nothing is what the flow needs it to be.
     if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
         values = replace(values, serial=values.identifier)
@@ -225,6 +234,14 @@ _REQUEST_START = re.compile(
     r"|pourrais tu|merci de|i want|i d like|i would like|i need|je veux|je voudrais|je souhaite"
     r"|j aimerais|je dois|let me|help me|aidez moi|aide moi)\b"
 )
+# Asked to do it, anywhere in the message: "j'ai reçu le code …, pouvez-vous l'activer ?".
+_ASKED_TO_DO = re.compile(
+    r"\b(?:can|could|would|will) you (?:please |pls |kindly )?(?:\w+ )?(?:activate|register"
+    r"|enable|open|file|create|log|raise)\b"
+    r"|\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|peut|pourrait) (?:vous|tu|on) "
+    r"(?:(?:me|m|l|le|la|les|nous|svp|stp|bien) )*(?:activer|enregistrer|ouvrir|creer"
+    r"|declarer|signaler|valider)\b"
+)
 # Words of trouble: "my code is expired", "j'ai perdu mon code", "the test fails".
 _TROUBLE = re.compile(
     r"\b(?:not|never|no (?:answer|reply|response|news)|cannot|cant|can t|doesnt|doesn t|dont"
@@ -247,6 +264,12 @@ _OPEN_WORDS = re.compile(
     r"\b(?:open|file|create|report|raise|log|submit|new|ouvrir|ouvre|ouvrez|creer|cree|signaler"
     r"|signale|declarer|soumettre|nouveau|nouvel)\b"
 )
+# Reporting a problem is filing an incident, whatever the word for it ("declarer un pb").
+_REPORT_PROBLEM = re.compile(
+    r"\b(?:report|reporting|raise|log|flag|signaler|signale|declarer|declare|remonter)\s+"
+    r"(?:\w+\s+){0,2}(?:problems?|problemes?|issues?|bugs?|pannes?|soucis?|outages?"
+    r"|dysfonctionnements?|faults?)\b"
+)
 _HELP = re.compile(
     r"^(?:i need|need|i want|je veux|j ai besoin d|besoin d|can you|could you|pouvez vous"
     r"|peux tu|please|svp)?\s*(?:help|aide|an aide|de l aide|some help|assistance)"
@@ -257,7 +280,9 @@ _HELP = re.compile(
     r"(?:main )?menu(?: please| pls| svp| stp)?|start|get started|anyone there|is anybody there"
     r"|is anyone there|que peux tu faire(?: pour moi)?|que sais tu faire|tu sers a quoi"
     r"|comment peux tu m aider|quelles sont les options|(?:afficher )?le menu(?: svp| stp)?"
-    r"|commencer|demarrer|il y a quelqu un|allo)$"
+    r"|commencer|demarrer|il y a quelqu un|allo)"
+    r"(?:\s+(?:exactement|exactly|au juste|actually|here|ici|alors|then|donc|please|pls|svp"
+    r"|stp))*$"
 )
 _THANKS = re.compile(
     r"^(?:ok |okay |great |super |parfait |perfect )?(?:thanks|thank you|thx|ty|merci|cheers)\b"
@@ -272,6 +297,19 @@ _LIST_CUE = re.compile(
     r"|voir|afficher|affiche|montre|montrer|consulter|do i have|have i|ai je|j ai|all|tous"
     r"|toutes|active|actives|actifs|actif|activated|activees|actuels|current|open|opened"
     r"|ouverts|ouverts|registered|enregistres|en cours|how many|combien)\b"
+)
+# "liste de mes contrats", "show me my services": a list asked for in so many words.
+_LIST_START = re.compile(
+    r"^(?:please |pls |svp |stp )?(?:list|liste|lister|show|show me|afficher|affiche|affichez"
+    r"|montre|montrez|montre moi|montrez moi|voir|view|see)\b(?:\s+\w+)?\s+"
+    r"(?:my|our|mes|nos|all my|tous mes|toutes mes|de mes|des|the|les)\b"
+)
+# A question about things of one's own: "which services do I have", "quels sont mes
+# services actifs"; "quels contrats DAS existent pour le DAP-X2850 ?" asks about the offer.
+_OWN = re.compile(
+    r"\b(?:my|mine|our|ours|mes|mon|ma|nos|notre|do i have|have i|i have|we have|do we have"
+    r"|ai je|j ai|avons nous|nous avons|on a|active|actives|actifs|actif|activated|activees"
+    r"|registered|enregistres|enregistrees|en cours|current|actuels|ouverts|open|opened)\b"
 )
 # ("How many products do I have?" counts the user's things, "when do my services end?"
 # asks for their dates: lists, not explanations.)
@@ -473,10 +511,9 @@ def _read_one(
     yes_no = parse_yes_no(text) if len(words) <= 4 else None
     masked = _mask(text, spans)
     bare = prepare(masked).split()
-    asking = (
-        text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))
-    ) and not _REQUEST_START.match(norm)
-    asking = asking or (is_howto_question(text) and not _REQUEST_START.match(norm))
+    requested = bool(_REQUEST_START.match(norm) or _ASKED_TO_DO.search(norm))
+    asking = (text.rstrip().endswith("?") or bool(_QUESTION_START.match(norm))) and not requested
+    asking = asking or (is_howto_question(text) and not requested)
     # "I'd like to know how to register a product": a how-to, whatever frames it.
     howto = bool(_HOWTO.search(norm))
     asking = asking or howto
@@ -508,7 +545,7 @@ def _read_one(
         # typed as into a search box, not a request.
         asking = True
     ticket = bool(_TICKET_WORDS.search(norm)) and bool(_OPEN_WORDS.search(norm))
-    ticket = ticket and not _MY_TICKETS.search(norm)
+    ticket = (ticket or bool(_REPORT_PROBLEM.search(norm))) and not _MY_TICKETS.search(norm)
     if not asking and (ticket or _CONTACT.search(norm)):
         return _reading(text, Intent.FILE_INCIDENT, values)
     if not asking and trouble and values.subscription is not None:
@@ -524,9 +561,11 @@ def _read_one(
     if allowed is not None:
         ranked = [(intent, score) for intent, score in ranked if intent in allowed]
     ranked = [(intent, score) for intent, score in ranked if names_topic(intent, bare)]
-    if len(bare) > 1 and not _LIST_CUE.search(norm):
+    if len(bare) > 1 and (not _LIST_CUE.search(norm) or (asking and not _OWN.search(norm))):
         # "nombre d'incidents autorisés" names incidents but asks for no list of them.
         ranked = [(intent, score) for intent, score in ranked if intent not in LISTS]
+    elif _LIST_START.match(norm) and any(intent in LISTS for intent, _ in ranked):
+        ranked = [(intent, score) for intent, score in ranked if intent in LISTS]
     if howto or (asking and (_EXPLAIN.search(norm) or _ABILITY.search(norm))):
         # "I activated my DAS, why has it not started?", "can I open two tickets?": an
         # explanation or a rule asked for.
@@ -557,6 +596,7 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _SUMMARY_CUT = re.compile(r"[:–—]|\s-\s")
 _SUMMARY_LEAD = re.compile(
     r"^(?:because|since|as|about|regarding|concerning|car|parce que|concernant|au sujet de"

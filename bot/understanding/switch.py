@@ -162,9 +162,9 @@ _CLAUSE = re.compile(r"[^,;:.!?]+[,;:.!?]*")
 def language_switch(text: str) -> tuple[str, str] | None:
     """(the language asked for, the rest of the message — the switch blanked out) or None
     when it asks none."""
-    toks = normalize(text).replace("?", " ").split()
-    if not any(LANGUAGES.get(t) or _misspelt_language(t) for t in toks):
+    if not names_language(text):
         return None
+    toks = normalize(text).replace("?", " ").split()
     refused = _REFUSED.search(" ".join(toks))
     if refused is not None:
         # "I don't speak French", "je ne comprends pas l'anglais": the other language.
@@ -192,6 +192,13 @@ def language_switch(text: str) -> tuple[str, str] | None:
         if lang is not None:
             return lang, _blank(text, split, len(text))
     return None
+
+
+def names_language(text: str) -> bool:
+    """Does `text` name a language ("my English isn't great", "do you speak French?")?
+    Beside a switch, such a clause gives its reason: it asks nothing more."""
+    toks = normalize(text).replace("?", " ").split()
+    return any(LANGUAGES.get(t) or _misspelt_language(t) for t in toks)
 
 
 _REFUSED = re.compile(

@@ -56,6 +56,7 @@ class Values:
     subscription: str | None = None
     subscription_text: str | None = None  # as written, to cut it out of a summary
     summary: str | None = None  # filled by the reading for an incident report
+    description: str | None = None  # the whole report, when it is longer than a summary
 
     @property
     def date(self) -> dt.date | None:
@@ -81,6 +82,8 @@ class Values:
             out["subscription"] = self.subscription
         if self.summary:
             out["summary"] = self.summary
+        if self.description:
+            out["description"] = self.description
         return out
 
 
@@ -250,9 +253,15 @@ def _identifier_after(text: str, at: int, *, spaced: bool) -> tuple[str, int, in
     """The identifier starting at `at`; with `spaced`, groups typed with spaces
     ("R4AB 1C30 0988") are joined while each group has a digit."""
     first = _ID_TOKEN.match(text, at)
-    if first is None or not any(ch.isdigit() for ch in first.group()):
+    if first is None:
         return None
     end = first.end()
+    if not any(ch.isdigit() for ch in first.group()):
+        # "QBQE 1600 77810": a group of letters opens a serial typed in groups.
+        gap = re.match(r"[ \t]+", text[end:]) if spaced and len(first.group()) <= 6 else None
+        nxt = _ID_TOKEN.match(text, end + gap.end()) if gap else None
+        if nxt is None or not any(ch.isdigit() for ch in nxt.group()) or len(nxt.group()) > 6:
+            return None
     while spaced:
         gap = re.match(r"[ \t]+", text[end:])
         if gap is None:
