@@ -129,6 +129,10 @@ _FRENCH_EXTRA = {
     "mdr",
     "ptdr",
     "bref",
+    # fillers around the question: "une fois créé", "c'est où exactement ?"
+    "fois",
+    "exactement",
+    "vraiment",
 }
 _ENGLISH_EXTRA = {
     "hi",
@@ -188,6 +192,14 @@ _ENGLISH_EXTRA = {
     "basically",
     "actually",
     "literally",
+    # "where do I go to open a case?": a way of asking, not what is asked
+    "go",
+    "goes",
+    "going",
+    "exactly",
+    "really",
+    # the end of a web name ("OneTouch AT.com"), in either language
+    "com",
 }
 # Negative contractions typed without their apostrophe ("i cant log in", "it doesnt work").
 # With it, "can't" → "can" and "doesn't" → "does" are stop words already; without it they
