@@ -39,6 +39,8 @@ CALIBRATION_SETS = [
     REPO / "eval" / "kb_out_of_scope.fresh.jsonl",
     REPO / "eval" / "kb_questions.blind3.jsonl",
     REPO / "eval" / "kb_out_of_scope.blind3.jsonl",
+    REPO / "eval" / "kb_questions.blind4.jsonl",
+    REPO / "eval" / "kb_out_of_scope.blind4.jsonl",
     REPO / "tests" / "fixtures" / "kb_hard.jsonl",
     REPO / "tests" / "fixtures" / "kb_unseen.jsonl",
     REPO / "tests" / "fixtures" / "kb_regressions.jsonl",
