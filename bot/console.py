@@ -128,7 +128,8 @@ class _History:
 
     def add(self, line: str) -> None:
         if self.readline is not None:
-            self.readline.add_history(line)
+            # readline refuses a NUL ("embedded null character"); the bot cleans the rest.
+            self.readline.add_history(line.replace("\x00", ""))
 
     def save(self) -> None:
         if self.readline is None:

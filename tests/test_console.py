@@ -317,6 +317,17 @@ def test_history_is_per_user_and_never_keeps_a_code(
     )
 
 
+def test_a_line_with_a_nul_is_answered_and_the_console_goes_on(
+    console_assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = console_user(user_id=None, email="demo@example.com", name="Demo", lang="en", tz=None)
+    screen, consumed = _interactive(
+        console_assistant, demo, tmp_path / "h", monkeypatch, "hello\x00there", "my products"
+    )
+    assert consumed == ["hello\x00there", "my products"]
+    assert "DGS-1210-28" in screen  # the second line was answered too
+
+
 def test_a_number_picks_the_same_in_both_modes(
     console_assistant: Assistant,
     session_factory: SessionFactory,
