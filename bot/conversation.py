@@ -356,9 +356,9 @@ class _Turn:
         assert reading is not None  # a message is always read
         mode = loaded.mode
         if isinstance(mode, FlowState):
-            result = routing.in_flow(
-                FLOWS[mode.flow], ctx, list(mode.history), text, reading, mode.clarify
-            )
+            flow = FLOWS[mode.flow]
+            reading = routing.taken_as_answer(flow, ctx, reading)
+            result = routing.in_flow(flow, ctx, list(mode.history), text, reading, mode.clarify)
         elif isinstance(mode, AnswerState):
             result = routing.after_answer(ctx, mode, text, reading)
         else:

@@ -443,6 +443,11 @@ _FUNCTION_WORDS = _words(
 )
 
 
+def content_words(text: str) -> list[str]:
+    """The words of `text` that name something ("le nas" → ["nas"]), normalised."""
+    return [tok for tok in tokens(text) if tok not in _FUNCTION_WORDS]
+
+
 def is_sentence(text: str) -> bool:
     """Words in a sentence, not an identifier typed with spaces ("NBD3 7KQ2 A9XM")."""
     toks = tokens(text)
@@ -450,14 +455,47 @@ def is_sentence(text: str) -> bool:
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+_AROUND_WORD = ".,;:!?\"'«»()[]"
 
 
 def identifier_in(text: str) -> str | None:
-    """The one serial- or code-like word of a sentence ("my code is NBD3-7KQ2-A9XM"): letters
-    and digits (dashes allowed), with at least one digit; None when there is not exactly one."""
-    words = [word.strip(".,;:!?\"'«»()[]") for word in text.split()]
+    """The one serial or code of a message, as typed, with the words around it left out:
+    "my code is NBD3-7KQ2-A9XM", "it's S3TC270004512", "S3TC270004512 merci", "le numéro
+    est S3TC 2700 04512" (groups typed with spaces stay together). Letters and digits
+    (dashes allowed), with a digit somewhere; None when there is not exactly one."""
+    words = [word.strip(_AROUND_WORD) for word in text.split()]
+
+    def group(word: str) -> bool:  # a group with a digit: "S3TC", "2700", "NBD3-7KQ2-A9XM"
+        return len(word) >= 3 and bool(_IDENTIFIER.match(word)) and any(c.isdigit() for c in word)
+
+    def opens(word: str, after: str) -> bool:
+        # A group of letters opens one typed in groups ("QBQE 1600 77810"), typed in the
+        # same case as the letters that follow ("code NBD3-…" is a word, then a code).
+        letters = [c for c in after if c.isalpha()]
+        return (
+            3 <= len(word) <= 6
+            and word.isalpha()
+            and normalize(word) not in _FUNCTION_WORDS
+            and group(after)
+            and (not letters or word.isupper() == "".join(letters).isupper())
+        )
+
+    runs: list[list[str]] = []
+    run: list[str] = []
+    for at, word in enumerate(words):
+        after = words[at + 1] if at + 1 < len(words) else ""
+        if group(word) or (not run and opens(word, after)):
+            run.append(word)
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    if run:
+        runs.append(run)
     found = [
-        w for w in words if len(w) >= 4 and _IDENTIFIER.match(w) and any(ch.isdigit() for ch in w)
+        " ".join(run)
+        for run in runs
+        if any(ch.isdigit() for ch in "".join(run)) and len("".join(run).replace("-", "")) >= 4
     ]
     return found[0] if len(found) == 1 else None
 

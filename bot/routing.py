@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.flows import FLOWS, answers, listings
@@ -29,12 +29,15 @@ from bot.flows.answer_incident import COMMAND as ANSWER_COMMAND
 from bot.flows.check_incident import incident_reply, refusal_text
 from bot.flows.engine import (
     CHOICE,
+    CONFIRM,
     FREE,
     IDENTIFIER,
     OPEN,
+    YESNO,
     Choice,
     Flow,
     FlowContext,
+    Invalid,
     Refused,
     Reply,
     Step,
@@ -43,6 +46,7 @@ from bot.flows.engine import (
     choices_for,
     help_for,
     match_choice,
+    parse,
     reask,
 )
 from bot.flows.engine import answer as answer_slot
@@ -208,13 +212,16 @@ def in_flow(
         chosen = slot.kind == CHOICE and match_choice(
             text, choices_for(ctx, slot), positional=slot.numbered
         )
-        sentence = slot.answer == IDENTIFIER and is_sentence(text)
+        # Where a serial or a code is expected, or one of many products searched for.
+        identifying = slot.answer == IDENTIFIER or slot.search
+        sentence = identifying and is_sentence(text)
         incident = reading.values.incident
         if sentence and reading.intent is Intent.CHECK_INCIDENT and incident is not None:
             # "où en est INC-000001 ?" is about an incident, whatever a serial looks like.
             replies = show_incident(ctx, incident.number)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
-        if sentence and (found := identifier_in(text)) is not None:  # "my code is NBD3-…"
+        found = identifier_in(text) if identifying and not chosen else None
+        if found is not None and found != text.strip():  # "my code is NBD3-…", "it's S3…"
             return from_step(flow, ctx, answer_slot(flow, ctx, history, found))
         # A request first, even phrased as a question ("where is INC-000042?"); then a
         # question, answered without starting anything. Any other sentence where a serial
@@ -231,6 +238,27 @@ def in_flow(
                 return _asking_which(flow, ctx, history, replies, state)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
+
+
+def taken_as_answer(flow: Flow, ctx: FlowContext, reading: Reading) -> Reading:
+    """A language's name alone that answers the question asked ("FR" for a country) is
+    that answer, not a request to switch."""
+    slot = flow.pending(ctx)
+    if (
+        slot is None
+        or reading.lang_switch is None
+        or reading.then is not None
+        or len(reading.text.split()) > 2
+        or slot.secret
+        or slot.answer == IDENTIFIER
+        or slot.kind in (YESNO, CONFIRM)
+    ):
+        return reading
+    try:
+        parse(ctx, slot, reading.text)
+    except (Invalid, Refusal):
+        return reading
+    return replace(reading, asks=(), kind="answer", lang_switch=None)
 
 
 def _clarify_state(clarify: Clarification) -> dict[str, Any]:

@@ -51,6 +51,22 @@ def normalize_code(code: str | None) -> str:
     return CODE_SEPARATORS.sub("", code or "").upper()
 
 
+def could_be_code(typed: str) -> bool:
+    """Could this answer be a code at all? Groups of letters and digits, with a digit, a
+    dash between groups, or typed in capitals. "un instant svp", "the switch" or "ok go"
+    is conversation: never worth a look-up, nor counted as a wrong code."""
+    if is_sealed(typed):
+        return True
+    typed = typed.strip()
+    groups = [group for group in CODE_SEPARATORS.split(typed) if group]
+    if not groups or not all(group.isascii() and group.isalnum() for group in groups):
+        return False
+    if len(groups) > 1 and any(len(group) < 3 for group in groups):
+        return False
+    dashed = re.search(r"[^\W_][\-\u2010-\u2015\u2212][^\W_]", typed) is not None
+    return any(ch.isdigit() for ch in typed) or dashed or typed.isupper()
+
+
 def is_sealed(code: str | None) -> bool:
     return bool(code) and str(code).startswith(SEALED_PREFIX)
 

@@ -43,8 +43,10 @@ def test_activation_in_english_with_every_wrong_code(
     chat = Chat(assistant, user("U-demo", lang="en", tz="America/New_York"))
     out = chat.say("I want to activate a code")
     assert out.waiting_for == "terms" and "terms and conditions" in text_of(out)
-    out = chat.say("no")
-    assert "must be accepted" in text_of(out) and out.waiting_for == "terms"
+    out = chat.say("no")  # declined: the activation ends there, rather than asking again
+    assert "must be accepted" in text_of(out) and "Nothing was saved" in text_of(out)
+    assert out.waiting_for is None
+    assert chat.say("I want to activate a code").waiting_for == "terms"
     out = chat.say("yes")
     assert out.waiting_for == "product"
     assert ("QBQE160012345", "DGS-1210-28 — QBQE160012345") in choices_of(out)
@@ -139,6 +141,26 @@ def test_wrong_codes_are_rate_limited(assistant: Assistant) -> None:
         assert "does not exist" in text_of(out)
     out = chat.say("NBD3-7KQ2-A9XM")  # even the right code waits now
     assert "Too many wrong activation codes" in text_of(out) and out.waiting_for == "code"
+
+
+def test_conversation_at_the_code_step_is_no_wrong_code(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr", tz="Europe/Paris"))
+    chat.says("activer un service", "oui", "le nas")  # a search: the DNS-340L (NAS)
+    for chatter in ("un instant svp", "un moment svp", "ok go", "wait a sec pls", "ok go go",
+                    "the switch", "attends"):  # fmt: skip
+        out = chat.say(chatter)
+        assert "ne ressemble pas à un code" in text_of(out) and out.waiting_for == "code"
+    out = chat.say("voici le code : 8X5N-C9P4-W7LD merci")  # not locked out
+    assert out.waiting_for == "service_purchase_date"
+
+
+def test_a_product_that_is_not_in_the_list_gets_the_help_it_needs(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en", tz="Europe/Paris"))
+    chat.says("activate a service", "yes")
+    out = chat.say("my product is not in the list")
+    assert "already active" in text_of(out)  # the troubleshooting article
+    assert "No product with serial number" not in text_of(out)
+    assert out.waiting_for == "product"
 
 
 def test_a_customer_without_products_is_sent_to_registration(assistant: Assistant) -> None:

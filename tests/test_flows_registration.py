@@ -223,3 +223,37 @@ def test_the_request_under_way_asked_again_is_not_taken_for_the_pending_value(
     assert "not in the product catalogue" not in said and "Which model is it?" in said
     out = chat.say("I want to register my DGS-3630-28TC")  # the same request, with a value
     assert out.waiting_for == "serial" and "DGS-3630-28TC" in text_of(out)
+
+
+def test_fr_at_the_country_question_is_france_not_french(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says(
+        "register a product", "DAP-2662", "AP26G81005555", "2026-11-01", "new", "1 Main St",
+        "10001", "New York",
+    )  # fmt: skip
+    out = chat.say("FR")
+    assert out.waiting_for == "confirm"
+    assert "France" in text_of(out) and "Please check" in text_of(out)  # still in English
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("en", "it's AP26G81005555"),
+        ("fr", "AP26G81005555 merci"),
+        ("fr", "le numéro est AP26G 8100 5555"),
+    ],
+)
+def test_a_serial_with_words_around_it_is_taken(
+    assistant: Assistant, lang: str, typed: str
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang=lang))
+    chat.says("register a product" if lang == "en" else "enregistrer un produit", "DAP-2662")
+    assert chat.say(typed).waiting_for == "purchase_date"
+
+
+def test_a_model_typed_without_its_dashes_is_found(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.say("register a product")
+    out = chat.say("dgs3630")
+    assert out.waiting_for == "serial" and "DGS-3630-28TC" in text_of(out)

@@ -27,8 +27,9 @@ from bot.flows.engine import (
     Reply,
     Slot,
 )
-from bot.nlu import parse_yes_no
+from bot.nlu import content_words, parse_yes_no
 from services import catalog, das, products
+from services.codes import could_be_code
 from services.errors import (
     N_,
     ProductNotFound,
@@ -70,12 +71,22 @@ def validate_product(ctx: FlowContext, value: str) -> str:
         return products.get_product(ctx.session, ctx.account, value).serial
     except ProductNotFound:
         pass
-    matches = products.find_products(ctx.session, ctx.account, value)
+    matches = products.find_products(
+        ctx.session, ctx.account, " ".join(content_words(value)) or value
+    )
     if len(matches) == 1:
         return matches[0].serial
     if len(matches) > 1:
         raise Invalid(
             N_("Several of your products match “{query}”: pick one in the list."), query=value
+        )
+    if not any(ch.isdigit() for ch in value):  # words, not a serial: a search found nothing
+        raise Invalid(
+            N_(
+                "None of your products matches “{query}”: pick one in the list, or register "
+                "it first (say “register a product”)."
+            ),
+            query=value,
         )
     serial = catalog.normalize_serial(value)
     if products.serial_registered(ctx.session, serial):
@@ -124,8 +135,9 @@ def validate_code(ctx: FlowContext, value: str) -> str:
         raise Invalid(
             N_("That code is masked. Type the whole code, as it appears in your supplier's e-mail.")
         )
-    if len(das.normalize_code(value)) < MIN_CODE_LENGTH:
-        # "oui", "ok", "2": an answer to another question, not a guess to count.
+    if len(das.normalize_code(value)) < MIN_CODE_LENGTH or not could_be_code(value):
+        # "oui", "2", "un instant svp": an answer to another question or conversation,
+        # not a guess to count.
         raise Invalid(
             N_(
                 "That does not look like an activation code. Copy it from your supplier's "
@@ -233,6 +245,7 @@ FLOW = Flow(
             label=N_("I accept the D-Link Assist terms and conditions"),
             validate=validate_terms,
             widget=CHECKBOX,
+            final=True,
         ),
         Slot(
             "product",

@@ -16,7 +16,7 @@ and its traits: how a typed answer is read (`answer`: WORDS, FREE — short free
 OPEN — the user's own words, IDENTIFIER — a serial or a code copied from a label),
 `secret` (never echoed nor kept in a history), `search` (a long list), `numbered` (a
 number picks an option by position), `widget` (multiline text, a checkbox),
-`not_after_today` (a date bound),
+`not_after_today` (a date bound), `final` (a refusal there ends the flow),
 `requires` (the slots its value is checked against) and `shown_when` (a (slot, value)
 pair: asked only when that slot has that value).
 
@@ -176,6 +176,8 @@ class Slot:
     widget: str | None = None
     optional: bool = False  # a form may leave it empty (a default is taken)
     not_after_today: bool = False
+    # A refusal at this step ends the flow (terms declined): asking again would loop.
+    final: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -477,6 +479,8 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     try:
         value = parse(ctx, slot, text)
     except (Invalid, Refusal) as err:
+        if slot.final and isinstance(err, Refusal):
+            return Step([refused(ctx, err, ctx._(N_("Nothing was saved.")))], None, {}, [])
         return Step([refused(ctx, err), prompt(flow, ctx, slot)], slot, ctx.values, history)
     if slot.kind == CONFIRM:
         if not value:

@@ -23,11 +23,13 @@ from bot.flows.engine import (
     Field,
     Flow,
     FlowContext,
+    Invalid,
     Reply,
     Slot,
 )
+from bot.understanding.values import extract
 from services import catalog, products
-from services.errors import N_, InvalidSerial
+from services.errors import N_, InvalidSerial, ModelNotFound
 
 
 def choices_model(ctx: FlowContext) -> list[Choice]:
@@ -35,7 +37,21 @@ def choices_model(ctx: FlowContext) -> list[Choice]:
 
 
 def validate_model(ctx: FlowContext, value: str) -> str:
-    return catalog.get_model(ctx.session, value).model
+    try:
+        return catalog.get_model(ctx.session, value).model
+    except ModelNotFound:
+        # Typed as people do: "dgs3630", "DGS 3630", "dap-x2850" (read as in a message).
+        models = [model.model for model in catalog.list_models(ctx.session)]
+        named = extract(value, today=ctx.today, catalogue_models=models)[0].model
+        if named is not None and named.model is not None:
+            return named.model
+        if named is not None and named.candidates:
+            raise Invalid(
+                N_("Several models match “{query}”: {models}. Which one is it?"),
+                query=value,
+                models=", ".join(named.candidates),
+            ) from None
+        raise
 
 
 def prompt_serial(ctx: FlowContext) -> dict[str, Any]:
