@@ -44,6 +44,7 @@ from bot.flows.engine import (
     back,
     begin,
     choices_for,
+    correct,
     help_for,
     match_choice,
     parse,
@@ -208,6 +209,10 @@ def in_flow(
         replies = help_for(flow, ctx, slot)
         return from_step(flow, ctx, Step(replies, slot, ctx.values, history))
 
+    if slot.answer != OPEN and reading.correcting:
+        corrected = correct(flow, ctx, history, given_slots(flow.name, reading))
+        if corrected is not None:
+            return from_step(flow, ctx, corrected)
     if slot.answer != OPEN:
         chosen = slot.kind == CHOICE and match_choice(
             text, choices_for(ctx, slot), positional=slot.numbered

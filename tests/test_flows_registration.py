@@ -257,3 +257,26 @@ def test_a_model_typed_without_its_dashes_is_found(assistant: Assistant) -> None
     chat.say("register a product")
     out = chat.say("dgs3630")
     assert out.waiting_for == "serial" and "DGS-3630-28TC" in text_of(out)
+
+
+def test_a_correction_mid_flow_replaces_the_value_and_asks_the_step_again(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("enregistrer un produit", "DSR-1000AC", "VR1KA30000789")
+    out = chat.say("non attends, le numéro de série c'est VR1KA30000788")
+    assert "VR1KA30000788" in text_of(out) and out.waiting_for == "purchase_date"
+    chat.says("12/11/2026", "pas de site pour l'instant")
+    out = chat.say("oui mais change la date au 2 novembre")  # not a yes: the summary again
+    assert out.waiting_for == "confirm"
+    assert "2 novembre 2026" in text_of(out) and "VR1KA30000788" in text_of(out)
+    assert "12 novembre" not in text_of(out)
+
+
+def test_a_new_model_checks_the_serial_given_for_the_old_one(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.say("register my DSR-1000AC serial VR1KA30000788")
+    out = chat.say("sorry, it's a DAP-2662 actually")
+    assert "Model: DAP-2662" in text_of(out)
+    assert "not a valid serial number for DAP-2662" in text_of(out)
+    assert out.waiting_for == "serial"

@@ -563,6 +563,49 @@ def _release(flow: Flow, ctx: FlowContext) -> tuple[list[Reply], list[str]]:
     return _take(flow, ctx, ready, [], {})
 
 
+def correct(flow: Flow, ctx: FlowContext, history: list[str], given: dict[str, str]) -> Step | None:
+    """Values named again for steps already answered, with a word of correction ("non
+    attends, le numéro de série c'est …", "yes but change the date to 2 December"): each
+    is read by its slot as at its step and replaces the old one; what was checked against
+    the old value is read again (a serial against a new model); then the pending step is
+    asked again. None when nothing named differs from what the flow holds."""
+    pending = flow.pending(ctx)
+    changed: list[str] = []
+    refusals: list[Reply] = []
+    for slot in flow.slots:
+        raw = given.get(slot.store)
+        if raw is None or slot is pending or slot.secret or slot.kind == CONFIRM:
+            continue
+        if slot.store not in ctx.values:
+            continue
+        before = ctx.values
+        ctx.values = {key: value for key, value in before.items() if key != slot.store}
+        try:
+            value = parse(ctx, slot, raw)
+        except (Invalid, Refusal) as err:
+            ctx.values = before
+            refusals.append(refused(ctx, err))
+            continue
+        if value == before[slot.store]:
+            ctx.values = before
+            continue
+        checked = {other.store for other in flow.slots if slot.store in other.requires}
+        held = {
+            **(before.get(HELD) or {}),
+            **{key: before[key] for key in checked if key in before},
+        }
+        ctx.values = {key: val for key, val in before.items() if key not in checked and key != HELD}
+        ctx.values[slot.store] = value
+        if held:
+            ctx.values[HELD] = held
+        history = [key for key in history if key not in checked]
+        changed.append(_noted(ctx, slot, value))
+    if not changed and not refusals:
+        return None
+    said = [Reply(ctx._(N_("I changed it: {values}.")).format(values="; ".join(changed)))]
+    return _ask_next(flow, ctx, [*(said if changed else []), *refusals], history)
+
+
 def _noted(ctx: FlowContext, slot: Slot, value: Any) -> str:
     return ctx._(N_("{label}: {value}")).format(
         label=ctx._(slot.label or slot.name), value=_noted_value(ctx, slot, value)

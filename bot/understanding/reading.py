@@ -126,6 +126,9 @@ class Reading:
     # The language its words point to when the text is too short to detect ("bonjour",
     # "aide"): a hint, which the language policy uses only where it is sure enough.
     hint: str | None = None
+    # A word of correction ("actually", "non attends", "change the date"): values it
+    # names for steps already answered replace them.
+    correcting: bool = False
 
     @property
     def intent(self) -> Intent | None:
@@ -159,7 +162,9 @@ def read(
 ) -> Reading:
     text = text[:READ_CHARS].strip()
     return replace(
-        _read(text, today, catalogue_models, subscriptions, encoder), hint=language_hint(text)
+        _read(text, today, catalogue_models, subscriptions, encoder),
+        hint=language_hint(text),
+        correcting=bool(_CORRECTING.search(normalize(text))),
     )
 
 
@@ -241,6 +246,12 @@ _ASKED_TO_DO = re.compile(
     r"|\b(?:pouvez|pourriez|voulez|voudriez|peux|pourrais|peut|pourrait) (?:vous|tu|on) "
     r"(?:(?:me|m|l|le|la|les|nous|svp|stp|bien) )*(?:activer|enregistrer|ouvrir|creer"
     r"|declarer|signaler|valider)\b"
+)
+_CORRECTING = re.compile(
+    r"\b(?:actually|sorry|i meant|i mean|correction|wait|oops|my bad|my mistake|instead"
+    r"|rather|change[rz]?|modifie[rz]?|corrige[rz]?|en fait|pardon|attends"
+    r"|attendez|oups|plutot|je me suis trompe|je me suis trompee|erreur|non|no|nope"
+    r"|c etait|it was|not)\b"
 )
 # Words of trouble: "my code is expired", "j'ai perdu mon code", "the test fails".
 _TROUBLE = re.compile(
