@@ -505,6 +505,9 @@ def looks_like_question(text: str) -> bool:
     return text.strip().endswith("?") or is_howto_question(text)
 
 
+_BUT = re.compile(r"\b(?:but|except|mais|sauf)\b")
+
+
 def parse_yes_no(text: str) -> bool | None:
     norm = normalize(text).replace("?", " ").strip()
     if norm in _YES:
@@ -512,6 +515,8 @@ def parse_yes_no(text: str) -> bool | None:
     if norm in _NO:
         return False
     first = norm.split(" ", 1)[0] if norm else ""
+    if _BUT.search(norm):
+        return None  # "oui mais change la date": not a yes, whatever it starts with
     if first in {"yes", "oui", "ok", "okay", "yep", "sure", "ouais"}:
         return True
     if first in {"no", "non", "nope"}:

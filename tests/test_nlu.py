@@ -168,7 +168,9 @@ def test_no(text: str) -> None:
     assert parse_yes_no(text) is False
 
 
-@pytest.mark.parametrize("text", ["maybe", "peut-être", "DGS-1210-28", ""])
+@pytest.mark.parametrize(
+    "text", ["maybe", "peut-être", "DGS-1210-28", "", "oui mais change la date", "yes but later"]
+)
 def test_neither_yes_nor_no(text: str) -> None:
     assert parse_yes_no(text) is None
 
