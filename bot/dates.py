@@ -5,7 +5,8 @@ Accepted: ISO (2026-11-23, also 2026/11/23), day first with slashes, dots or das
 11/23/2026), month names in either language with or without accents and abbreviated
 ("23 novembre 2026", "1er fevrier 2026", "23 Nov 2026", "Nov 23, 2026", "November 23rd
 2026", "the 23rd of November 2026", "23 de novembre 2026"), and "today"/"aujourd'hui",
-"yesterday"/"hier".
+"yesterday"/"hier"; an answer of a day and a month alone (05/12) is day first, the latest
+such day.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ _WEEKDAYS = re.compile(
 )
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})$")
 _DAY = r"(\d{1,2})(?:er|st|nd|rd|th|e)?"
 _DAY_MONTH_YEAR = re.compile(rf"^(?:le |the )?{_DAY} (?:of |de )?([a-z]+) (\d{{4}})$")
 _MONTH_DAY_YEAR = re.compile(rf"^([a-z]+) {_DAY} (\d{{4}})$")
@@ -95,6 +97,12 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
         if second > 12 >= first:  # 11/23/2026 has only one reading: month first
             return _build(year, first, second)
         return _build(year, second, first)
+    day_month = _DAY_MONTH.match(raw)
+    if day_month:  # "05/12" answering "when did you buy it?": day first, the latest such day
+        base = today or utcnow().date()
+        day, month = int(day_month.group(1)), int(day_month.group(2))
+        found = _build(base.year, month, day)
+        return found if found is None or found <= base else _build(base.year - 1, month, day)
     norm = normalize(raw).replace("?", "").strip()
     if norm in _RELATIVE:
         base = today or utcnow().date()

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from bot.dates import parse_date
 from bot.understanding.values import extract
 from bot.understanding.when import dates_in, read_date
 
@@ -36,10 +37,23 @@ def values(text: str):
         ("il y a 3 jours", dt.date(2026, 11, 26)),
         ("last week", dt.date(2026, 11, 22)),
         ("la semaine dernière", dt.date(2026, 11, 22)),
+        # TODAY is a Sunday: the last Tuesday was five days before, the last Sunday seven.
+        ("mardi dernier", dt.date(2026, 11, 24)),
+        ("dimanche dernier", dt.date(2026, 11, 22)),
+        ("il y a deux semaines", dt.date(2026, 11, 15)),
+        ("three days ago", dt.date(2026, 11, 26)),
     ],
 )
 def test_dates_read_like_a_person(text: str, expected: dt.date) -> None:
     assert read_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("05/11", dt.date(2026, 11, 5)), ("24/12", dt.date(2025, 12, 24)), ("31/02", None)],
+)
+def test_a_day_and_a_month_answering_a_date_question(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text, TODAY) == expected
 
 
 def test_relative_dates_are_found_inside_a_sentence() -> None:

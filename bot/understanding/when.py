@@ -26,6 +26,11 @@ _MONTH_NAMES = (
 )
 _DAY = r"\d{1,2}(?:er|st|nd|rd|th|e|ème)?"
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_NUMBER_WORDS = (
+    r"\d{1,3}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|a|an|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten"
+)
 _YEAR = r"\d{4}"
 _PATTERNS = (
     re.compile(r"(?<![\w-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\w-])"),
@@ -44,10 +49,11 @@ _PATTERNS = (
         re.IGNORECASE,
     ),
     re.compile(
-        r"(?<!\w)(?:il y a\s+\d{1,3}\s+(?:jours?|semaines?|mois|ans?)"
-        r"|\d{1,3}\s+(?:days?|weeks?|months?|years?)\s+ago)(?!\w)",
+        rf"(?<!\w)(?:il y a\s+(?:{_NUMBER_WORDS})\s+(?:jours?|semaines?|mois|ans?)"
+        rf"|(?:{_NUMBER_WORDS})\s+(?:days?|weeks?|months?|years?)\s+ago)(?!\w)",
         re.IGNORECASE,
     ),
+    re.compile(rf"(?<!\w)(?:{'|'.join(_JOURS)})\s+(?:dernier|pass[eé])(?!\w)", re.IGNORECASE),
     re.compile(
         rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
         r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
@@ -55,6 +61,7 @@ _PATTERNS = (
         re.IGNORECASE,
     ),
 )
+_LAST_WEEKDAY = re.compile(rf"^({'|'.join(_JOURS)})\s+(?:dernier|pass[eé])$")
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 
@@ -89,6 +96,10 @@ def read_date(raw: str, today: dt.date) -> dt.date | None:
 
 @lru_cache(maxsize=2048)
 def _read(raw: str, today: dt.date) -> dt.date | None:
+    weekday = _LAST_WEEKDAY.match(raw)
+    if weekday:  # "mardi dernier": the last Tuesday before today (dateparser has no reading)
+        back = (today.weekday() - _JOURS.index(weekday.group(1))) % 7 or 7
+        return today - dt.timedelta(days=back)
     numeric = _NUMERIC.match(raw)
     if numeric:
         first, second = int(numeric.group(1)), int(numeric.group(2))
