@@ -186,6 +186,17 @@ _CANCEL = frozenset(
         "je souhaite annuler",
         "on annule",
         "cancel this",
+        "nvm",
+        "changed my mind",
+        "i changed my mind",
+        "non finalement",
+        "finalement non",
+        "bon ben non finalement",
+        "bon non finalement",
+        "j ai change d avis",
+        "oublie",
+        "oubliez",
+        "oublie ca",
     }
 )
 # What may follow "cancel" in a cancel command: "cancel my subscription" is not one.
@@ -260,6 +271,17 @@ _THANKS = frozenset(
         "super merci",
         "great thanks",
         "parfait merci",
+        # Leave-taking is thanks too: nothing to look up, nothing for the editors.
+        "bye",
+        "goodbye",
+        "bye bye",
+        "see you",
+        "au revoir",
+        "merci au revoir",
+        "bonne journee",
+        "bonne soiree",
+        "a bientot",
+        "a plus",
     }
 )
 _REOPEN = _words("reopen rouvrir reouvrir reouverture reopening")

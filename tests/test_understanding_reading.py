@@ -209,6 +209,10 @@ def test_mixed_language_messages_are_understood(text: str, lang: str | None) -> 
         ("hello, anyone there?", Intent.HELP),
         ("que peux-tu faire ?", Intent.HELP),
         ("Salut, tu sers à quoi exactement ?", Intent.HELP),
+        ("nvm", Intent.CANCEL),
+        ("bon ben non finalement", Intent.CANCEL),
+        ("au revoir", Intent.THANKS),  # nothing to look up, nothing for the editors
+        ("bonne journée !", Intent.THANKS),
     ],
 )
 def test_commands(text: str, intent: Intent) -> None:
