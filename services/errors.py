@@ -209,7 +209,7 @@ class ServicePurchaseDateInFuture(Refusal):
 class ServicePurchaseDateMismatch(Refusal):
     code = "service_purchase_date_mismatch"
     message = N_(
-        "The service purchase date {date} does not match the one recorded for this code. Check the date on your invoice for the service."
+        "The service purchase date {date} does not match the one recorded for this code. Check the date on your invoice for the service; if the invoice shows {date}, ask your supplier to correct the date they recorded."
     )
 
 
