@@ -39,6 +39,7 @@ class Intent(StrEnum):
     CHECK_INCIDENT = "check_incident"
     REOPEN_INCIDENT = "reopen_incident"
     LIST_INCIDENTS = "list_incidents"
+    LIST_SUBSCRIPTIONS = "list_subscriptions"
     QUESTION = "question"
     PERSON = "person"  # to talk to a person ("parler à un humain")
 

@@ -77,11 +77,13 @@ LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
     "products": listings.my_products,
     "services": listings.my_services,
     "incidents": listings.my_incidents,
+    "subscriptions": listings.my_subscriptions,
 }
 LIST_INTENTS = {
     Intent.LIST_PRODUCTS: "products",
     Intent.LIST_SERVICES: "services",
     Intent.LIST_INCIDENTS: "incidents",
+    Intent.LIST_SUBSCRIPTIONS: "subscriptions",
 }
 
 # Commands: the values of the choices shown outside a flow.

@@ -211,6 +211,23 @@ def test_a_user_without_account_sees_empty_lists(assistant: Assistant) -> None:
     assert "no registered product yet" in text_of(chat.say("my products"))
     assert "no activated DAS service yet" in text_of(chat.say("my services"))
     assert "not reported any incident yet" in text_of(chat.say("my incidents"))
+    assert "no subscription service" in text_of(chat.say("my subscriptions"))
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "said"),
+    [
+        ("fr", "mes abonnements", "Vous avez 6 services par abonnement"),
+        ("fr", "quels sont mes abonnements payants ?", "OneTouch AT.com — type 2, payant"),
+        ("en", "which subscriptions do I have?", "Link-Live Cloud — type 2, free"),
+    ],
+)
+def test_my_subscriptions_are_listed_with_their_type_and_tier(
+    assistant: Assistant, lang: str, text: str, said: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert said in text_of(out) and "D-Link Assist" not in text_of(out)
+    assert [value for value, _ in choices_of(out)] == ["flow:file_incident"]
 
 
 def test_menu_thanks_and_not_understood(assistant: Assistant) -> None:

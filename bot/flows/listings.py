@@ -1,4 +1,5 @@
-"""The read-only answers: my products, my services (with validity dates), my incidents.
+"""The read-only answers: my products, my services (with validity dates), my subscriptions,
+my incidents.
 
 Each is an `ItemList` of typed items, so a channel can lay them out as a table; its text
 is the same list in words.
@@ -17,7 +18,7 @@ from bot.flows.engine import (
     Reply,
     ServiceItem,
 )
-from services import das, incidents, products
+from services import das, incidents, products, subscriptions
 from services.errors import N_
 
 UPCOMING = "upcoming"
@@ -65,6 +66,15 @@ def my_services(ctx: FlowContext) -> list[Reply]:
     ]
     text = ctx.texts.render("lists/services.j2", items=items, count=len(items))
     return [ItemList(text, of="services", items=items)]
+
+
+def my_subscriptions(ctx: FlowContext) -> list[Reply]:
+    found = subscriptions.list_subscriptions(ctx.session, ctx.account) if ctx.account else []
+    if not found:
+        return [Reply(ctx._(N_("You have no subscription service.")))]
+    text = ctx.texts.render("lists/subscriptions.j2", items=found, count=len(found))
+    paid = any(sub.tier == "paid" for sub in found)
+    return [Reply(text, report_choice(ctx) if paid else [])]
 
 
 def my_incidents(ctx: FlowContext) -> list[Reply]:

@@ -48,6 +48,7 @@ LIST_NAMES = {
     Intent.LIST_PRODUCTS: "products",
     Intent.LIST_SERVICES: "services",
     Intent.LIST_INCIDENTS: "incidents",
+    Intent.LIST_SUBSCRIPTIONS: "subscriptions",
 }
 KB_ACTIONS = frozenset({"answer", "ask_which", "no_answer"})
 

@@ -96,7 +96,9 @@ FLOWS = frozenset(
         Intent.REOPEN_INCIDENT,
     }
 )
-LISTS = frozenset({Intent.LIST_PRODUCTS, Intent.LIST_SERVICES, Intent.LIST_INCIDENTS})
+LISTS = frozenset(
+    {Intent.LIST_PRODUCTS, Intent.LIST_SERVICES, Intent.LIST_INCIDENTS, Intent.LIST_SUBSCRIPTIONS}
+)
 COMMANDS = frozenset(
     {
         Intent.CANCEL,

@@ -86,7 +86,8 @@ _STEMS: dict[Intent, tuple[str, ...]] = {
         "regist",
         "enregistr",
     ),
-    Intent.LIST_SERVICES: ("service", "contra", "das", "activ", "abonnement", "subscription"),
+    Intent.LIST_SERVICES: ("service", "contra", "das", "activ"),
+    Intent.LIST_SUBSCRIPTIONS: ("abonnement", "subscri", "abo", "sub"),
     Intent.PERSON: (
         "human",
         "humain",
