@@ -71,6 +71,8 @@ def test_questions_about_things_go_to_the_knowledge_base(text: str) -> None:
         ("mes incidents", Intent.LIST_INCIDENTS),
         ("my open tickets", Intent.LIST_INCIDENTS),
         ("liste de mes contrats D-Link Assist stp", Intent.LIST_SERVICES),
+        ("est-ce que mon DAS sur le DIR-X5460 est toujours actif ?", Intent.LIST_SERVICES),
+        ("mes abonnements", Intent.LIST_SUBSCRIPTIONS),
         ("jveux declarer un pb sur mon abonnement", Intent.FILE_INCIDENT),
         ("I need to report a problem on my subscription", Intent.FILE_INCIDENT),
         ("need to activate the DAS we bought for the NAS", Intent.ACTIVATE_SERVICE),

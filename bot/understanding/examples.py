@@ -272,6 +272,11 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "when does my DAS contract end",
         "quand expirent mes contrats DAS",
         "quelle est la date de fin de mon DAS",
+        # Whether one's own service is active: the list says, with its dates.
+        "is my DAS active on my {model}",
+        "is my service still active",
+        "est-ce que mon service DAS sur le {model} est actif",
+        "mon contrat DAS est-il actif",
     ),
     Intent.LIST_SUBSCRIPTIONS: (
         "my subscriptions",
