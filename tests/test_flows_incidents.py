@@ -185,3 +185,17 @@ def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: Sessi
     assert "I have reopened INC-000001" in text_of(out)
     with session_factory() as session:
         assert incidents.get_incident(session, "INC-000001").status == incidents.IN_PROGRESS
+
+
+def test_reopen_without_a_number_asks_which_then_offers_to_reopen(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "1", "Instable", "C'est instable.", "oui")
+    with session_factory.begin() as session:
+        for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
+            incidents.change_status(session, "INC-000001", status, actor="staff@example.com")
+    out = chat.say("le problème est revenu, je veux rouvrir l'incident")
+    assert out.waiting_for == "incident_number"
+    out = chat.say("INC-000001")
+    assert ("reopen:INC-000001", "Rouvrir INC-000001") in choices_of(out)
