@@ -81,3 +81,13 @@ def test_another_account_cannot_answer(
     other.say("Answer the support team")
     with session_factory() as session:
         assert len(incidents.get_incident(session, "INC-000001").events) == count
+
+
+def test_the_conversation_reads_well_in_french(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_answered(chat, session_factory)
+    shown = text_of(Chat(assistant, user("U-demo", lang="fr")).say("en français : INC-000001"))
+    line = next(row for row in shown.splitlines() if "Which firmware?" in row)
+    assert "))" not in line and ") : Which firmware?" in line
