@@ -199,3 +199,13 @@ def test_reopen_without_a_number_asks_which_then_offers_to_reopen(
     assert out.waiting_for == "incident_number"
     out = chat.say("INC-000001")
     assert ("reopen:INC-000001", "Rouvrir INC-000001") in choices_of(out)
+
+
+def test_a_yes_or_no_is_no_description_of_a_problem(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "OneTouch AT.com")
+    out = chat.say("oui")
+    assert "décrire le problème" in text_of(out) and out.waiting_for == "summary"
+    assert chat.say("le test échoue").waiting_for == "description"
+    out = chat.say("non")
+    assert "décrire le problème" in text_of(out) and out.waiting_for == "description"

@@ -29,6 +29,7 @@ from bot.flows.engine import (
 )
 from bot.i18n import shorten
 from bot.metrics import INCIDENTS_FILED
+from bot.nlu import parse_yes_no
 from services import incidents, sla, subscriptions
 from services.errors import N_, FreeTierNoIncidents, SubscriptionNotFound
 from services.product_support import ProductSupport, product_support, supported_products
@@ -146,7 +147,19 @@ def validate_subscription(ctx: FlowContext, value: str) -> str:
     return subscription.service
 
 
+def _told(value: str) -> str:
+    """A problem told in words: "oui" or "ok" typed where it is asked is no description."""
+    if parse_yes_no(value) is not None and len(value.split()) <= 2:
+        raise Invalid(N_("Please describe the problem in a few words."))
+    return value
+
+
+def validate_description(ctx: FlowContext, value: str) -> str:
+    return _told(value)
+
+
 def validate_summary(ctx: FlowContext, value: str) -> str:
+    _told(value)
     if len(value) > SUMMARY_MAX:
         raise Invalid(N_("That is too long: at most {limit} characters."), limit=SUMMARY_MAX)
     return value
@@ -265,7 +278,13 @@ FLOW = Flow(
             prompt=lambda ctx: {"products": bool(_products(ctx))},
         ),
         Slot("summary", label=N_("Summary"), validate=validate_summary, answer=OPEN),
-        Slot("description", label=N_("Description"), answer=OPEN, widget=MULTILINE),
+        Slot(
+            "description",
+            label=N_("Description"),
+            validate=validate_description,
+            answer=OPEN,
+            widget=MULTILINE,
+        ),
         Slot("confirm", CONFIRM, summary=summary_confirm, prompt=prompt_confirm),
     ),
     on_start=on_start,
