@@ -173,12 +173,16 @@ def test_a_confirm_delivered_twice_at_once_files_one_incident(
     assert sum("INC-000001" in text for text in results) == 1
 
 
-def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
-    chat = Chat(assistant, user("U-demo", lang="en"))
+def _filed_and_resolved(chat: Chat, session_factory: SessionFactory) -> None:
     chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")
     with session_factory.begin() as session:
         for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
             incidents.change_status(session, "INC-000001", status, actor="staff@example.com")
+
+
+def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_resolved(chat, session_factory)
     out = chat.say("INC-000001")
     assert ("reopen:INC-000001", "Reopen INC-000001") in choices_of(out)
     out = chat.say("reopen INC-000001")
@@ -190,12 +194,9 @@ def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: Sessi
 def test_reopen_without_a_number_asks_which_then_offers_to_reopen(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:
-    chat = Chat(assistant, user("U-demo", lang="fr"))
-    chat.says("signaler un incident", "1", "Instable", "C'est instable.", "oui")
-    with session_factory.begin() as session:
-        for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
-            incidents.change_status(session, "INC-000001", status, actor="staff@example.com")
-    out = chat.say("le problème est revenu, je veux rouvrir l'incident")
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_resolved(chat, session_factory)
+    out = chat.say("le problème est revenu, je veux rouvrir l'incident")  # in French now
     assert out.waiting_for == "incident_number"
     out = chat.say("INC-000001")
     assert ("reopen:INC-000001", "Rouvrir INC-000001") in choices_of(out)
