@@ -15,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.nlu import normalize
-from bot.understanding.when import dates_in
+from bot.understanding.when import dates_in, read_date
 from services.clock import utcnow
 
 _MONTHS = {
@@ -97,12 +97,8 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
         if second > 12 >= first:  # 11/23/2026 has only one reading: month first
             return _build(year, first, second)
         return _build(year, second, first)
-    day_month = _DAY_MONTH.match(raw)
-    if day_month:  # "05/12" answering "when did you buy it?": day first, the latest such day
-        base = today or utcnow().date()
-        day, month = int(day_month.group(1)), int(day_month.group(2))
-        found = _build(base.year, month, day)
-        return found if found is None or found <= base else _build(base.year - 1, month, day)
+    if _DAY_MONTH.match(raw):  # "05/12" answering "when did you buy it?"
+        return read_date(raw, today or utcnow().date())
     norm = normalize(raw).replace("?", "").strip()
     if norm in _RELATIVE:
         base = today or utcnow().date()

@@ -56,6 +56,27 @@ def test_a_day_and_a_month_answering_a_date_question(text: str, expected: dt.dat
     assert parse_date(text, TODAY) == expected
 
 
+def test_a_day_and_a_month_in_a_sentence_only_after_a_word_for_a_date() -> None:
+    assert [d.value for d in dates_in("je l'ai acheté le 05/11", TODAY)] == [dt.date(2026, 11, 5)]
+    assert dates_in("is support 24/7?", TODAY) == ()
+
+
+def test_a_code_is_never_taken_for_a_model() -> None:
+    found = values("activate my code ABCD-1234-EFGH")
+    assert found.model is None and found.code == "ABCD1234EFGH"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "non attends, le numéro de série c'est S3TC-2700-04512",
+        "enregistrer mon DGS-3630-28TC, le numéro est S3TC 2700 04512",
+    ],
+)
+def test_a_serial_after_its_name_and_a_verb(text: str) -> None:
+    assert values(text).serial == "S3TC270004512"
+
+
 def test_relative_dates_are_found_inside_a_sentence() -> None:
     assert [d.value for d in dates_in("I bought it last month", TODAY)] == [dt.date(2026, 10, 29)]
     assert [d.value for d in dates_in("livré demain matin", TODAY)] == [dt.date(2026, 11, 30)]

@@ -104,7 +104,10 @@ _MODEL_SHAPE = re.compile(r"^[A-Za-z]{2,4}-[A-Za-z]?\d{2,5}[A-Za-z0-9]*(?:-[A-Za
 _CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{3,6}(?:-[A-Za-z0-9]{3,6}){2,5}$")
 _SERIAL_KEY = re.compile(
     r"(?<!\w)(?:serial(?:\s+(?:number|no\.?|num|#))?|s/n|s\.n\.?|sn|num[eé]ro\s+de\s+s[eé]rie"
-    r"|n°\s*(?:de\s+)?s[eé]rie|no\s+de\s+s[eé]rie|s[eé]rie|numero\s+serie)(?!\w)\s*(?:is|est|:|=|#|-)?\s*",
+    r"|n°\s*(?:de\s+)?s[eé]rie|no\s+de\s+s[eé]rie|s[eé]rie|numero\s+serie"
+    # "le numéro est S3TC 2700 04512": a number with letters in it is no incident's.
+    r"|num[eé]ro(?=\s+(?:est|c['’]est|:)))(?!\w)"
+    r"\s*(?:is|est|c['’]est|it['’]s|:|=|#|-)?\s*(?:is|est|:)?\s*",
     re.IGNORECASE,
 )
 _CODE_KEY = re.compile(
@@ -341,9 +344,14 @@ def _model(
                 return ModelMention(raw, None, tuple(longer)), span
     for word in words:
         raw = word.group().rstrip(".")
-        if _MODEL_SHAPE.match(raw) and not raw.upper().startswith("INC"):
+        # Shaped like a model but not in the catalogue; never a code ("ABCD-1234-EFGH").
+        if _MODEL_SHAPE.match(raw) and not raw.upper().startswith("INC") and not _is_code(raw):
             return ModelMention(raw, None), (word.start(), word.start() + len(raw))
     return None
+
+
+def _is_code(raw: str) -> bool:
+    return bool(_CODE_SHAPE.match(raw)) and all(len(group) >= 3 for group in raw.split("-"))
 
 
 def _ends_group(model: str, key: str) -> bool:

@@ -54,6 +54,12 @@ _PATTERNS = (
         re.IGNORECASE,
     ),
     re.compile(rf"(?<!\w)(?:{'|'.join(_JOURS)})\s+(?:dernier|pass[eé])(?!\w)", re.IGNORECASE),
+    # A day and a month alone ("acheté le 05/12"), only after a word that introduces a
+    # date: "24/7" or "2/3" in a sentence is no date.
+    re.compile(
+        r"(?<!\w)(?:le|on|du|au|the|since|depuis|from|dated|date)\s+\d{1,2}[/.]\d{1,2}(?![/.\w])",
+        re.IGNORECASE,
+    ),
     re.compile(
         rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
         r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
@@ -62,6 +68,9 @@ _PATTERNS = (
     ),
 )
 _LAST_WEEKDAY = re.compile(rf"^({'|'.join(_JOURS)})\s+(?:dernier|pass[eé])$")
+_DAY_MONTH = re.compile(
+    r"^(?:(?:le|on|du|au|the|since|depuis|from|dated|date)\s+)?(\d{1,2})[/.](\d{1,2})$"
+)
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 
@@ -100,6 +109,14 @@ def _read(raw: str, today: dt.date) -> dt.date | None:
     if weekday:  # "mardi dernier": the last Tuesday before today (dateparser has no reading)
         back = (today.weekday() - _JOURS.index(weekday.group(1))) % 7 or 7
         return today - dt.timedelta(days=back)
+    short = _DAY_MONTH.match(raw)
+    if short:  # day first, the latest such day: the dates people give are past purchases
+        day, month = int(short.group(1)), int(short.group(2))
+        try:
+            found = dt.date(today.year, month, day)
+            return found if found <= today else dt.date(today.year - 1, month, day)
+        except ValueError:
+            return None
     numeric = _NUMERIC.match(raw)
     if numeric:
         first, second = int(numeric.group(1)), int(numeric.group(2))
