@@ -19,6 +19,7 @@ thing in every language and never goes through understanding again.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -54,6 +55,7 @@ from bot.flows.engine import answer as answer_slot
 from bot.flows.engine import prefill as prefill_slots
 from bot.flows.person import person
 from bot.i18n import texts_for
+from kb.analysis import fold
 from bot.metrics import FLOWS_STARTED
 from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
 from bot.understanding import Reading, read
@@ -211,8 +213,9 @@ def in_flow(
         replies = help_for(flow, ctx, slot)
         return from_step(flow, ctx, Step(replies, slot, ctx.values, history))
 
-    if slot.answer != OPEN and reading.correcting:
-        corrected = correct(flow, ctx, history, given_slots(flow.name, reading))
+    if slot.answer != OPEN and (reading.correcting or slot.kind == CONFIRM):
+        given = {**given_slots(flow.name, reading), **named_by_label(flow, ctx, text)}
+        corrected = correct(flow, ctx, history, given)
         if corrected is not None:
             return from_step(flow, ctx, corrected)
     if slot.answer != OPEN:
@@ -245,6 +248,31 @@ def in_flow(
                 return _asking_which(flow, ctx, history, replies, state)
             return from_step(flow, ctx, reask(flow, ctx, history, replies))
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
+
+
+_LABEL_VERB = (
+    r"\s*(?:should be|must be|is|was|est|c['’]est|devrait être|devrait etre|doit être"
+    r"|doit etre|serait)?\s*[:=\-–]?\s*"
+)
+
+
+def named_by_label(flow: Flow, ctx: FlowContext, text: str) -> dict[str, str]:
+    """Answers already given, named by their field's label: "no, the summary should be:
+    portal login error 500", "non, le résumé c'est : la sonde perd le cloud"."""
+    named: dict[str, str] = {}
+    for slot in flow.slots:
+        if slot.secret or slot.kind == CONFIRM or not slot.label or slot.store not in ctx.values:
+            continue
+        labels = {ctx._(slot.label), slot.label}
+        labels |= {fold(label) for label in labels}
+        for label in sorted(labels, key=len, reverse=True):
+            found = re.search(
+                rf"(?<!\w){re.escape(label)}{_LABEL_VERB}(?P<value>\S.*)$", text, re.IGNORECASE
+            )
+            if found:
+                named[slot.store] = found.group("value").strip(" \"'«»“”.")
+                break
+    return named
 
 
 def taken_as_answer(flow: Flow, ctx: FlowContext, reading: Reading) -> Reading:

@@ -210,3 +210,34 @@ def test_a_yes_or_no_is_no_description_of_a_problem(assistant: Assistant) -> Non
     assert chat.say("le test échoue").waiting_for == "description"
     out = chat.say("non")
     assert "décrire le problème" in text_of(out) and out.waiting_for == "description"
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines", "correction", "shown"),
+    [
+        (
+            "en",
+            (
+                "report an incident",
+                "OneTouch AT.com",
+                "Cloud login fails",
+                "Error 500 since Monday.",
+            ),
+            "no, the summary should be: portal login error 500",
+            "Summary: portal login error 500",
+        ),
+        (
+            "fr",
+            ("signaler un incident", "OneTouch AT.com", "la sonde plante", "Depuis lundi."),
+            "non, le résumé c'est : la sonde perd le cloud",
+            "Résumé : la sonde perd le cloud",
+        ),
+    ],
+)
+def test_a_field_named_at_the_confirmation_is_corrected_not_cancelled(
+    assistant: Assistant, lang: str, lines: tuple[str, ...], correction: str, shown: str
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang=lang))
+    chat.says(*lines)
+    out = chat.say(correction)
+    assert shown in text_of(out) and out.waiting_for == "confirm"
