@@ -55,10 +55,10 @@ from bot.flows.engine import answer as answer_slot
 from bot.flows.engine import prefill as prefill_slots
 from bot.flows.person import person
 from bot.i18n import texts_for
-from kb.analysis import fold
 from bot.metrics import FLOWS_STARTED
 from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
 from bot.understanding import Reading, read
+from kb.analysis import fold
 from services import catalog, incidents, subscriptions
 from services.errors import N_, IncidentNotFound, Refusal
 from storage.conversations import AnswerState, Clarification, FlowState, Mode
