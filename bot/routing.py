@@ -494,8 +494,8 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
     if intent is Intent.PERSON:
         return Result(person(ctx))
     incident = reading.values.incident
-    if intent is Intent.REOPEN_INCIDENT and incident is not None:
-        return Result(reopen(ctx, incident.number))
+    if intent is Intent.REOPEN_INCIDENT:
+        return Result(reopen(ctx, incident.number) if incident else reopen_which(ctx))
     if intent is Intent.CHECK_INCIDENT and incident is not None:
         return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
@@ -539,6 +539,23 @@ def reopen(ctx: FlowContext, number: int) -> list[Reply]:
         )
     )
     return [said, incident_reply(ctx, incident)]
+
+
+def reopen_which(ctx: FlowContext) -> list[Reply]:
+    """ "Reopen my incident", no number: the one resolved incident is reopened; among
+    several, the user picks; with none, their incidents are shown."""
+    found = incidents.list_incidents(ctx.session, account=ctx.account) if ctx.account else []
+    resolved = [i for i in found if i.status == incidents.RESOLVED and i.number]
+    if len(resolved) == 1:
+        return reopen(ctx, int(str(resolved[0].number).split("-")[-1]))
+    if not resolved:
+        none = Reply(ctx._(N_("You have no resolved incident to reopen.")))
+        return [none, *listings.my_incidents(ctx)]
+    choices = [
+        Choice(f"{REOPEN_COMMAND}{i.number}", f"{i.number} — {i.summary}")
+        for i in reversed(resolved)
+    ]
+    return [Reply(ctx._(N_("Which incident do you want to reopen?")), choices)]
 
 
 def menu(ctx: FlowContext, *, intro: bool) -> list[Reply]:

@@ -191,15 +191,16 @@ def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: Sessi
         assert incidents.get_incident(session, "INC-000001").status == incidents.IN_PROGRESS
 
 
-def test_reopen_without_a_number_asks_which_then_offers_to_reopen(
+def test_reopen_without_a_number_reopens_the_resolved_one(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:
     chat = Chat(assistant, user("U-demo", lang="en"))
+    assert "no resolved incident to reopen" in text_of(chat.say("reopen my incident"))
     _filed_and_resolved(chat, session_factory)
     out = chat.say("le problème est revenu, je veux rouvrir l'incident")  # in French now
-    assert out.waiting_for == "incident_number"
-    out = chat.say("INC-000001")
-    assert ("reopen:INC-000001", "Rouvrir INC-000001") in choices_of(out)
+    assert "J’ai rouvert l’incident INC-000001" in text_of(out)
+    with session_factory() as session:
+        assert incidents.get_incident(session, "INC-000001").status == incidents.IN_PROGRESS
 
 
 def test_a_yes_or_no_is_no_description_of_a_problem(assistant: Assistant) -> None:
@@ -241,3 +242,17 @@ def test_a_field_named_at_the_confirmation_is_corrected_not_cancelled(
     chat.says(*lines)
     out = chat.say(correction)
     assert shown in text_of(out) and out.waiting_for == "confirm"
+
+
+def test_reopen_without_a_number_among_several_resolved_asks_which(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_resolved(chat, session_factory)
+    chat.says("report an incident", "1", "Slow", "It is slow.", "yes")
+    with session_factory.begin() as session:
+        for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
+            incidents.change_status(session, "INC-000002", status, actor="staff@example.com")
+    out = chat.say("please reopen my ticket, the problem is back")
+    assert "Which incident do you want to reopen?" in text_of(out)
+    assert [value for value, _ in choices_of(out)] == ["reopen:INC-000002", "reopen:INC-000001"]

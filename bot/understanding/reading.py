@@ -547,9 +547,8 @@ def _read_one(
         return Reading(text, None, (), "answer", values, yes_no=yes_no, asking=asking)
 
     if not asking and _REOPEN.search(text):
-        # "le problème est revenu, je veux rouvrir l'incident": which one is asked, and its
-        # card offers to reopen it.
-        return _reading(text, Intent.CHECK_INCIDENT, values)
+        # "le problème est revenu, je veux rouvrir l'incident": the resolved one, or which.
+        return _reading(text, Intent.REOPEN_INCIDENT, values)
     trouble = bool(_TROUBLE.search(norm))
     if (
         not asking
