@@ -173,11 +173,13 @@ def test_a_confirm_delivered_twice_at_once_files_one_incident(
     assert sum("INC-000001" in text for text in results) == 1
 
 
-def _filed_and_resolved(chat: Chat, session_factory: SessionFactory) -> None:
+def _filed_and_resolved(
+    chat: Chat, session_factory: SessionFactory, number: str = "INC-000001"
+) -> None:
     chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")
     with session_factory.begin() as session:
         for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
-            incidents.change_status(session, "INC-000001", status, actor="staff@example.com")
+            incidents.change_status(session, number, status, actor="staff@example.com")
 
 
 def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: SessionFactory) -> None:
@@ -249,10 +251,7 @@ def test_reopen_without_a_number_among_several_resolved_asks_which(
 ) -> None:
     chat = Chat(assistant, user("U-demo", lang="en"))
     _filed_and_resolved(chat, session_factory)
-    chat.says("report an incident", "1", "Slow", "It is slow.", "yes")
-    with session_factory.begin() as session:
-        for status in (incidents.ACKNOWLEDGED, incidents.IN_PROGRESS, incidents.RESOLVED):
-            incidents.change_status(session, "INC-000002", status, actor="staff@example.com")
+    _filed_and_resolved(chat, session_factory, "INC-000002")
     out = chat.say("please reopen my ticket, the problem is back")
     assert "Which incident do you want to reopen?" in text_of(out)
     assert [value for value, _ in choices_of(out)] == ["reopen:INC-000002", "reopen:INC-000001"]
