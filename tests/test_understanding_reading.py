@@ -46,6 +46,8 @@ def reading(text: str, **kwargs: object) -> Reading:
         "what is the status of my RMA?",
         "product missing from activation page",
         "Quels contrats DAS existent pour le DAP-X2850 ? où je peux voir ça",
+        "does my subscription come with premium support?",
+        "mon abonnement inclut-il le support premium ?",
     ],
 )
 def test_questions_about_things_go_to_the_knowledge_base(text: str) -> None:

@@ -375,6 +375,12 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "how do you handle payments",
         "what is {sub}, a type 1 2 or 3 subscription",
         "what are the subscription types",
+        # About what a subscription gives, not the list of one's own.
+        "is premium support included in my subscription",
+        "does my subscription include premium support",
+        "what do I get for free with my subscription",
+        "est-ce que le support premium est inclus dans mon abonnement",
+        "qu'est-ce que j'ai gratuitement avec mon abonnement",
         "why is there no resolution time",
         "can I cancel my subscription",
         "my incident has no answer after 2 hours",
