@@ -212,6 +212,10 @@ def in_flow(
     if intent in (Intent.HELP, Intent.GREETING):
         replies = help_for(flow, ctx, slot)
         return from_step(flow, ctx, Step(replies, slot, ctx.values, history))
+    if intent is Intent.THANKS and slot.answer != OPEN:
+        # "merci", "au revoir" is no answer: the request waits, its step asked again.
+        welcome = Reply(ctx._(N_("You are welcome.")))
+        return from_step(flow, ctx, reask(flow, ctx, history, [welcome]))
 
     if slot.answer != OPEN and (reading.correcting or slot.kind == CONFIRM):
         given = {**given_slots(flow.name, reading), **named_by_label(flow, ctx, text)}

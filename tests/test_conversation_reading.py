@@ -319,3 +319,14 @@ def test_a_second_request_is_not_offered_after_a_cancel(assistant: Assistant) ->
     chat.say("I want to register my switch and activate a code")
     out = chat.say("cancel")
     assert "Shall we do it now?" not in text_of(out)
+
+
+@pytest.mark.parametrize(("lang", "text"), [("fr", "au revoir"), ("en", "thanks")])
+def test_thanks_mid_flow_is_no_answer_to_the_step(
+    assistant: Assistant, lang: str, text: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    chat.say("report an incident" if lang == "en" else "signaler un incident")
+    out = chat.say(text)
+    assert out.waiting_for == "subscription"
+    assert "no subscription to" not in text_of(out) and "pas d’abonnement à" not in text_of(out)
