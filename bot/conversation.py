@@ -472,12 +472,16 @@ def _bind(replies: list[Reply], run_id: str | None) -> list[Reply]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Invisible characters a copy from an e-mail or a PDF brings along ("NBD3-7KQ2-A9XM\u200b"):
+# nothing, so the code or serial reads as it looks.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 
 
 def clean_text(text: str) -> str:
     """What a user typed, as text a database stores: bytes that were not UTF-8 (a terminal
     in Latin-1 gives "caf\\udce9") decoded as Windows-1252, control characters (NUL, which
-    PostgreSQL refuses) and the markers of `bot.media` as spaces."""
+    PostgreSQL refuses) and the markers of `bot.media` as spaces, invisible characters
+    (zero-width spaces, soft hyphens) removed."""
     try:
         raw = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate that no byte stands for
@@ -486,7 +490,7 @@ def clean_text(text: str) -> str:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError:
         decoded = raw.decode("cp1252", "replace")
-    return RESERVED.sub(" ", _CONTROL.sub(" ", decoded))
+    return RESERVED.sub(" ", _CONTROL.sub(" ", _INVISIBLE.sub("", decoded)))
 
 
 def apology(user: ChatUser, lang: str | None = None) -> Outcome:

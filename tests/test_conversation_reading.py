@@ -330,3 +330,11 @@ def test_thanks_mid_flow_is_no_answer_to_the_step(
     out = chat.say(text)
     assert out.waiting_for == "subscription"
     assert "no subscription to" not in text_of(out) and "pas d’abonnement à" not in text_of(out)
+
+
+def test_a_code_pasted_with_an_invisible_character_reads_as_it_looks(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate a service", "yes", "DNS-340L")
+    assert chat.say("8X5N-C9P4-W7LD\u200b").waiting_for == "service_purchase_date"
