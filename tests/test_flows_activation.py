@@ -161,6 +161,9 @@ def test_a_product_that_is_not_in_the_list_gets_the_help_it_needs(assistant: Ass
     assert "already active" in text_of(out)  # the troubleshooting article
     assert "No product with serial number" not in text_of(out)
     assert out.waiting_for == "product"
+    out = chat.say("DGS-3630-28TC")  # a model of the catalogue, not one of theirs
+    assert "You have no DGS-3630-28TC registered" in text_of(out)
+    assert out.waiting_for == "product"
 
 
 def test_a_customer_without_products_is_sent_to_registration(assistant: Assistant) -> None:

@@ -28,6 +28,7 @@ from bot.flows.engine import (
     Slot,
 )
 from bot.nlu import content_words, parse_yes_no
+from bot.understanding.values import extract
 from services import catalog, das, products
 from services.codes import could_be_code
 from services.errors import (
@@ -79,6 +80,16 @@ def validate_product(ctx: FlowContext, value: str) -> str:
     if len(matches) > 1:
         raise Invalid(
             N_("Several of your products match “{query}”: pick one in the list."), query=value
+        )
+    models = [model.model for model in catalog.list_models(ctx.session)]
+    named = extract(value, today=ctx.today, catalogue_models=models)[0].model
+    if named is not None and named.model is not None:  # a model, none of the user's
+        raise Invalid(
+            N_(
+                "You have no {model} registered. Register it first (say “register a "
+                "product”), then activate the service."
+            ),
+            model=named.model,
         )
     if not any(ch.isdigit() for ch in value):  # words, not a serial: a search found nothing
         raise Invalid(
