@@ -293,7 +293,18 @@ _ENGLISH_LOGIN = re.compile(
 )
 
 
+# Codes, serials, model names and incident numbers ("8X5N-C9P4-W7LD", "DAP-2662",
+# "S3TC270004512", "INC-000123"): letters with three digits or more. Split into letters and
+# digits they would be words no article has, the heaviest of all, and a question naming its
+# product would look mostly unexplained. "24h/24", "DAS-8x5" or "type 2" stay.
+_IDENTIFIER = re.compile(
+    r"(?<![\w/])(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z-]*\d){3})"
+    r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w/])"
+)
+
+
 def normalise_phrases(text: str, lang: str) -> str:
+    text = _IDENTIFIER.sub(" ", text)
     return _ENGLISH_LOGIN.sub("login", text) if lang == "en" else text
 
 

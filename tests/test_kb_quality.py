@@ -87,6 +87,31 @@ def test_chat_shorthand_is_read_as_what_it_stands_for(
 
 
 @pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("j'ai reçu le code 8X5N-C9P4-W7LD pour mon DAP-2662", "fr", ["recu", "code"]),
+        ("where is INC-000123, my S3TC270004512 is broken", "en", ["where", "broken"]),
+        # A DAS service's name and a number of hours keep their words.
+        ("DAS-8x5 within 2 hours", "en", ["das", "8", "5", "within", "2", "hours"]),
+    ],
+)
+def test_codes_serials_and_models_are_no_words_of_a_question(
+    text: str, lang: str, expected: list[str]
+) -> None:
+    """Split into letters and digits they were words no article has, the heaviest of all:
+    a question naming its product looked mostly unexplained by the right article."""
+    assert [w.surface for w in analyse(text, lang)] == expected
+
+
+def test_a_question_naming_its_code_and_product_is_still_answered(kb: KnowledgeBase) -> None:
+    answer = kb.ask(
+        "I activated code NBD3-7KQ2-A9XM on QBQE160012345 yesterday, "
+        "why hasn't the service started?"
+    )
+    assert answer.answered and answer.article.slug == "das-service-start"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "i cant sign in",
