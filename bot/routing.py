@@ -222,6 +222,9 @@ def in_flow(
         corrected = correct(flow, ctx, history, given)
         if corrected is not None:
             return from_step(flow, ctx, corrected)
+    if slot.answer != OPEN and (ahead := _said_ahead(flow, ctx, reading)) is not None:
+        noted, filled = ahead
+        return from_step(flow, ctx, reask(flow, ctx, [*history, *filled], noted))
     if slot.answer != OPEN:
         chosen = slot.kind == CHOICE and match_choice(
             text, choices_for(ctx, slot), positional=slot.numbered
@@ -298,6 +301,27 @@ def taken_as_answer(flow: Flow, ctx: FlowContext, reading: Reading) -> Reading:
     except (Invalid, Refusal):
         return reading
     return replace(reading, asks=(), kind="answer", lang_switch=None)
+
+
+def _said_ahead(
+    flow: Flow, ctx: FlowContext, reading: Reading
+) -> tuple[list[Reply], list[str]] | None:
+    """Values for steps still to come, named at this one ("8X5N-C9P4-W7LD" where the
+    product is asked, "DGS-1210-28 serial QBQE…" where the model is): taken as in a first
+    message, the pending step's own value too."""
+    given = given_slots(flow.name, reading)
+    pending = flow.pending(ctx)
+    ahead = [
+        key
+        for key in given
+        if key not in ctx.values
+        and (pending is None or key != pending.store)
+        and (slot := flow.slot(key)) is not None
+        and slot.kind != CONFIRM
+    ]
+    if not ahead:
+        return None
+    return prefill_slots(flow, ctx, given)
 
 
 def _clarify_state(clarify: Clarification) -> dict[str, Any]:

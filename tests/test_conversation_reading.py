@@ -133,7 +133,7 @@ def test_a_code_given_before_its_product_is_used_once_the_product_is_chosen(
     assert out.waiting_for == "service_purchase_date"  # the code is not asked again
 
 
-def test_a_code_held_for_a_product_of_another_model_is_refused_at_its_step(
+def test_a_code_held_for_a_product_of_another_model_asks_for_the_product_again(
     assistant: Assistant,
 ) -> None:
     chat = Chat(assistant, user("U1", lang="fr"))
@@ -141,7 +141,8 @@ def test_a_code_held_for_a_product_of_another_model_is_refused_at_its_step(
     chat.say("oui")
     out = chat.say("DXS-1210-12SC")
     assert "DGS-1210-28" in text_of(out)  # the model the code is for
-    assert out.waiting_for == "code"
+    assert out.waiting_for == "product"  # the code is kept
+    assert chat.say("DGS-1210-28").waiting_for == "service_purchase_date"
 
 
 def test_a_code_in_a_question_is_never_logged_in_full(
@@ -338,3 +339,18 @@ def test_a_code_pasted_with_an_invisible_character_reads_as_it_looks(
     chat = Chat(assistant, user("U1", lang="en"))
     chat.says("activate a service", "yes", "DNS-340L")
     assert chat.say("8X5N-C9P4-W7LD\u200b").waiting_for == "service_purchase_date"
+
+
+def test_a_value_for_a_later_step_is_taken_where_another_is_asked(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate a service", "yes")
+    out = chat.say("8X5N-C9P4-W7LD")  # the code, where the product is asked
+    assert "****-****-W7LD" in text_of(out) and "8X5N" not in text_of(out)
+    assert out.waiting_for == "product"
+    assert chat.say("DNS-340L").waiting_for == "service_purchase_date"
+    other = Chat(assistant, user("U2", lang="en"))
+    other.say("register a product")
+    out = other.say("DGS-1210-28 serial QBQE160099999")  # the model and its serial
+    assert out.waiting_for == "purchase_date"

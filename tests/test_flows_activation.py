@@ -61,8 +61,11 @@ def test_activation_in_english_with_every_wrong_code(
     assert "has expired" in text_of(out) and "EXPD" not in text_of(out)
     out = chat.say("USED-E2R6-K8NC")
     assert "already been used" in text_of(out) and out.waiting_for == "code"
-    out = chat.say("3630-F3S7-M5TJ")
+    out = chat.say("3630-F3S7-M5TJ")  # for another model: the product is asked again
     assert "DGS-3630-28TC" in text_of(out) and "not DGS-1210-28" in text_of(out)
+    assert out.waiting_for == "product"
+    out = chat.say("dgs 1210")  # the same again: the code is dropped, not asked forever
+    assert "not DGS-1210-28" in text_of(out) and out.waiting_for == "code"
     out = chat.say("nbd3 7kq2 a9xm")
     assert out.waiting_for == "service_purchase_date"
 

@@ -33,6 +33,7 @@ from services import catalog, das, products
 from services.codes import could_be_code
 from services.errors import (
     N_,
+    CodeWrongModel,
     ProductNotFound,
     Refusal,
     ServicePurchaseDateRequired,
@@ -272,6 +273,7 @@ FLOW = Flow(
             requires=("product",),
             validate=validate_code,
             hold=hold_code,
+            blames=(CodeWrongModel,),
             prompt=prompt_code,
             answer=IDENTIFIER,
             secret=True,

@@ -178,6 +178,9 @@ class Slot:
     not_after_today: bool = False
     # A refusal at this step ends the flow (terms declined): asking again would loop.
     final: bool = False
+    # Refusals that blame what this value was checked against, not the value (a code for
+    # another model): the value is held and that step asked again.
+    blames: tuple[type[Refusal], ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -448,7 +451,9 @@ def begin(flow: Flow, ctx: FlowContext) -> Step:
 
 def _ask_next(flow: Flow, ctx: FlowContext, replies: list[Reply], history: list[str]) -> Step:
     refusals, filled = _release(flow, ctx)
-    replies, history = [*replies, *refusals], [*history, *filled]
+    # A step asked again (its value blamed by a later one) leaves the history.
+    replies = [*replies, *refusals]
+    history = [key for key in [*history, *filled] if key in ctx.values]
     slot = flow.pending(ctx)
     if slot is None:  # a flow without a confirm step (a look-up) ends when it has its answers
         assert flow.on_complete is not None  # Flow checks it
@@ -481,6 +486,11 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     except (Invalid, Refusal) as err:
         if slot.final and isinstance(err, Refusal):
             return Step([refused(ctx, err, ctx._(N_("Nothing was saved.")))], None, {}, [])
+        if isinstance(err, slot.blames) and slot.store not in (ctx.values.get(BLAMED) or []):
+            held = dict(ctx.values.get(HELD) or {})
+            _blame_requirements(ctx, slot, text, held)
+            ctx.values = {**ctx.values, HELD: held}
+            return _ask_next(flow, ctx, [refused(ctx, err)], history)
         return Step([refused(ctx, err), prompt(flow, ctx, slot)], slot, ctx.values, history)
     if slot.kind == CONFIRM:
         if not value:
@@ -492,8 +502,10 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     return _ask_next(flow, ctx, [], [*history, slot.store])
 
 
-# Where a flow keeps the values named before their step, by slot (see `prefill`).
+# Where a flow keeps the values named before their step, by slot (see `prefill`), and
+# the slots whose value blamed a step it was checked against (see `Slot.blames`).
 HELD = "_held"
+BLAMED = "_blamed"
 
 
 def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[Reply], list[str]]:
@@ -537,11 +549,27 @@ def _take(
             value = parse(ctx, slot, raw)
         except (Invalid, Refusal) as err:
             refusals.append(refused(ctx, err))
+            if isinstance(err, slot.blames):
+                _blame_requirements(ctx, slot, raw, held)
             continue
         ctx.values = {**ctx.values, slot.store: value}
         filled.append(slot.store)
         noted.append(_noted(ctx, slot, value))
     return refusals, filled
+
+
+def _blame_requirements(ctx: FlowContext, slot: Slot, raw: str, held: dict[str, str]) -> None:
+    """`slot`'s value held for later, the steps it was checked against to be asked again
+    (a code for another model: the product is asked again, the code kept). Once only: blamed
+    a second time, the value is dropped and its own step asked, so that a customer with no
+    product of the right model is not asked for one forever."""
+    blamed = list(ctx.values.get(BLAMED) or [])
+    if slot.store in blamed:
+        ctx.values = {key: value for key, value in ctx.values.items() if key != BLAMED}
+        return
+    held[slot.store] = slot.hold(ctx, raw) if slot.hold is not None else raw
+    ctx.values = {key: value for key, value in ctx.values.items() if key not in slot.requires}
+    ctx.values[BLAMED] = [*blamed, slot.store]
 
 
 def _release(flow: Flow, ctx: FlowContext) -> tuple[list[Reply], list[str]]:
@@ -558,9 +586,10 @@ def _release(flow: Flow, ctx: FlowContext) -> tuple[list[Reply], list[str]]:
         return [], []
     rest = {key: raw for key, raw in held.items() if key not in ready}
     ctx.values = {key: value for key, value in ctx.values.items() if key != HELD}
+    said = _take(flow, ctx, ready, [], rest)
     if rest:
         ctx.values[HELD] = rest
-    return _take(flow, ctx, ready, [], {})
+    return said
 
 
 def correct(flow: Flow, ctx: FlowContext, history: list[str], given: dict[str, str]) -> Step | None:
