@@ -258,7 +258,7 @@ def in_flow(
 
 
 _LABEL_VERB = (
-    r"\s*(?:should be|must be|is|was|est|c['’]est|devrait être|devrait etre|doit être"
+    r"\s*(?:should be|must be|is|was|est|c['’ ]?est|devrait être|devrait etre|doit être"
     r"|doit etre|serait)?\s*[:=\-–]?\s*"
 )
 

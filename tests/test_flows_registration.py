@@ -266,10 +266,12 @@ def test_a_correction_mid_flow_replaces_the_value_and_asks_the_step_again(
     chat.says("enregistrer un produit", "DSR-1000AC", "VR1KA30000789")
     out = chat.say("non attends, le numéro de série c'est VR1KA30000788")
     assert "VR1KA30000788" in text_of(out) and out.waiting_for == "purchase_date"
+    out = chat.say("non, le numero de serie c est VR1KA-3000-0787")  # no apostrophe
+    assert "VR1KA30000787" in text_of(out) and out.waiting_for == "purchase_date"
     chat.says("12/11/2026", "pas de site pour l'instant")
     out = chat.say("oui mais change la date au 2 novembre")  # not a yes: the summary again
     assert out.waiting_for == "confirm"
-    assert "2 novembre 2026" in text_of(out) and "VR1KA30000788" in text_of(out)
+    assert "2 novembre 2026" in text_of(out) and "VR1KA30000787" in text_of(out)
     assert "12 novembre" not in text_of(out)
 
 

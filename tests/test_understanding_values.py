@@ -70,6 +70,7 @@ def test_a_code_is_never_taken_for_a_model() -> None:
     "text",
     [
         "non attends, le numéro de série c'est S3TC-2700-04512",
+        "le numero de serie c est S3TC 2700 04512",  # the apostrophe typed as a space
         "enregistrer mon DGS-3630-28TC, le numéro est S3TC 2700 04512",
     ],
 )

@@ -106,8 +106,8 @@ _SERIAL_KEY = re.compile(
     r"(?<!\w)(?:serial(?:\s+(?:number|no\.?|num|#))?|s/n|s\.n\.?|sn|num[eé]ro\s+de\s+s[eé]rie"
     r"|n°\s*(?:de\s+)?s[eé]rie|no\s+de\s+s[eé]rie|s[eé]rie|numero\s+serie"
     # "le numéro est S3TC 2700 04512": a number with letters in it is no incident's.
-    r"|num[eé]ro(?=\s+(?:est|c['’]est|:)))(?!\w)"
-    r"\s*(?:is|est|c['’]est|it['’]s|:|=|#|-)?\s*(?:is|est|:)?\s*",
+    r"|num[eé]ro(?=\s+(?:est|c['’ ]?est|:)))(?!\w)"
+    r"\s*(?:is|est|c['’ ]?est|it['’ ]?s|:|=|#|-)?\s*(?:is|est|:)?\s*",
     re.IGNORECASE,
 )
 _CODE_KEY = re.compile(
