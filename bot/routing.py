@@ -56,7 +56,15 @@ from bot.flows.engine import prefill as prefill_slots
 from bot.flows.person import person
 from bot.i18n import texts_for
 from bot.metrics import FLOWS_STARTED
-from bot.nlu import Intent, identifier_in, is_sentence, looks_like_question, normalize, tokens
+from bot.nlu import (
+    Intent,
+    identifier_in,
+    is_sentence,
+    looks_like_question,
+    normalize,
+    parse_yes_no,
+    tokens,
+)
 from bot.understanding import Reading, read
 from kb.analysis import fold
 from services import catalog, incidents, subscriptions
@@ -218,7 +226,10 @@ def in_flow(
         return from_step(flow, ctx, reask(flow, ctx, history, [welcome]))
 
     if slot.answer != OPEN and (reading.correcting or slot.kind == CONFIRM):
-        given = {**given_slots(flow.name, reading), **named_by_label(flow, ctx, text)}
+        given = given_slots(flow.name, reading)
+        if reading.yes_no is not True and parse_yes_no(text) is not True:
+            # "yes, the purchase date is right" confirms; "no, the summary is …" corrects.
+            given = {**given, **named_by_label(flow, ctx, text)}
         corrected = correct(flow, ctx, history, given)
         if corrected is not None:
             return from_step(flow, ctx, corrected)

@@ -255,3 +255,10 @@ def test_reopen_without_a_number_among_several_resolved_asks_which(
     out = chat.say("please reopen my ticket, the problem is back")
     assert "Which incident do you want to reopen?" in text_of(out)
     assert [value for value, _ in choices_of(out)] == ["reopen:INC-000002", "reopen:INC-000001"]
+
+
+def test_a_yes_that_names_a_field_confirms(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("report an incident", "OneTouch AT.com", "Cloud login fails", "Error 500.")
+    out = chat.say("yes, the summary is right")
+    assert "INC-000001" in text_of(out) and out.waiting_for is None
