@@ -15,7 +15,7 @@ import datetime as dt
 import re
 
 from bot.nlu import normalize
-from bot.understanding.when import dates_in, read_date
+from bot.understanding.when import DAY_MONTH, dates_in, read_date
 from services.clock import utcnow
 
 _MONTHS = {
@@ -68,7 +68,6 @@ _WEEKDAYS = re.compile(
 )
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})[/.](\d{1,2})$")
 _DAY = r"(\d{1,2})(?:er|st|nd|rd|th|e)?"
 _DAY_MONTH_YEAR = re.compile(rf"^(?:le |the )?{_DAY} (?:of |de )?([a-z]+) (\d{{4}})$")
 _MONTH_DAY_YEAR = re.compile(rf"^([a-z]+) {_DAY} (\d{{4}})$")
@@ -97,7 +96,7 @@ def parse_date(text: str, today: dt.date | None = None) -> dt.date | None:
         if second > 12 >= first:  # 11/23/2026 has only one reading: month first
             return _build(year, first, second)
         return _build(year, second, first)
-    if _DAY_MONTH.match(raw):  # "05/12" answering "when did you buy it?"
+    if DAY_MONTH.match(raw):  # "05/12" answering "when did you buy it?"
         return read_date(raw, today or utcnow().date())
     norm = normalize(raw).replace("?", "").strip()
     if norm in _RELATIVE:

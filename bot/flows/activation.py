@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from bot.flows.common import resolve_site, site_field, site_slots
+from bot.flows.common import model_named, resolve_site, site_field, site_slots
 from bot.flows.engine import (
     CHECKBOX,
     CHOICE,
@@ -28,7 +28,6 @@ from bot.flows.engine import (
     Slot,
 )
 from bot.nlu import content_words, parse_yes_no
-from bot.understanding.values import extract
 from services import catalog, das, products
 from services.codes import could_be_code
 from services.errors import (
@@ -82,8 +81,7 @@ def validate_product(ctx: FlowContext, value: str) -> str:
         raise Invalid(
             N_("Several of your products match “{query}”: pick one in the list."), query=value
         )
-    models = [model.model for model in catalog.list_models(ctx.session)]
-    named = extract(value, today=ctx.today, catalogue_models=models)[0].model
+    named = model_named(ctx, value)
     if named is not None and named.model is not None:  # a model, none of the user's
         raise Invalid(
             N_(

@@ -19,7 +19,8 @@ from babel import Locale
 
 from bot.flows.engine import CHOICE, FREE, Choice, Field, FlowContext, Invalid, Slot
 from bot.nlu import normalize
-from services import accounts, sites
+from bot.understanding.values import ModelMention, extract
+from services import accounts, catalog, sites
 from services.errors import N_, InvalidEmail
 from storage.models import Account, SiteAddress
 
@@ -42,6 +43,13 @@ _NONE_WORDS = frozenset(
         "individual",
     }
 )
+
+
+def model_named(ctx: FlowContext, text: str) -> ModelMention | None:
+    """The catalogue model `text` names, typed as people do ("dgs3630", "DGS 3630"), read
+    as in a message."""
+    models = [model.model for model in catalog.list_models(ctx.session)]
+    return extract(text, today=ctx.today, catalogue_models=models)[0].model
 
 
 def needs_account(ctx: FlowContext) -> bool:

@@ -147,19 +147,15 @@ def validate_subscription(ctx: FlowContext, value: str) -> str:
     return subscription.service
 
 
-def _told(value: str) -> str:
+def validate_description(ctx: FlowContext, value: str) -> str:
     """A problem told in words: "oui" or "ok" typed where it is asked is no description."""
     if parse_yes_no(value) is not None and len(value.split()) <= 2:
         raise Invalid(N_("Please describe the problem in a few words."))
     return value
 
 
-def validate_description(ctx: FlowContext, value: str) -> str:
-    return _told(value)
-
-
 def validate_summary(ctx: FlowContext, value: str) -> str:
-    _told(value)
+    validate_description(ctx, value)
     if len(value) > SUMMARY_MAX:
         raise Invalid(N_("That is too long: at most {limit} characters."), limit=SUMMARY_MAX)
     return value

@@ -10,6 +10,7 @@ from bot.flows.common import (
     account_fields,
     account_slots,
     ensure_account,
+    model_named,
     resolve_site,
     site_field,
     site_slots,
@@ -27,7 +28,6 @@ from bot.flows.engine import (
     Reply,
     Slot,
 )
-from bot.understanding.values import extract
 from services import catalog, products
 from services.errors import N_, InvalidSerial, ModelNotFound
 
@@ -40,9 +40,7 @@ def validate_model(ctx: FlowContext, value: str) -> str:
     try:
         return catalog.get_model(ctx.session, value).model
     except ModelNotFound:
-        # Typed as people do: "dgs3630", "DGS 3630", "dap-x2850" (read as in a message).
-        models = [model.model for model in catalog.list_models(ctx.session)]
-        named = extract(value, today=ctx.today, catalogue_models=models)[0].model
+        named = model_named(ctx, value)
         if named is not None and named.model is not None:
             return named.model
         if named is not None and named.candidates:

@@ -68,7 +68,7 @@ _PATTERNS = (
     ),
 )
 _LAST_WEEKDAY = re.compile(rf"^({'|'.join(_JOURS)})\s+(?:dernier|pass[eé])$")
-_DAY_MONTH = re.compile(
+DAY_MONTH = re.compile(
     r"^(?:(?:le|on|du|au|the|since|depuis|from|dated|date)\s+)?(\d{1,2})[/.](\d{1,2})$"
 )
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
@@ -109,7 +109,7 @@ def _read(raw: str, today: dt.date) -> dt.date | None:
     if weekday:  # "mardi dernier": the last Tuesday before today (dateparser has no reading)
         back = (today.weekday() - _JOURS.index(weekday.group(1))) % 7 or 7
         return today - dt.timedelta(days=back)
-    short = _DAY_MONTH.match(raw)
+    short = DAY_MONTH.match(raw)
     if short:  # day first, the latest such day: the dates people give are past purchases
         day, month = int(short.group(1)), int(short.group(2))
         try:
