@@ -133,6 +133,11 @@ _FRENCH_EXTRA = {
     "fois",
     "exactement",
     "vraiment",
+    # formal openings ("je me permets de vous écrire afin de savoir...") and Québécois
+    # "pis" (puis): ways of asking, none of what is asked
+    "afin",
+    "permets",
+    "pis",
 }
 _ENGLISH_EXTRA = {
     "hi",
@@ -192,6 +197,8 @@ _ENGLISH_EXTRA = {
     "basically",
     "actually",
     "literally",
+    "wondering",
+    "wonder",
     # "where do I go to open a case?": a way of asking, not what is asked
     "go",
     "goes",

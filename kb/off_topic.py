@@ -86,6 +86,11 @@ OFF_TOPIC: tuple[str, ...] = (
     "j'ai oublié mon mot de passe",
     "reinitialiser mon mot de passe svp",
     "impossible de me connecter, mot de passe refusé",
+    "how can i change the password of my support portal login",
+    "comment changer le mot de passe de mon compte sur le portail",
+    "i can't log in to the support portal, my password is not accepted",
+    "forgot my support portal password",
+    "mot de passe du portail support oublié, comment le récupérer",
     # near the domain, not covered: firmware, drivers, downloads
     "where can i download the latest firmware for my dir-842",
     "how do i flash a new firmware image via tftp",

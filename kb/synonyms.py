@@ -50,5 +50,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
         # shortened as customers type them
         ("abonnement", "abonnements", "abo", "abos"),
         ("prérequis", "prérequi"),
+        # the articles say "switch", as most customers do; the formal word is the same
+        ("switch", "commutateur", "commutateurs"),
     ),
 }
