@@ -90,6 +90,7 @@ OFF_TOPIC: tuple[str, ...] = (
     "comment changer le mot de passe de mon compte sur le portail",
     "i can't log in to the support portal, my password is not accepted",
     "forgot my support portal password",
+    "i cannot sign in anymore",
     "mot de passe du portail support oublié, comment le récupérer",
     # near the domain, not covered: firmware, drivers, downloads
     "where can i download the latest firmware for my dir-842",
@@ -148,6 +149,7 @@ OFF_TOPIC: tuple[str, ...] = (
     "delete all my personal data under gdpr",
     "envoyer ma candidature spontanée",
     "je cherche un stage en informatique chez vous",
+    "je voudrais travailler chez vous comme technicien",
     "devenir distributeur d-link",
     "numero du service commercial",
     "je veux exercer mon droit à l'oubli rgpd",
