@@ -200,6 +200,12 @@ _CANCEL = frozenset(
         "oublie ca",
     }
 )
+# What may come before a cancel command: "ok cancel", "actually cancel that please",
+# "non finalement j'annule", "nevermind, cancel".
+_CANCEL_LEAD = _words(
+    "ok okay no non nan actually well oh oops oups sorry desole wait attends attendez bon ben"
+    " bah alors euh hmm mais but so en fait finalement nevermind nvm please svp stp j"
+)
 # What may follow "cancel" in a cancel command: "cancel my subscription" is not one.
 _CANCEL_TAIL = _words(
     "that it this please all everything ca cela tout svp stp la demande request the s il vous plait"
@@ -478,6 +484,15 @@ def is_sentence(text: str) -> bool:
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$")
+# An activation code as suppliers send it ("NBD3-7KQ2-A9XM"): three or more groups of
+# letters and digits joined by dashes. A service's name ("DAS-8x5") has two.
+_CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{3,6}(?:-[A-Za-z0-9]{3,6}){2,5}$")
+
+
+def is_code_shaped(word: str) -> bool:
+    return _CODE_SHAPE.match(word) is not None
+
+
 _AROUND_WORD = ".,;:!?\"'«»()[]"
 
 
@@ -507,6 +522,12 @@ def identifier_in(text: str) -> str | None:
     run: list[str] = []
     for at, word in enumerate(words):
         after = words[at + 1] if at + 1 < len(words) else ""
+        if is_code_shaped(word):
+            # Whole as it is: a code pasted before "(DAS-8x5, 12 months)" is not one
+            # identifier typed in groups with the service's name.
+            runs += [r for r in (run, [word]) if r]
+            run = []
+            continue
         if group(word) or (not run and opens(word, after)):
             run.append(word)
             continue
@@ -520,6 +541,8 @@ def identifier_in(text: str) -> str | None:
         for run in runs
         if any(ch.isdigit() for ch in "".join(run)) and len("".join(run).replace("-", "")) >= 4
     ]
+    if len(found) > 1:
+        found = [one for one in found if is_code_shaped(one)]
     return found[0] if len(found) == 1 else None
 
 
@@ -616,6 +639,20 @@ def language_hint(text: str) -> str | None:
 UNDERSTOOD_CHARS = 500
 
 
+def _is_cancel(bare: str, toks: list[str]) -> bool:
+    if _fuzzy_phrase(bare, _CANCEL):
+        return True
+    lead = 0
+    while lead < len(toks) - 1 and toks[lead] in _CANCEL_LEAD:
+        lead += 1
+    rest = toks[lead:]
+    if lead and _fuzzy_phrase(" ".join(rest), _CANCEL):
+        return True
+    return rest[0] in {"cancel", "annuler", "annule"} and all(
+        tok in _CANCEL_TAIL for tok in rest[1:]
+    )
+
+
 def understand(text: str) -> Understanding:
     text = text[:UNDERSTOOD_CHARS]
     norm = normalize(text)
@@ -623,10 +660,7 @@ def understand(text: str) -> Understanding:
     toks = bare.split()
     if not toks:
         return Understanding(Intent.HELP)
-    cancel_word = toks[0] in {"cancel", "annuler", "annule"}
-    if _fuzzy_phrase(bare, _CANCEL) or (
-        cancel_word and all(tok in _CANCEL_TAIL for tok in toks[1:])
-    ):
+    if _is_cancel(bare, toks):
         return Understanding(Intent.CANCEL)
     if _fuzzy_phrase(bare, _BACK):
         return Understanding(Intent.BACK)

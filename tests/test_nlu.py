@@ -81,6 +81,12 @@ from bot.nlu import (
         ("cancel", Intent.CANCEL),
         ("cancel that", Intent.CANCEL),
         ("I want to cancel", Intent.CANCEL),
+        # ...with the words people put before it
+        ("ok cancel", Intent.CANCEL),
+        ("nevermind, cancel", Intent.CANCEL),
+        ("actually cancel that please", Intent.CANCEL),
+        ("non finalement j'annule", Intent.CANCEL),
+        ("ok cancel my subscription", Intent.QUESTION),
         ("revenir en arrière", Intent.BACK),
         ("que peux-tu faire", Intent.HELP),
         # Cancelling a subscription is a billing question, not a command.

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.nlu import is_code_shaped
 from bot.understanding.when import DateMention, dates_in
 
 
@@ -101,7 +102,6 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-‐–/.]*[A-Za-z0-9]|[A-Za-z0-9]")
 # Letters, a dash, digits: how model names look ("DGS-1100-10", "DIR-X1860", "DAP-2662").
 _MODEL_SHAPE = re.compile(r"^[A-Za-z]{2,4}-[A-Za-z]?\d{2,5}[A-Za-z0-9]*(?:-[A-Za-z0-9]+)*$")
 # Groups of letters and digits joined by dashes, each with a digit somewhere: a code.
-_CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{3,6}(?:-[A-Za-z0-9]{3,6}){2,5}$")
 _SERIAL_KEY = re.compile(
     r"(?<!\w)(?:serial(?:\s+(?:number|no\.?|num|#))?|s/n|s\.n\.?|sn|num[eé]ro\s+de\s+s[eé]rie"
     r"|n°\s*(?:de\s+)?s[eé]rie|no\s+de\s+s[eé]rie|s[eé]rie|numero\s+serie"
@@ -293,7 +293,7 @@ def _code(text: str, free: Callable[[int, int], bool]) -> tuple[str, tuple[int, 
     for word in _ID_TOKEN.finditer(text):
         raw = word.group().rstrip("-")
         if (
-            _CODE_SHAPE.match(raw)
+            is_code_shaped(raw)
             and any(ch.isdigit() for ch in raw)
             and any(ch.isalpha() for ch in raw)
             and free(word.start(), word.start() + len(raw))
@@ -345,13 +345,13 @@ def _model(
     for word in words:
         raw = word.group().rstrip(".")
         # Shaped like a model but not in the catalogue; never a code ("ABCD-1234-EFGH").
-        if _MODEL_SHAPE.match(raw) and not raw.upper().startswith("INC") and not _is_code(raw):
+        if (
+            _MODEL_SHAPE.match(raw)
+            and not raw.upper().startswith("INC")
+            and not is_code_shaped(raw)
+        ):
             return ModelMention(raw, None), (word.start(), word.start() + len(raw))
     return None
-
-
-def _is_code(raw: str) -> bool:
-    return bool(_CODE_SHAPE.match(raw)) and all(len(group) >= 3 for group in raw.split("-"))
 
 
 def _ends_group(model: str, key: str) -> bool:
