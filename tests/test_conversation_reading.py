@@ -145,6 +145,27 @@ def test_a_code_held_for_a_product_of_another_model_asks_for_the_product_again(
     assert chat.say("DGS-1210-28").waiting_for == "service_purchase_date"
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("fr", "activer DAS sur le produit NS34L11000562"), ("en", "activate DAS for QBQE160012345")],
+)
+def test_a_serial_in_an_activation_request_is_the_product_not_a_code(
+    assistant: Assistant, lang: str, text: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    chat.say(text)
+    out = chat.say("oui" if lang == "fr" else "yes")
+    assert out.waiting_for == "code"  # the product is taken; no code was tried
+    assert "****" not in text_of(out)
+
+
+def test_a_code_pasted_with_its_service_name_is_the_code(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate DAS", "yes", "DGS-1210-28")
+    out = chat.say('Here is the code from the email: "NBD3-7KQ2-A9XM" (DAS-NBD, 36 months)')
+    assert out.waiting_for == "service_purchase_date"
+
+
 def test_a_code_in_a_question_is_never_logged_in_full(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:

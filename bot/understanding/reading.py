@@ -76,7 +76,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.i18n import shorten
-from bot.nlu import Intent, is_howto_question, language_hint, normalize, parse_yes_no, understand
+from bot.nlu import (
+    Intent,
+    is_code_shaped,
+    is_howto_question,
+    language_hint,
+    normalize,
+    parse_yes_no,
+    understand,
+)
 from bot.understanding.intents import Encoder, matcher, prepare
 from bot.understanding.switch import language_switch, names_language
 from bot.understanding.topics import names_topic
@@ -210,10 +218,11 @@ def _kind(intent: Intent) -> str:
 def _reading(text: str, intent: Intent, values: Values, **more: object) -> Reading:
     if intent is Intent.FILE_INCIDENT:
         told = summary_of(text, values)
-        if told is not None and len(told) > SUMMARY_MAX:
-            # A report longer than a summary: its first sentence sums it up, all of it
-            # is the description.
-            first = _SENTENCE_END.split(told, maxsplit=1)[0]
+        sentences = _SENTENCE_END.split(told, maxsplit=1) if told is not None else []
+        if told is not None and (len(told) > SUMMARY_MAX or len(sentences) > 1):
+            # A report longer than a summary, or of several sentences: its first
+            # sentence sums it up, all of it is the description.
+            first = sentences[0]
             values = replace(values, summary=shorten(first, SUMMARY_MAX), description=told)
         else:
             values = replace(values, summary=told)
@@ -221,7 +230,13 @@ def _reading(text: str, intent: Intent, values: Values, **more: object) -> Readi
     if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
         values = replace(values, serial=values.identifier)
     if intent is Intent.ACTIVATE_SERVICE and values.code is None and values.identifier:
-        values = replace(values, code=values.identifier)
+        # Shaped like a supplier's code, it is one; else it is the product's serial
+        # ("activer DAS sur le produit NS34L11000562"): a serial tried as a code would
+        # count as a wrong code, and five lock the account.
+        if is_code_shaped(values.identifier):
+            values = replace(values, code=values.identifier)
+        elif values.serial is None:
+            values = replace(values, serial=values.identifier)
     return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
 
 
@@ -627,11 +642,18 @@ def summary_of(text: str, values: Values) -> str | None:
     ("créer un ticket pour linksprinter.com qui n'affiche plus les rapports")."""
     cut = _SUMMARY_CUT.search(text)
     tail = text[cut.end() :] if cut else ""
-    if not tail.strip() and values.subscription_text:
-        at = text.find(values.subscription_text)
-        tail = text[at + len(values.subscription_text) :] if at >= 0 else ""
-    elif values.subscription_text and tail.lstrip().startswith(values.subscription_text):
-        tail = tail.lstrip()[len(values.subscription_text) :]
+    named = values.subscription_text
+    at = text.find(named) if named else -1
+    if named and cut and at >= 0 and at + len(named) < cut.start():
+        # "sur Nuclias Cloud Pro impossible d'ajouter un AP : erreur 'device already
+        # bound'": what comes between the name and the colon is the problem too.
+        between = _SUMMARY_LEAD.sub("", text[at + len(named) : cut.start()].strip(" ,.;!-"))
+        if len(between.split()) >= 2:
+            tail = text[at + len(named) :]
+    elif not tail.strip() and named:
+        tail = text[at + len(named) :] if at >= 0 else ""
+    elif named and tail.lstrip().startswith(named):
+        tail = tail.lstrip()[len(named) :]
     tail = _SUMMARY_LEAD.sub("", tail.strip(" ,.;:!-–—"))
     tail = re.sub(r"^(?:qui|that|which|is|est)\s+", "", tail, flags=re.IGNORECASE).strip()
     return tail if len(tail.split()) >= 2 else None
