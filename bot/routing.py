@@ -79,7 +79,13 @@ FLOW_INTENTS = {
 }
 # What a message names, by slot, where a flow calls it otherwise than the reading does.
 SLOT_NAMES = {
-    "activate_service": {"model": "product", "purchase_date": "service_purchase_date"},
+    # The product step takes a model or a serial of the user's products (a serial, named
+    # after the model in the slots, wins).
+    "activate_service": {
+        "model": "product",
+        "serial": "product",
+        "purchase_date": "service_purchase_date",
+    },
     # A model named in an incident request is the product the incident is on.
     "file_incident": {"model": "subscription"},
 }
@@ -225,6 +231,23 @@ def in_flow(
         welcome = Reply(ctx._(N_("You are welcome.")))
         return from_step(flow, ctx, reask(flow, ctx, history, [welcome]))
 
+    if slot.answer == OPEN and _SET_ASIDE.match(normalize(text)):
+        # The user's own words are taken as they come, except what they set apart from
+        # them: "non attends, c'est sur OneTouch AT.com" corrects an earlier answer, "au
+        # fait, le support parle français ?" is a question, answered before asking again.
+        given = {
+            key: value
+            for key, value in given_slots(flow.name, reading).items()
+            if key != slot.store and key in ctx.values
+        }
+        corrected = correct(flow, ctx, history, given) if given else None
+        if corrected is not None:
+            return from_step(flow, ctx, corrected)
+        if reading.asking or looks_like_question(text):
+            replies, state = answers.answer(ctx, text, in_flow=True)
+            if state is not None:
+                return _asking_which(flow, ctx, history, replies, state)
+            return from_step(flow, ctx, reask(flow, ctx, history, replies))
     if slot.answer != OPEN and (reading.correcting or slot.kind == CONFIRM):
         given = given_slots(flow.name, reading)
         if reading.yes_no is not True and parse_yes_no(text) is not True:
@@ -268,10 +291,20 @@ def in_flow(
     return from_step(flow, ctx, answer_slot(flow, ctx, history, text))
 
 
+# How a message sets itself apart from the answer being typed: a correction or an aside.
+_SET_ASIDE = re.compile(
+    r"^(?:(?:non|no|nope|oh|ah)\s+)?(?:attends|attendez|wait|hold on|actually|en fait"
+    r"|pardon|oops|oups|correction|au fait|btw|by the way|quick question|petite question"
+    r"|d ailleurs|une question|one question)\b"
+)
 _LABEL_VERB = (
     r"\s*(?:should be|must be|is|was|est|c['’ ]?est|devrait être|devrait etre|doit être"
     r"|doit etre|serait)?\s*[:=\-–]?\s*"
 )
+
+
+_ADDING = re.compile(r"\b(?:add|append|ajout\w*|rajout\w*|compl[eè]t\w*)\b", re.IGNORECASE)
+_THAT = re.compile(r"^(?:that|que|qu['’])\s*", re.IGNORECASE)
 
 
 def named_by_label(flow: Flow, ctx: FlowContext, text: str) -> dict[str, str]:
@@ -288,7 +321,11 @@ def named_by_label(flow: Flow, ctx: FlowContext, text: str) -> dict[str, str]:
                 rf"(?<!\w){re.escape(label)}{_LABEL_VERB}(?P<value>\S.*)$", text, re.IGNORECASE
             )
             if found:
-                named[slot.store] = found.group("value").strip(" \"'«»“”.")
+                value = found.group("value").strip(" \"'«»“”.")
+                if _ADDING.search(text[: found.start()]):
+                    # "ajoute à la description que ça arrive aussi sur Firefox": added to.
+                    value = f"{ctx.values[slot.store]}\n{_THAT.sub('', value)}"
+                named[slot.store] = value
                 break
     return named
 
@@ -534,7 +571,10 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(person(ctx))
     incident = reading.values.incident
     if intent is Intent.REOPEN_INCIDENT:
-        return Result(reopen(ctx, incident.number) if incident else reopen_which(ctx))
+        # Why it is reopened ("the dashboard is blank again") is for the support team: the
+        # user's words go with the reopening, unless they only ask for it.
+        note = text.strip() if len(text.split()) > REOPEN_REQUEST_WORDS else None
+        return Result(reopen(ctx, incident.number, note) if incident else reopen_which(ctx, note))
     if intent is Intent.CHECK_INCIDENT and incident is not None:
         return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
@@ -561,14 +601,22 @@ def show_incident(ctx: FlowContext, number: int) -> list[Reply]:
     return [incident_reply(ctx, incident)]
 
 
-def reopen(ctx: FlowContext, number: int) -> list[Reply]:
+REOPEN_REQUEST_WORDS = 5  # "please reopen incident INC-000003"
+
+
+def reopen(ctx: FlowContext, number: int, note: str | None = None) -> list[Reply]:
     formatted = incidents.format_number(number)
     try:
         if ctx.account is None:
             raise IncidentNotFound(number=formatted)
         with ctx.session.begin_nested():
             incident = incidents.reopen(
-                ctx.session, formatted, actor=ctx.account.email, account=ctx.account, now=ctx.now
+                ctx.session,
+                formatted,
+                actor=ctx.account.email,
+                account=ctx.account,
+                note=note,
+                now=ctx.now,
             )
     except Refusal as err:
         return [Refused(refusal_text(ctx, err), reason=type(err).__name__)]
@@ -580,13 +628,13 @@ def reopen(ctx: FlowContext, number: int) -> list[Reply]:
     return [said, incident_reply(ctx, incident)]
 
 
-def reopen_which(ctx: FlowContext) -> list[Reply]:
+def reopen_which(ctx: FlowContext, note: str | None = None) -> list[Reply]:
     """ "Reopen my incident", no number: the one resolved incident is reopened; among
     several, the user picks; with none, their incidents are shown."""
     found = incidents.list_incidents(ctx.session, account=ctx.account) if ctx.account else []
     resolved = [i for i in found if i.status == incidents.RESOLVED and i.number]
     if len(resolved) == 1:
-        return reopen(ctx, int(str(resolved[0].number).split("-")[-1]))
+        return reopen(ctx, int(str(resolved[0].number).split("-")[-1]), note)
     if not resolved:
         none = Reply(ctx._(N_("You have no resolved incident to reopen.")))
         return [none, *listings.my_incidents(ctx)]

@@ -205,6 +205,57 @@ def test_reopen_without_a_number_reopens_the_resolved_one(
         assert incidents.get_incident(session, "INC-000001").status == incidents.IN_PROGRESS
 
 
+def test_why_an_incident_is_reopened_reaches_the_support_team(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_resolved(chat, session_factory)
+    chat.say("please reopen incident 1, the problem is back: the dashboard is blank again")
+    with session_factory() as session:
+        incident = incidents.get_incident(session, "INC-000001")
+        assert incident.status == incidents.IN_PROGRESS
+        assert "the dashboard is blank again" in (incident.events[-1].note or "")
+
+
+def test_a_correction_at_the_description_step_changes_the_subscription(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "LinkSprinter.com", "Les tests échouent")
+    out = chat.say("non attends, c est sur OneTouch AT.com")
+    assert "OneTouch AT.com" in text_of(out) and out.waiting_for == "description"
+    out = chat.say("Depuis la mise à jour, plus aucun test ne passe.")
+    assert "OneTouch AT.com" in text_of(out) and "non attends" not in text_of(out)
+    assert "2 heures" in text_of(out).replace("\xa0", " ")  # OneTouch's first response
+
+
+def test_a_question_set_apart_at_the_description_step_is_answered(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "OneTouch AT.com", "Les tests échouent")
+    out = chat.say("au fait, le support parle français ?")
+    assert "anglais" in text_of(out) and out.waiting_for == "description"
+
+
+def test_adding_to_the_description_at_the_confirmation_keeps_it(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "OneTouch AT.com", "Les tests échouent")
+    chat.say("Depuis la mise à jour, plus aucun test ne passe")
+    out = chat.say("non, je veux ajouter à la description que ça arrive aussi sur Firefox")
+    assert "plus aucun test ne passe" in text_of(out)
+    assert "ça arrive aussi sur Firefox" in text_of(out) and out.waiting_for == "confirm"
+
+
+def test_a_report_in_one_message_keeps_all_of_the_problem(assistant: Assistant) -> None:
+    out = Chat(assistant, user("U-demo", lang="en")).say(
+        "On Nuclias Cloud Pro I cannot add a new DAP-2662 access point, I get the error:"
+        " device already bound. Please open a ticket."
+    )
+    said = text_of(out)
+    assert "Summary: I cannot add a new DAP-2662 access point" in said
+    assert "Please open a ticket" in said  # the whole report is the description
+    assert out.waiting_for == "confirm"
+
+
 def test_a_yes_or_no_is_no_description_of_a_problem(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
     chat.says("signaler un incident", "OneTouch AT.com")

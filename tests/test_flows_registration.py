@@ -25,6 +25,33 @@ def assistant(
     return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
 
+@pytest.mark.parametrize(
+    ("lang", "name", "company", "stored"),
+    [
+        ("en", "My name is Amy Wong", "I don't have a company", ("Amy Wong", None)),
+        ("fr", "je m'appelle Jean Dupont", "je suis un particulier", ("Jean Dupont", None)),
+        ("en", "Amy Wong", "I work for Wong & Co", ("Amy Wong", "Wong & Co")),
+    ],
+)
+def test_a_name_and_a_company_said_in_a_sentence_are_kept_without_it(
+    assistant: Assistant,
+    session_factory: SessionFactory,
+    lang: str,
+    name: str,
+    company: str,
+    stored: tuple[str, str | None],
+) -> None:
+    chat = Chat(assistant, user("U-new", email="amy@example.com", name=None, lang=lang))
+    assert chat.say("register a product").waiting_for == "name"
+    out = chat.say("RX1M240009999")  # a serial pasted at the wrong step is nobody's name
+    assert out.waiting_for == "name"
+    chat.says(name, company, "FR", "DIR-X5460", "RX1M240009999", "2026-11-02", "none")
+    chat.say("yes")
+    with session_factory() as session:
+        account = accounts.get_account(session, "amy@example.com")
+        assert (account.name, account.company) == stored
+
+
 def test_new_customer_registers_a_product_in_english(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:

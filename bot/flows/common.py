@@ -13,6 +13,7 @@ postal code, city and country are asked) and, where a site is optional, "no site
 from __future__ import annotations
 
 import difflib
+import re
 from functools import cache
 
 from babel import Locale
@@ -42,6 +43,24 @@ _NONE_WORDS = frozenset(
         "particulier",
         "individual",
     }
+)
+# Said instead of a company: "I don't have a company", "je suis un particulier".
+_NO_COMPANY = re.compile(
+    r"\b(?:i don t have|i do not have|i have no|no company|not a company|none|just me"
+    r"|private (?:customer|individual|person)|individual|personal|pas de soci[eé]t[eé]"
+    r"|pas d entreprise|je n ai pas|aucune|particulier|juste moi|a titre personnel)\b"
+)
+# The words people put before their name or their company's: not part of it.
+_NAME_LEAD = re.compile(
+    r"^\s*(?:my name is|my name['’]s|my full name is|name\s*:|i am|i['’]m|this is"
+    r"|je m['’ ]?appelle|je suis|moi c['’ ]?est|mon nom est|mon nom c['’ ]?est|nom\s*:)\s*",
+    re.IGNORECASE,
+)
+_COMPANY_LEAD = re.compile(
+    r"^\s*(?:my company is|the company is|our company is|company\s*:|i work (?:for|at)"
+    r"|ma soci[eé]t[eé] (?:c['’ ]?est|est)|mon entreprise (?:c['’ ]?est|est)|soci[eé]t[eé]\s*:"
+    r"|entreprise\s*:|je travaille (?:chez|pour))\s*",
+    re.IGNORECASE,
 )
 
 
@@ -96,13 +115,19 @@ def _limited(value: str, limit: int) -> str:
 
 
 def validate_name(ctx: FlowContext, value: str) -> str:
-    return _limited(value, _column_limit(Account, "name"))
+    name = _NAME_LEAD.sub("", value).strip(" .!")
+    if not name or any(ch.isdigit() for ch in name):
+        # A serial or a code pasted at the wrong step is nobody's name.
+        raise Invalid(N_("That does not look like a name: please type your first and last name."))
+    return _limited(name, _column_limit(Account, "name"))
 
 
 def validate_company(ctx: FlowContext, value: str) -> str:
-    if normalize(value) in _NONE_WORDS:
+    said = normalize(value)
+    if said in _NONE_WORDS or (len(said.split()) <= 8 and _NO_COMPANY.search(said)):
         return ""
-    return validate_name(ctx, value)
+    company = _COMPANY_LEAD.sub("", value).strip(" .!")
+    return _limited(company or value, _column_limit(Account, "company"))
 
 
 @cache
