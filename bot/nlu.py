@@ -38,6 +38,7 @@ class Intent(StrEnum):
     FILE_INCIDENT = "file_incident"
     CHECK_INCIDENT = "check_incident"
     REOPEN_INCIDENT = "reopen_incident"
+    ANSWER_INCIDENT = "answer_incident"  # to answer the support team on an incident
     LIST_INCIDENTS = "list_incidents"
     LIST_SUBSCRIPTIONS = "list_subscriptions"
     QUESTION = "question"

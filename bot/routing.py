@@ -76,6 +76,7 @@ FLOW_INTENTS = {
     Intent.ACTIVATE_SERVICE: "activate_service",
     Intent.FILE_INCIDENT: "file_incident",
     Intent.CHECK_INCIDENT: "check_incident",
+    Intent.ANSWER_INCIDENT: "answer_incident",
 }
 # What a message names, by slot, where a flow calls it otherwise than the reading does.
 SLOT_NAMES = {
@@ -88,6 +89,7 @@ SLOT_NAMES = {
     },
     # A model named in an incident request is the product the incident is on.
     "file_incident": {"model": "subscription"},
+    "answer_incident": {"description": "message"},
 }
 LISTS: dict[str, Callable[[FlowContext], list[Reply]]] = {
     "products": listings.my_products,

@@ -58,6 +58,35 @@ def test_checking_shows_the_conversation_and_answering_records_it(
     assert "Version 1.2" in text_of(chat.say("INC-000001"))
 
 
+@pytest.mark.parametrize(
+    ("lang", "first", "then"),
+    [
+        ("en", "Reply to support", ["Firmware 6.5.1, still failing"]),
+        ("fr", "je veux répondre au support", ["Firmware 6.5.1, toujours en panne"]),
+        ("en", "reply to INC-000001: firmware 6.5.1, still failing", []),
+    ],
+)
+def test_answering_the_support_team_in_ones_own_words(
+    assistant: Assistant, session_factory: SessionFactory, lang: str, first: str, then: list[str]
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang=lang))
+    _filed_and_answered(chat, session_factory)
+    chat.say("INC-000001")
+    out = chat.says(first, *then)
+    assert out.waiting_for == "confirm" and "6.5.1" in text_of(out)
+    chat.say("oui" if lang == "fr" else "yes")
+    with session_factory() as session:
+        found = incidents.get_incident(session, "INC-000001")
+        said = [(e.actor_role, e.note) for e in triage.conversation(found)]
+    assert said[-1][0] == "customer" and "6.5.1" in (said[-1][1] or "")
+    assert len(incidents_of(session_factory)) == 1  # no new incident was started
+
+
+def incidents_of(session_factory: SessionFactory) -> list[str]:
+    with session_factory() as session:
+        return [i.number for i in incidents.list_incidents(session)]
+
+
 def test_the_conversation_in_french(assistant: Assistant, session_factory: SessionFactory) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
     chat.say("en français")

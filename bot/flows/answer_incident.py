@@ -25,7 +25,7 @@ from bot.flows.engine import (
     Reply,
     Slot,
 )
-from services import triage
+from services import incidents, triage
 from services.errors import N_, Refusal
 
 ANSWER_SHOWN = 600
@@ -55,6 +55,20 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
     return [Reply(ctx._(ANSWER_SENT).format(number=number))]
 
 
+def on_start_answer(ctx: FlowContext) -> list[Reply] | None:
+    """ "Reply to support" with no number: the one incident waiting on the customer is the
+    one they answer."""
+    if "incident_number" not in ctx.values and ctx.account is not None:
+        waiting = [
+            found.number
+            for found in incidents.list_incidents(ctx.session, account=ctx.account)
+            if found.status == incidents.WAITING_ON_CUSTOMER and found.number
+        ]
+        if len(waiting) == 1:
+            ctx.values = {**ctx.values, "incident_number": waiting[0]}
+    return on_start(ctx)
+
+
 FLOW = Flow(
     name="answer_incident",
     title=N_("answering the support team"),
@@ -73,7 +87,7 @@ FLOW = Flow(
         Slot("message", label=N_("Your answer"), answer=OPEN, widget=MULTILINE),
         Slot("confirm", CONFIRM, summary=summary_confirm),
     ),
-    on_start=on_start,
+    on_start=on_start_answer,
     on_confirm=on_confirm,
     form=False,
 )

@@ -43,6 +43,7 @@ FLOW_NAMES = {
     Intent.FILE_INCIDENT: "file_incident",
     Intent.CHECK_INCIDENT: "check_incident",
     Intent.REOPEN_INCIDENT: "reopen_incident",
+    Intent.ANSWER_INCIDENT: "answer_incident",
 }
 LIST_NAMES = {
     Intent.LIST_PRODUCTS: "products",

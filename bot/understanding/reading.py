@@ -102,6 +102,7 @@ FLOWS = frozenset(
         Intent.FILE_INCIDENT,
         Intent.CHECK_INCIDENT,
         Intent.REOPEN_INCIDENT,
+        Intent.ANSWER_INCIDENT,
     }
 )
 LISTS = frozenset(
@@ -226,14 +227,20 @@ def _reading(text: str, intent: Intent, values: Values, **more: object) -> Readi
             values = replace(values, summary=shorten(first, SUMMARY_MAX), description=told)
         else:
             values = replace(values, summary=told)
+    if intent is Intent.ANSWER_INCIDENT and ":" in text:
+        # "reply to INC-000002: the firmware is 6.5.1": the answer itself.
+        answer = text.split(":", 1)[1].strip()
+        if len(answer.split()) >= 2:
+            values = replace(values, description=answer)
     # A serial- or code-like word named by nothing is what the flow needs it to be.
     if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
         values = replace(values, serial=values.identifier)
     if intent is Intent.ACTIVATE_SERVICE and values.code is None and values.identifier:
-        # Shaped like a supplier's code, it is one; else it is the product's serial
+        # Shaped like a supplier's code, or beside the product's model ("activate
+        # ABCD12345678 on my DAP-2662"), it is the code; else it is the product's serial
         # ("activer DAS sur le produit NS34L11000562"): a serial tried as a code would
         # count as a wrong code, and five lock the account.
-        if is_code_shaped(values.identifier):
+        if is_code_shaped(values.identifier) or values.model is not None:
             values = replace(values, code=values.identifier)
         elif values.serial is None:
             values = replace(values, serial=values.identifier)
@@ -245,6 +252,15 @@ _GREETING_START = re.compile(
     re.IGNORECASE,
 )
 _REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+# The user answering the support team, not asking when the team will answer ("when will
+# support answer my ticket?" is a question): the message starts with the answering.
+_ANSWER_SUPPORT = re.compile(
+    r"^(?:(?:i want to|i d like to|i would like to|let me|can i|je veux|je voudrais|j aimerais"
+    r"|je souhaite|puis je|je dois)\s+)?(?:reply|answer|respond|repondre|reponds|repondez)"
+    r"(?:\s+(?:to|a|au|aux|sur))?\s+(?:the\s+|l\s+|le\s+|la\s+|mon\s+|my\s+)?"
+    r"(?:support|team|equipe|incident|ticket|case|dossier|agent|engineer|ingenieur|technicien"
+    r"|inc|them|leur)\b"
+)
 _QUESTION_START = re.compile(
     r"^(?:hw|hoe|howto|how|why|what|whats|when|which|who|where|is|are|does|do|did|should|can i"
     r"|could i|am i|will|is there|comment|pourquoi|quand|quel|quels|quelle|quelles|qu|que|quoi"
@@ -532,6 +548,9 @@ def _read_one(
         return Reading(text, None, (Intent.THANKS,), "command", values)
     if asks_for_person(norm):
         return _reading(text, Intent.PERSON, values)
+    if _ANSWER_SUPPORT.match(norm):
+        # "répondre au support", "reply to INC-000002: the firmware is 6.5.1"
+        return _reading(text, Intent.ANSWER_INCIDENT, values)
     if values.incident is not None:
         intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
         return _reading(text, intent, values)
