@@ -9,10 +9,10 @@ A wrong answer is worse than no answer. BM25 scores cannot be compared across qu
 (they grow with the number and rarity of words), so the decision uses a normalised
 confidence: how much of the question the best article accounts for.
 
-    confidence = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * strong_coverage
+    confidence = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * phrasing_coverage
 
-(coverage over the whole article, strong_coverage over its title, questions and tags;
-both IDF-weighted, see kb.search). Unknown words weigh the most, so an out-of-scope
+(coverage over the whole article, phrasing_coverage over its closest phrasing: the title,
+one question or the tags; both IDF-weighted, see kb.search). Unknown words weigh the most, so an out-of-scope
 question that shares one common word with the KB ("price of a DAS contract": "das" and
 "contract" are known, "price" is not) stays well below the threshold.
 
@@ -91,7 +91,7 @@ class Answer:
 
 
 def confidence(hit: Hit) -> float:
-    return COVERAGE_WEIGHT * hit.coverage + (1.0 - COVERAGE_WEIGHT) * hit.strong_coverage
+    return COVERAGE_WEIGHT * hit.coverage + (1.0 - COVERAGE_WEIGHT) * hit.phrasing_coverage
 
 
 def confident(ranking: Ranking) -> bool:

@@ -18,8 +18,9 @@ Each article is one document. Its text goes only into the fields of its own lang
 (strong_fr = title + questions + tags, body_fr; or the _en ones), so a search restricted
 to the customer's language fields never touches the other half of the KB. Two fields,
 not four, because every query term costs one posting list per field. `strong_terms` and
-`terms` (stored) hold the document's analysed terms, used to measure how much of a
-question the best article covers. stats.json (see LanguageStats) sits in the generation
+`terms` (stored) hold the document's analysed terms, and `phrasings` (stored) those of
+each phrasing apart (title, each question, the tags), used to measure how much of a
+question an article covers. stats.json (see LanguageStats) sits in the generation
 directory with the index it describes.
 """
 
@@ -45,7 +46,7 @@ from kb.analysis import analyse, make_analyzer
 from kb.articles import LANGS, Article
 
 # Bump when the schema changes: every existing index becomes stale.
-INDEX_FORMAT = 8
+INDEX_FORMAT = 9
 
 
 def _analysis_fingerprint() -> str:
@@ -83,6 +84,7 @@ def make_schema() -> Schema:
         "title": STORED(),
         "strong_terms": STORED(),
         "terms": STORED(),
+        "phrasings": STORED(),
         # What an incremental build needs to tell a changed article and to take its
         # old contribution out of the stats: its source's digest and its vocabulary.
         "digest": STORED(),
@@ -134,8 +136,13 @@ def digest(article: Article) -> str:
     return hashlib.sha256("\x00".join([*parts, "", article.body]).encode()).hexdigest()
 
 
+# Between the phrasings of the stored `phrasings` field (terms never contain it).
+PHRASING_SEPARATOR = "|"
+
+
 def document(article: Article) -> dict[str, str]:
     lang = article.lang
+    phrasings = [article.title, *article.questions, " ".join(article.tags)]
     strong_text = "\n".join([article.title, *article.questions, *article.tags])
     strong_words = analyse(strong_text, lang)
     body_words = analyse(article.body, lang)
@@ -153,6 +160,10 @@ def document(article: Article) -> dict[str, str]:
         "title": article.title,
         "strong_terms": " ".join(sorted(strong_terms)),
         "terms": " ".join(sorted(all_terms)),
+        "phrasings": PHRASING_SEPARATOR.join(
+            " ".join(sorted({t for w in analyse(text, lang) for t in w.terms}))
+            for text in phrasings
+        ),
         "digest": digest(article),
         "words": " ".join(sorted(vocabulary)),
         field_name("strong", lang): strong_text,

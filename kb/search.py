@@ -22,8 +22,13 @@ tags before bodies) until POSTINGS_BUDGET is spent; the words left out still cou
 coverage below (they just do not fetch candidates). On the shipped KB everything fits.
 
 Each hit gets a `coverage`: the share of the question's content (words weighted by IDF,
-so "service" counts less than "holiday") found in the article, and `strong_coverage`,
-the same over title, questions and tags only. A word found nowhere in the KB weighs more
+so "service" counts less than "holiday") found in the article; `strong_coverage`, the
+same over title, questions and tags together; and `phrasing_coverage`, the share found
+in one of them, the closest: the title, one question, or the tags. An article with many
+phrasings has most words somewhere among them ("nouveau", "point d'accès", "compte"), and
+over all of them together it covered questions about its neighbours as fully as its own;
+one phrasing that holds the question's words is what says the article is about it
+(kb/README.md, "Lexical confidence"). A word found nowhere in the KB weighs more
 than the rarest word: "reset my password" is mostly unknown words, so no article covers
 it. These feed the ranking and the answer decision (kb.answer).
 """
@@ -41,7 +46,7 @@ from whoosh.searching import Searcher
 from whoosh.support.levenshtein import distance
 
 from kb.analysis import analyse, is_question_word, is_stop, token_words, variants
-from kb.index import LanguageStats, field_name
+from kb.index import PHRASING_SEPARATOR, LanguageStats, field_name
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 24
@@ -96,6 +101,7 @@ class Hit:
     score: float  # the ranking score: BM25F scaled by coverage
     coverage: float
     strong_coverage: float
+    phrasing_coverage: float
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,18 @@ class LanguageSearch:
             strong_coverage = (
                 sum(w.credit for w in words if w.known and not strong.isdisjoint(w.terms)) / total
             )
+            phrasing_coverage = (
+                max(
+                    (
+                        sum(w.credit for w in words if w.known and not phrasing.isdisjoint(w.terms))
+                        for phrasing in (
+                            set(p.split()) for p in fields["phrasings"].split(PHRASING_SEPARATOR)
+                        )
+                    ),
+                    default=0.0,
+                )
+                / total
+            )
             hits.append(
                 Hit(
                     slug=fields["slug"],
@@ -285,6 +303,7 @@ class LanguageSearch:
                     score=float(hit.score) * (0.5 + coverage) * (0.5 + strong_coverage),
                     coverage=coverage,
                     strong_coverage=strong_coverage,
+                    phrasing_coverage=phrasing_coverage,
                 )
             )
         hits.sort(key=lambda h: h.score, reverse=True)

@@ -231,3 +231,39 @@ def test_a_word_of_both_languages_is_answered_in_the_default_language(
         knowledge.close()
     assert answer.lang == default_lang
     assert answer.article is not None and answer.article.lang == default_lang
+
+
+def _article(directory: Path, slug: str, title: str, questions: list[str]) -> None:
+    listed = "\n".join(f"  - {q}" for q in questions)
+    (directory / f"{slug}.en.md").write_text(
+        f"---\nslug: {slug}\nlang: en\ntitle: {title}\nquestions:\n{listed}\ntags: []\n"
+        f"related: []\n---\nThe short answer.\n",
+        encoding="utf-8",
+    )
+
+
+def test_words_spread_over_many_phrasings_cover_less_than_one_phrasing_holding_them(
+    tmp_path: Path,
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    # Both articles hold every word of the question somewhere; only one holds them together.
+    _article(
+        articles,
+        "spread",
+        "Which lights does my access point show?",
+        ["new firmware released", "warehouse inventory", "account settings"],
+    )
+    _article(
+        articles,
+        "together",
+        "Where do I record hardware?",
+        ["warehouse inventory of a new access point", "account settings"],
+    )
+    knowledge = KnowledgeBase.open(articles, tmp_path / "index")
+    try:
+        decision, _lang = knowledge.decide("new access point in the warehouse inventory")
+        lexical = {candidate.slug: candidate.lexical for candidate in decision.ranked}
+    finally:
+        knowledge.close()
+    assert lexical["together"] > lexical["spread"] + 0.2
