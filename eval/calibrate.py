@@ -57,7 +57,9 @@ GRID = {
     "semantic_ceiling": [0.92, 0.94, 0.96, 0.98, 1.0],
     "semantic_weight": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "threshold": [round(0.30 + 0.02 * i, 2) for i in range(26)],
-    "clarify_margin": [0.0, 0.01, 0.02, 0.03, 0.05],
+    # Not 0: asking "Do you mean … or …?" when two articles are that close is part of the
+    # product, not a cost to be calibrated away.
+    "clarify_margin": [0.02, 0.03, 0.05],
     "gap_weight": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
 }
 

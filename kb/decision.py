@@ -36,12 +36,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-SEMANTIC_FLOOR = 0.80
-SEMANTIC_CEILING = 1.0
-SEMANTIC_WEIGHT = 0.7
-THRESHOLD = 0.72
-CLARIFY_MARGIN = 0.05
-GAP_WEIGHT = 1.5
+SEMANTIC_FLOOR = 0.82
+SEMANTIC_CEILING = 0.96
+SEMANTIC_WEIGHT = 0.6
+THRESHOLD = 0.66
+CLARIFY_MARGIN = 0.02
+GAP_WEIGHT = 0.5
 RELATED_MIN = 0.1
 # A question closer (in meaning) to an off-topic example (kb.off_topic) than to its best
 # article by this much is not ours. On the calibration sets the in-scope questions stay
