@@ -245,6 +245,14 @@ _HELP = frozenset(
         "help please",
         "aide svp",
         "aide moi",
+        # asking who the bot is: it introduces itself with what it can do
+        "who are you",
+        "what are you",
+        "qui es tu",
+        "qui etes vous",
+        "tu es qui",
+        "t es qui",
+        "vous etes qui",
         "que peux tu faire",
         "que pouvez vous faire pour moi",
     }
@@ -545,6 +553,27 @@ def identifier_in(text: str) -> str | None:
     if len(found) > 1:
         found = [one for one in found if is_code_shaped(one)]
     return found[0] if len(found) == 1 else None
+
+
+# A problem said without what it is about: "hi I have a problem", "rien ne marche !!!".
+_VAGUE_LEAD = r"(?:(?:hi|hello|hey|bonjour|salut|help|aide|please|svp|stp|urgent|argh|bon)\s+)*"
+_VAGUE_TAIL = r"(?:\s+(?:please|svp|stp|help|aide|urgent|again|encore|du tout|at all|plus))*"
+_VAGUE_TROUBLE = re.compile(
+    rf"^{_VAGUE_LEAD}(?:"
+    r"(?:(?:i have|i ve got|i got|we have|got|there is|there s|j ai|jai|on a|il y a|y a)\s+)?"
+    r"(?:(?:a|an|un|une|des|some|a big|un gros|un petit|encore un)\s+)?"
+    r"(?:problem|issue|trouble|pb|probleme|souci|bug|panne)s?"
+    r"|rien ne (?:marche|fonctionne)|(?:ca|cela) (?:ne )?(?:marche|fonctionne) (?:pas|plus)"
+    r"|nothing works|it (?:doesn t|does not|don t) work|it s broken|its broken|ca bug"
+    r"|ca plante|c est en panne|c est casse)"
+    rf"{_VAGUE_TAIL}$"
+)
+
+
+def is_vague_trouble(text: str) -> bool:
+    """A problem said with nothing of what it is about: nothing to search for, something
+    to ask about."""
+    return _VAGUE_TROUBLE.match(normalize(text).replace("?", " ").strip()) is not None
 
 
 def looks_like_question(text: str) -> bool:

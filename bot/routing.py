@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.flows import FLOWS, answers, listings
 from bot.flows.answer_incident import COMMAND as ANSWER_COMMAND
-from bot.flows.check_incident import incident_reply, refusal_text
+from bot.flows.check_incident import incident_reply, refusal_text, report_choice
 from bot.flows.engine import (
     CHOICE,
     CONFIRM,
@@ -60,6 +60,7 @@ from bot.nlu import (
     Intent,
     identifier_in,
     is_sentence,
+    is_vague_trouble,
     looks_like_question,
     normalize,
     parse_yes_no,
@@ -584,6 +585,18 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return start(name, ctx, given_slots(name, reading), then=second)
     if closed and not reading.asking and not looks_like_question(text):
         return Result(menu(ctx, intro=False))
+    if is_vague_trouble(text):
+        # Nothing to search the KB with, and nothing for the editors: ask what it is.
+        what = Reply(
+            ctx._(
+                N_(
+                    "Sorry to hear that. What is not working? Tell me in a sentence (the "
+                    "product or the subscription, and what happens), or report an incident."
+                )
+            ),
+            report_choice(ctx),
+        )
+        return Result([what])
     if not text.strip().endswith("?") and len(tokens(text)) < 2:
         # One word that is no command is too little to search the KB with.
         sorry = Reply(ctx._(N_("Sorry, I did not understand.")))

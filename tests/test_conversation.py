@@ -206,6 +206,27 @@ def test_profile_email_links_the_existing_account(
         assert account is not None and account.email == "demo@example.com"
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "said"),
+    [
+        ("en", "hi I have a problem", "What is not working?"),
+        ("fr", "😡😡😡 rien ne marche !!!", "Qu’est-ce qui ne fonctionne pas ?"),
+    ],
+)
+def test_a_problem_said_without_what_it_is_about_is_asked_about(
+    assistant: Assistant, session_factory: SessionFactory, lang: str, text: str, said: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert said in text_of(out) and choices_of(out)[0][0] == "flow:file_incident"
+    with session_factory() as session:  # nothing for the editors to answer
+        assert session.scalars(select(QuestionLog)).all() == []
+
+
+def test_who_are_you_gets_what_the_bot_can_do(assistant: Assistant) -> None:
+    out = Chat(assistant, user("U1", lang="en")).say("who are you?")
+    assert ("flow:register_product", "Register a product") in choices_of(out)
+
+
 def test_a_user_without_account_sees_empty_lists(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U9", email="stranger@example.com", lang="en"))
     assert "no registered product yet" in text_of(chat.say("my products"))

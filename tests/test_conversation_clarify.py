@@ -127,6 +127,22 @@ def test_an_article_is_picked_by_its_title(
     assert _logged(session_factory) == [(QUESTION[lang], True, "first-response-time")]
 
 
+@pytest.mark.parametrize(
+    ("lang", "said", "slug"),
+    [
+        ("fr", "le premier", "first-response-time"),
+        ("en", "the second one", "resolution-time"),
+    ],
+)
+def test_an_article_is_picked_by_its_position_in_words(
+    assistant: Assistant, lang: str, said: str, slug: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang=lang))
+    chat.say(QUESTION[lang])
+    out = chat.say(said)
+    assert isinstance(out.replies[0], ArticleAnswer) and out.replies[0].slug == slug
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_button_bound_to_the_question_picks_once(
     assistant: Assistant, session_factory: SessionFactory, lang: str

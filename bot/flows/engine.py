@@ -356,6 +356,9 @@ def match_choice(
     for choice in choices:
         if wanted in (normalize(choice.value), normalize(choice.label)):
             return choice
+    position = _ordinal(wanted) if positional else None
+    if position is not None and position < len(choices):
+        return choices[position]  # "le premier", "the second one", "the last"
     words = [word for word in wanted.split() if word not in _FILLER] or wanted.split()
     wanted = " ".join(words)
     for choice in choices:
@@ -375,6 +378,21 @@ def match_choice(
         c for c in choices if _has_words(words, normalize(f"{c.value} {c.label}").split())
     ]
     return with_words[0] if len(with_words) == 1 else None
+
+
+_ORDINALS = {
+    **dict.fromkeys(("first", "1st", "premier", "premiere", "1er", "1ere"), 0),
+    **dict.fromkeys(("second", "2nd", "deuxieme", "seconde", "2e", "2eme"), 1),
+    **dict.fromkeys(("third", "3rd", "troisieme", "3e", "3eme"), 2),
+    **dict.fromkeys(("fourth", "4th", "quatrieme", "4e", "4eme"), 3),
+}
+_ORDINAL_AROUND = frozenset(("the", "one", "le", "la", "l", "choix", "option", "choice", "svp"))
+
+
+def _ordinal(wanted: str) -> int | None:
+    """The position an ordinal word names, alone or with its article ("le premier")."""
+    words = [word for word in wanted.split() if word not in _ORDINAL_AROUND]
+    return _ORDINALS.get(words[0]) if len(words) == 1 else None
 
 
 def _has_words(words: list[str], label: list[str]) -> bool:
