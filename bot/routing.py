@@ -427,8 +427,16 @@ def _aside(flow: Flow, ctx: FlowContext, history: list[str], reading: Reading) -
         said, filled = prefill_slots(flow, ctx, given_slots(flow.name, reading))
         return from_step(flow, ctx, reask(flow, ctx, [*history, *filled], said))
     if target is not None:
-        return start(target, ctx, given_slots(target, reading), [set_aside(flow, ctx)])
+        return start(
+            target, ctx, given_slots(target, reading), [set_aside(flow, ctx)], then=resume(flow)
+        )
     return None
+
+
+def resume(flow: Flow) -> str:
+    """The request set aside, offered again once the one that replaced it is done (an
+    activation set aside to register the product first)."""
+    return FLOW_COMMAND + flow.name
 
 
 def set_aside(flow: Flow, ctx: FlowContext) -> Reply:
@@ -445,14 +453,14 @@ def command_in_flow(flow: Flow, ctx: FlowContext, history: list[str], value: str
     if value.startswith(FLOW_COMMAND) and value[len(FLOW_COMMAND) :] != flow.name:
         name = value[len(FLOW_COMMAND) :]
         if name in FLOWS:
-            return start(name, ctx, before=[set_aside(flow, ctx)])
+            return start(name, ctx, before=[set_aside(flow, ctx)], then=resume(flow))
         return None
     if value.startswith(ANSWER_COMMAND) and flow.name != "answer_incident":
         number = incidents.parse_number(value[len(ANSWER_COMMAND) :])
         if number is None:
             return None
         given = {"incident_number": number}
-        return start("answer_incident", ctx, given, [set_aside(flow, ctx)])
+        return start("answer_incident", ctx, given, [set_aside(flow, ctx)], then=resume(flow))
     replies = _lookup(ctx, value)
     if replies is None:
         return None

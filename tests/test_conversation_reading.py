@@ -375,3 +375,15 @@ def test_a_value_for_a_later_step_is_taken_where_another_is_asked(
     other.say("register a product")
     out = other.say("DGS-1210-28 serial QBQE160099999")  # the model and its serial
     assert out.waiting_for == "purchase_date"
+
+
+def test_a_request_set_aside_is_offered_again_once_the_other_is_done(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.say("report an incident")
+    out = chat.say("I want to register a product")
+    assert "set aside your current request (reporting an incident)" in text_of(out)
+    out = chat.says("DGS-1210-28", "QBQE160099992", "yesterday", "no site", "yes")
+    assert "is registered" in text_of(out)
+    assert ("flow:file_incident", "Report an incident") in choices_of(out)
