@@ -387,3 +387,18 @@ def test_a_request_set_aside_is_offered_again_once_the_other_is_done(
     out = chat.says("DGS-1210-28", "QBQE160099992", "yesterday", "no site", "yes")
     assert "is registered" in text_of(out)
     assert ("flow:file_incident", "Report an incident") in choices_of(out)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("fr", "supprime le produit AP26G81002107 de mon compte"),
+        ("en", "remove my DAP-2662 from my account"),
+    ],
+)
+def test_asking_to_remove_a_product_starts_no_registration(
+    assistant: Assistant, lang: str, text: str
+) -> None:
+    out = Chat(assistant, user("U1", lang=lang)).say(text)
+    assert out.waiting_for in (None, "feedback")  # no flow under way
+    assert "noted" not in text_of(out) and "noté" not in text_of(out)  # no value taken

@@ -120,3 +120,17 @@ def test_the_conversation_reads_well_in_french(
     shown = text_of(Chat(assistant, user("U-demo", lang="fr")).say("en français : INC-000001"))
     line = next(row for row in shown.splitlines() if "Which firmware?" in row)
     assert "))" not in line and ") : Which firmware?" in line
+
+
+def test_asking_to_close_an_incident_tells_the_support_team(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")
+    out = chat.say("please close INC-000001, the problem is solved")
+    assert out.waiting_for == "confirm" and "the problem is solved" in text_of(out)
+    assert "passed on to the support team" in text_of(chat.say("yes"))
+    with session_factory() as session:
+        found = incidents.get_incident(session, "INC-000001")
+        said = [(e.actor_role, e.note) for e in triage.conversation(found)]
+    assert said[-1] == ("customer", "please close INC-000001, the problem is solved")

@@ -227,7 +227,7 @@ def _reading(text: str, intent: Intent, values: Values, **more: object) -> Readi
             values = replace(values, summary=shorten(first, SUMMARY_MAX), description=told)
         else:
             values = replace(values, summary=told)
-    if intent is Intent.ANSWER_INCIDENT and ":" in text:
+    if intent is Intent.ANSWER_INCIDENT and ":" in text and values.description is None:
         # "reply to INC-000002: the firmware is 6.5.1": the answer itself.
         answer = text.split(":", 1)[1].strip()
         if len(answer.split()) >= 2:
@@ -252,6 +252,15 @@ _GREETING_START = re.compile(
     re.IGNORECASE,
 )
 _REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+# Asking to take something away, which no flow does.
+_REMOVE = re.compile(
+    r"\b(?:delete|remove|unregister|supprime[rz]?|retire[rz]?|efface[rz]?|enleve[rz]?"
+    r"|desenregistre[rz]?)\b"
+)
+# Asking to close an incident, which only the support team does.
+_CLOSE = re.compile(
+    r"\b(?:close|fermer|fermez|ferme|cloturer|cloturez|cloture|annuler|annulez|annule|cancel)\b"
+)
 # The user answering the support team, not asking when the team will answer ("when will
 # support answer my ticket?" is a question): the message starts with the answering.
 _ANSWER_SUPPORT = re.compile(
@@ -551,9 +560,18 @@ def _read_one(
     if _ANSWER_SUPPORT.match(norm):
         # "répondre au support", "reply to INC-000002: the firmware is 6.5.1"
         return _reading(text, Intent.ANSWER_INCIDENT, values)
+    if values.incident is not None and _CLOSE.search(norm) and not _QUESTION_START.match(norm):
+        # "please close INC-000004, the problem is solved": support closes incidents; the
+        # request reaches them as the customer's answer on it, in the customer's words.
+        told = replace(values, description=text.strip())
+        return _reading(text, Intent.ANSWER_INCIDENT, told)
     if values.incident is not None:
         intent = Intent.REOPEN_INCIDENT if _REOPEN.search(text) else Intent.CHECK_INCIDENT
         return _reading(text, intent, values)
+    if _REMOVE.search(norm):
+        # "supprime le produit AP26G81002107 de mon compte": nothing the bot can do, and
+        # no registration to start; the knowledge base answers, or editors learn of it.
+        return _reading(text, Intent.QUESTION, values)
     words = norm.split()
     yes_no = parse_yes_no(text) if len(words) <= 4 else None
     masked = _mask(text, spans)
