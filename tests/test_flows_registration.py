@@ -73,6 +73,8 @@ def test_new_customer_registers_a_product_in_english(
 
     out = chat.say("DWL-0000")
     assert "not in the product catalogue" in text_of(out) and out.waiting_for == "model"
+    out = chat.say("DGS-1210-82")  # two digits swapped
+    assert "Did you mean DGS-1210-28?" in text_of(out) and out.waiting_for == "model"
     out = chat.say("dgs-1210-28")  # typed, not picked: case does not matter
     assert out.waiting_for == "serial" and "DGS-1210-28" in text_of(out)
     out = chat.say("12345")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from typing import Any
 
@@ -49,7 +50,26 @@ def validate_model(ctx: FlowContext, value: str) -> str:
                 query=value,
                 models=", ".join(named.candidates),
             ) from None
+        close = _close_model(ctx, value)
+        if close is not None:  # "DGS-1210-82": two digits swapped
+            raise Invalid(
+                N_("{model} is not in the product catalogue. Did you mean {close}?"),
+                model=value.strip(),
+                close=close,
+            ) from None
         raise
+
+
+def _close_model(ctx: FlowContext, value: str) -> str | None:
+    """The one catalogue model spelled almost like `value`, if there is one."""
+    key = re.sub(r"[^A-Z0-9]", "", value.upper())
+    if len(key) < 5 or not any(ch.isdigit() for ch in key):
+        return None
+    models = {
+        re.sub(r"[^A-Z0-9]", "", m.model.upper()): m.model for m in catalog.list_models(ctx.session)
+    }
+    close = difflib.get_close_matches(key, list(models), n=2, cutoff=0.8)
+    return models[close[0]] if len(close) == 1 else None
 
 
 def prompt_serial(ctx: FlowContext) -> dict[str, Any]:
