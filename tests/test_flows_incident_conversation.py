@@ -120,6 +120,7 @@ def test_the_conversation_reads_well_in_french(
     shown = text_of(Chat(assistant, user("U-demo", lang="fr")).say("en français : INC-000001"))
     line = next(row for row in shown.splitlines() if "Which firmware?" in row)
     assert "))" not in line and ") : Which firmware?" in line
+    assert line.startswith("• Équipe du support, ")  # bold is rendered, not shown as **
 
 
 def test_asking_to_close_an_incident_tells_the_support_team(
