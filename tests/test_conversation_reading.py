@@ -166,6 +166,14 @@ def test_a_code_pasted_with_its_service_name_is_the_code(assistant: Assistant) -
     assert out.waiting_for == "service_purchase_date"
 
 
+def test_a_value_that_ends_a_sentence_ends_what_was_noted(assistant: Assistant) -> None:
+    out = Chat(assistant, user("U1", lang="en")).say(
+        "problem with OneTouch AT.com: the probe fails after the firmware update."
+    )
+    assert "Summary: the probe fails after the firmware update.\n" in text_of(out) + "\n"
+    assert "update.." not in text_of(out)
+
+
 def test_a_code_in_a_question_is_never_logged_in_full(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:

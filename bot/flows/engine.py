@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from bot.dates import parse_date
 from bot.i18n import Texts, shorten
-from bot.media import mark
+from bot.media import mark, unmark
 from bot.metrics import FLOWS_COMPLETED
 from bot.nlu import normalize, parse_yes_no
 from bot.replies import (
@@ -540,7 +540,10 @@ def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[R
         ctx.values = {**ctx.values, HELD: held}
     replies: list[Reply] = []
     if noted:
-        replies.append(Reply(ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))))
+        said = ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))
+        if unmark(said)[-2:-1] in (".", "…", "!", "?"):
+            said = said[:-1]  # a value that ends a sentence ends this one too
+        replies.append(Reply(said))
     return [*replies, *refusals], filled
 
 
