@@ -32,6 +32,7 @@ def assistant(
         ("en", "my activation code is expired what can i do"),
         ("fr", "j'ai perdu mon code"),
         ("fr", "combien de temps mon code est-il valable ?"),
+        ("en", "when will my incident be fixed?"),  # the resolution rule, not the status
     ],
 )
 def test_a_question_about_a_thing_is_answered_not_started(

@@ -198,6 +198,7 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "check an incident",
         "has my incident been answered",
         "is my ticket resolved yet",
+        "is my incident fixed",
         "où en est mon incident",
         "où en est le ticket {number}",
         "statut de {number}",
@@ -382,6 +383,9 @@ EXAMPLES: dict[Intent, tuple[str, ...]] = {
         "est-ce que le support premium est inclus dans mon abonnement",
         "qu'est-ce que j'ai gratuitement avec mon abonnement",
         "why is there no resolution time",
+        # When it will be fixed is the resolution-time rule, not the incident's status.
+        "when will my incident be fixed",
+        "how long until my incident is resolved",
         "can I cancel my subscription",
         "my incident has no answer after 2 hours",
         "what's the weather today",
