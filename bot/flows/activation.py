@@ -37,6 +37,7 @@ from services.errors import (
     Refusal,
     ServicePurchaseDateRequired,
     TermsNotAccepted,
+    TooManyCodeAttempts,
 )
 from storage.models import ActivationCode, RegisteredProduct
 
@@ -255,7 +256,7 @@ FLOW = Flow(
             label=N_("I accept the D-Link Assist terms and conditions"),
             validate=validate_terms,
             widget=CHECKBOX,
-            final=True,
+            ends=(Refusal,),
         ),
         Slot(
             "product",
@@ -272,6 +273,7 @@ FLOW = Flow(
             validate=validate_code,
             hold=hold_code,
             blames=(CodeWrongModel,),
+            ends=(TooManyCodeAttempts,),
             prompt=prompt_code,
             answer=IDENTIFIER,
             secret=True,

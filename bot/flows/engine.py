@@ -16,7 +16,7 @@ and its traits: how a typed answer is read (`answer`: WORDS, FREE — short free
 OPEN — the user's own words, IDENTIFIER — a serial or a code copied from a label),
 `secret` (never echoed nor kept in a history), `search` (a long list), `numbered` (a
 number picks an option by position), `widget` (multiline text, a checkbox),
-`not_after_today` (a date bound), `final` (a refusal there ends the flow),
+`not_after_today` (a date bound), `ends` (refusals there that end the flow),
 `requires` (the slots its value is checked against) and `shown_when` (a (slot, value)
 pair: asked only when that slot has that value).
 
@@ -176,8 +176,9 @@ class Slot:
     widget: str | None = None
     optional: bool = False  # a form may leave it empty (a default is taken)
     not_after_today: bool = False
-    # A refusal at this step ends the flow (terms declined): asking again would loop.
-    final: bool = False
+    # Refusals at this step that end the flow (terms declined, too many wrong codes): asking
+    # again would loop, or ask for what cannot be accepted.
+    ends: tuple[type[Refusal], ...] = ()
     # Refusals that blame what this value was checked against, not the value (a code for
     # another model): the value is held and that step asked again.
     blames: tuple[type[Refusal], ...] = ()
@@ -502,7 +503,7 @@ def answer(flow: Flow, ctx: FlowContext, history: list[str], text: str) -> Step:
     try:
         value = parse(ctx, slot, text)
     except (Invalid, Refusal) as err:
-        if slot.final and isinstance(err, Refusal):
+        if isinstance(err, slot.ends):
             return Step([refused(ctx, err, ctx._(N_("Nothing was saved.")))], None, {}, [])
         if isinstance(err, slot.blames) and slot.store not in (ctx.values.get(BLAMED) or []):
             held = dict(ctx.values.get(HELD) or {})
