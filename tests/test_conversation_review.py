@@ -479,15 +479,3 @@ def test_a_masked_code_is_not_looked_up(assistant: Assistant) -> None:
         out = chat.say("****-****-K8NC")
         assert "That code is masked" in text_of(out) and out.waiting_for == "code"
     assert "Too many wrong" not in text_of(chat.say("AAAA-BBBB-CCCC"))  # none of them counted
-
-
-def test_too_many_wrong_codes_end_the_activation_instead_of_asking_again(
-    assistant: Assistant,
-) -> None:
-    chat = Chat(assistant, user("U1", lang="en"))
-    chat.says("activate a service", "yes", "RX1M240003418")
-    for tail in "12345":  # five wrong codes, each refused and asked again
-        assert chat.say(f"AAAA-BBBB-CCC{tail}").waiting_for == "code"
-    out = chat.say("8X5N-C9P4-W7LD")  # the next one is not even looked at
-    assert "Too many wrong" in text_of(out) and "try again after" in text_of(out)
-    assert out.waiting_for is None and "What is the activation code?" not in text_of(out)

@@ -143,7 +143,9 @@ def test_wrong_codes_are_rate_limited(assistant: Assistant) -> None:
         out = chat.say(f"WRONG-CODE-000{attempt}")
         assert "does not exist" in text_of(out)
     out = chat.say("NBD3-7KQ2-A9XM")  # even the right code waits now
-    assert "Too many wrong activation codes" in text_of(out) and out.waiting_for == "code"
+    assert "Too many wrong activation codes" in text_of(out) and "try again after" in text_of(out)
+    # Nothing can be accepted before then: the activation ends instead of asking again.
+    assert out.waiting_for is None and "What is the activation code?" not in text_of(out)
 
 
 def test_conversation_at_the_code_step_is_no_wrong_code(assistant: Assistant) -> None:
