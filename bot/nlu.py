@@ -576,6 +576,15 @@ def is_vague_trouble(text: str) -> bool:
     return _VAGUE_TROUBLE.match(normalize(text).replace("?", " ").strip()) is not None
 
 
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|see you|au revoir|bonne journee|bonne soiree|a bientot|a plus|ciao)\b"
+)
+
+
+def says_goodbye(text: str) -> bool:
+    return _GOODBYE.search(normalize(text)) is not None
+
+
 def looks_like_question(text: str) -> bool:
     """Mid-flow: is this a question to answer before asking our own again?"""
     return text.strip().endswith("?") or is_howto_question(text)

@@ -64,6 +64,7 @@ from bot.nlu import (
     looks_like_question,
     normalize,
     parse_yes_no,
+    says_goodbye,
     tokens,
 )
 from bot.understanding import Reading, read
@@ -574,6 +575,8 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
     if intent in (Intent.HELP, Intent.GREETING):
         return Result(menu(ctx, intro=True))
     if intent is Intent.THANKS:
+        if says_goodbye(text):
+            return Result([Reply(ctx._(N_("Goodbye, and come back whenever you need.")))])
         return Result([Reply(ctx._(N_("You are welcome! Anything else I can do for you?")))])
     second = command_for(reading.also)
     if intent in LIST_INTENTS:

@@ -222,6 +222,20 @@ def test_a_problem_said_without_what_it_is_about_is_asked_about(
         assert session.scalars(select(QuestionLog)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "said"),
+    [
+        ("en", "bye", "Goodbye"),
+        ("fr", "merci, au revoir", "Au revoir"),
+        ("en", "thanks", "You are welcome!"),
+    ],
+)
+def test_leaving_is_answered_with_a_goodbye(
+    assistant: Assistant, lang: str, text: str, said: str
+) -> None:
+    assert said in text_of(Chat(assistant, user("U1", lang=lang)).say(text))
+
+
 def test_who_are_you_gets_what_the_bot_can_do(assistant: Assistant) -> None:
     out = Chat(assistant, user("U1", lang="en")).say("who are you?")
     assert ("flow:register_product", "Register a product") in choices_of(out)
