@@ -274,6 +274,18 @@ _GREETING = frozenset(
         "yo",
     }
 )
+_LEAVING = (
+    "bye",
+    "goodbye",
+    "bye bye",
+    "see you",
+    "au revoir",
+    "bonne journee",
+    "bonne soiree",
+    "a bientot",
+    "a plus",
+    "ciao",
+)
 _THANKS = frozenset(
     {
         "thanks",
@@ -287,17 +299,9 @@ _THANKS = frozenset(
         "super merci",
         "great thanks",
         "parfait merci",
-        # Leave-taking is thanks too: nothing to look up, nothing for the editors.
-        "bye",
-        "goodbye",
-        "bye bye",
-        "see you",
-        "au revoir",
         "merci au revoir",
-        "bonne journee",
-        "bonne soiree",
-        "a bientot",
-        "a plus",
+        # Leave-taking is thanks too: nothing to look up, nothing for the editors.
+        *_LEAVING,
     }
 )
 _REOPEN = _words("reopen rouvrir reouvrir reouverture reopening")
@@ -576,9 +580,7 @@ def is_vague_trouble(text: str) -> bool:
     return _VAGUE_TROUBLE.match(normalize(text).replace("?", " ").strip()) is not None
 
 
-_GOODBYE = re.compile(
-    r"\b(?:bye|goodbye|see you|au revoir|bonne journee|bonne soiree|a bientot|a plus|ciao)\b"
-)
+_GOODBYE = re.compile(rf"\b(?:{'|'.join(_LEAVING)})\b")
 
 
 def says_goodbye(text: str) -> bool:

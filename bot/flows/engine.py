@@ -359,7 +359,7 @@ def match_choice(
             return choice
     position = _ordinal(wanted) if positional else None
     if position is not None and position < len(choices):
-        return choices[position]  # "le premier", "the second one", "the last"
+        return choices[position]  # "le premier", "the second one"
     words = [word for word in wanted.split() if word not in _FILLER] or wanted.split()
     wanted = " ".join(words)
     for choice in choices:
