@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.flows import FLOWS, answers, listings
 from bot.flows.answer_incident import COMMAND as ANSWER_COMMAND
+from bot.flows.answer_incident import waiting_incident
 from bot.flows.check_incident import incident_reply, refusal_text, report_choice
 from bot.flows.engine import (
     CHOICE,
@@ -239,11 +240,8 @@ def in_flow(
         # The user's own words are taken as they come, except what they set apart from
         # them: "non attends, c'est sur OneTouch AT.com" corrects an earlier answer, "au
         # fait, le support parle français ?" is a question, answered before asking again.
-        given = {
-            key: value
-            for key, value in given_slots(flow.name, reading).items()
-            if key != slot.store and key in ctx.values
-        }
+        named = {**given_slots(flow.name, reading), **named_by_label(flow, ctx, text)}
+        given = {k: v for k, v in named.items() if k != slot.store and k in ctx.values}
         corrected = correct(flow, ctx, history, given) if given else None
         if corrected is not None:
             return from_step(flow, ctx, corrected)
@@ -286,7 +284,9 @@ def in_flow(
             aside = _aside(flow, ctx, history, reading)
             if aside is not None:
                 return aside
-        asked = reading.asking or looks_like_question(text)
+        # A short free answer (a name, a company, a street) is a sentence more often than
+        # a question: there, only a question mark or a how-to makes one.
+        asked = looks_like_question(text) or (reading.asking and slot.answer != FREE)
         if not chosen and (asked or sentence):
             replies, state = answers.answer(ctx, text, in_flow=True)
             if state is not None:  # "Do you mean … or …?": the step is asked after the pick
@@ -322,7 +322,9 @@ def named_by_label(flow: Flow, ctx: FlowContext, text: str) -> dict[str, str]:
         labels |= {fold(label) for label in labels}
         for label in sorted(labels, key=len, reverse=True):
             found = re.search(
-                rf"(?<!\w){re.escape(label)}{_LABEL_VERB}(?P<value>\S.*)$", text, re.IGNORECASE
+                rf"(?<!\w){re.escape(label)}(?!\w){_LABEL_VERB}(?P<value>\S.*)$",
+                text,
+                re.IGNORECASE,
             )
             if found:
                 value = found.group("value").strip(" \"'«»“”.")
@@ -593,7 +595,10 @@ def fresh(ctx: FlowContext, reading: Reading, *, closed: bool = False) -> Result
         return Result(show_incident(ctx, incident.number))
     if intent in FLOW_INTENTS:
         name = FLOW_INTENTS[intent]
-        return start(name, ctx, given_slots(name, reading), then=second)
+        given = given_slots(name, reading)
+        if intent is Intent.ANSWER_INCIDENT and "incident_number" not in given:
+            given |= waiting_incident(ctx)
+        return start(name, ctx, given, then=second)
     if closed and not reading.asking and not looks_like_question(text):
         return Result(menu(ctx, intro=False))
     if is_vague_trouble(text):

@@ -135,3 +135,21 @@ def test_asking_to_close_an_incident_tells_the_support_team(
         found = incidents.get_incident(session, "INC-000001")
         said = [(e.actor_role, e.note) for e in triage.conversation(found)]
     assert said[-1] == ("customer", "please close INC-000001, the problem is solved")
+
+
+def test_an_answer_goes_to_the_incident_named_not_the_one_waiting(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    _filed_and_answered(chat, session_factory)  # INC-000001 waits on the customer
+    chat.says("report an incident", "1", "Slow", "It is slow.", "yes")  # INC-000002
+    out = chat.say("reply to INC-000002: still slow after your restart")
+    assert "INC-000002" in text_of(out) and out.waiting_for == "confirm"
+    out = chat.say("my incidents")  # a word of a label, not a correction of the incident
+    assert "no incident" not in text_of(out).lower()
+    chat.say("yes")
+    with session_factory() as session:
+        second = incidents.get_incident(session, "INC-000002")
+        first = incidents.get_incident(session, "INC-000001")
+        assert [e.note for e in triage.conversation(second)][-1] == "still slow after your restart"
+        assert first.status == incidents.WAITING_ON_CUSTOMER  # untouched

@@ -55,18 +55,17 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
     return [Reply(ctx._(ANSWER_SENT).format(number=number))]
 
 
-def on_start_answer(ctx: FlowContext) -> list[Reply] | None:
+def waiting_incident(ctx: FlowContext) -> dict[str, str]:
     """ "Reply to support" with no number: the one incident waiting on the customer is the
-    one they answer."""
-    if "incident_number" not in ctx.values and ctx.account is not None:
-        waiting = [
-            found.number
-            for found in incidents.list_incidents(ctx.session, account=ctx.account)
-            if found.status == incidents.WAITING_ON_CUSTOMER and found.number
-        ]
-        if len(waiting) == 1:
-            ctx.values = {**ctx.values, "incident_number": waiting[0]}
-    return on_start(ctx)
+    one they answer (as a value given with the request); with none or several, nothing."""
+    if ctx.account is None:
+        return {}
+    waiting = [
+        found.number
+        for found in incidents.list_incidents(ctx.session, account=ctx.account)
+        if found.status == incidents.WAITING_ON_CUSTOMER and found.number
+    ]
+    return {"incident_number": waiting[0]} if len(waiting) == 1 else {}
 
 
 FLOW = Flow(
@@ -87,7 +86,7 @@ FLOW = Flow(
         Slot("message", label=N_("Your answer"), answer=OPEN, widget=MULTILINE),
         Slot("confirm", CONFIRM, summary=summary_confirm),
     ),
-    on_start=on_start_answer,
+    on_start=on_start,
     on_confirm=on_confirm,
     form=False,
 )
