@@ -509,12 +509,17 @@ def is_code_shaped(word: str) -> bool:
 _AROUND_WORD = ".,;:!?\"'«»()[]"
 
 
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
 def identifier_in(text: str) -> str | None:
     """The one serial or code of a message, as typed, with the words around it left out:
     "my code is NBD3-7KQ2-A9XM", "it's S3TC270004512", "S3TC270004512 merci", "le numéro
     est S3TC 2700 04512" (groups typed with spaces stay together). Letters and digits
     (dashes allowed), with a digit somewhere; None when there is not exactly one."""
-    words = [word.strip(_AROUND_WORD) for word in text.split()]
+    raw_words = text.split()
+    words = [word.strip(_AROUND_WORD) for word in raw_words]
 
     def group(word: str) -> bool:  # a group with a digit: "S3TC", "2700", "NBD3-7KQ2-A9XM"
         return len(word) >= 3 and bool(_IDENTIFIER.match(word)) and any(c.isdigit() for c in word)
@@ -535,12 +540,14 @@ def identifier_in(text: str) -> str | None:
     run: list[str] = []
     for at, word in enumerate(words):
         after = words[at + 1] if at + 1 < len(words) else ""
-        if is_code_shaped(word):
-            # Whole as it is: a code pasted before "(DAS-8x5, 12 months)" is not one
-            # identifier typed in groups with the service's name.
-            runs += [r for r in (run, [word]) if r]
+        if is_code_shaped(word) or raw_words[at].startswith("("):
+            # A code pasted before "(DAS-8x5, 12 months)" is not one identifier typed in
+            # groups with the service's name: a whole code, or an aside, starts anew.
+            runs += [run] if run else []
             run = []
-            continue
+            if is_code_shaped(word):
+                runs.append([word])
+                continue
         if group(word) or (not run and opens(word, after)):
             run.append(word)
             continue
@@ -555,7 +562,11 @@ def identifier_in(text: str) -> str | None:
         if any(ch.isdigit() for ch in "".join(run)) and len("".join(run).replace("-", "")) >= 4
     ]
     if len(found) > 1:
-        found = [one for one in found if is_code_shaped(one)]
+        # "c'est le code DAS-8x5 : 8x5n c9p4 w7ld": the one shaped like a code, and of
+        # those the one with the most digits (a service's name has few).
+        shaped = [one for one in found if is_code_shaped(one.replace(" ", "-"))]
+        most = max((_digits(one) for one in shaped), default=0)
+        found = [one for one in shaped if _digits(one) == most]
     return found[0] if len(found) == 1 else None
 
 

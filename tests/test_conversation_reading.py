@@ -160,6 +160,27 @@ def test_a_serial_in_an_activation_request_is_the_product_not_a_code(
     assert "****" not in text_of(out)
 
 
+def test_a_serial_beside_a_code_in_an_activation_request_is_the_product(
+    assistant: Assistant,
+) -> None:
+    out = Chat(assistant, user("U1", lang="en")).say(
+        "activate code 8X5N-C9P4-W7LD on NS34L11000562"
+    )
+    assert "Product: NS34L11000562" in text_of(out)
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ["my code: 8X5N C9P4 W7LD (DAS-8x5)", "c'est le code DAS-8x5 : 8x5n c9p4 w7ld"],
+)
+def test_a_code_typed_in_groups_beside_its_service_name_is_the_code(
+    assistant: Assistant, pasted: str
+) -> None:
+    chat = Chat(assistant, user("U1", lang="en"))
+    chat.says("activate DAS", "yes", "DNS-340L")
+    assert chat.say(pasted).waiting_for == "service_purchase_date"
+
+
 def test_a_code_pasted_with_its_service_name_is_the_code(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U1", lang="en"))
     chat.says("activate DAS", "yes", "DGS-1210-28")

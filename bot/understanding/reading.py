@@ -235,14 +235,15 @@ def _reading(text: str, intent: Intent, values: Values, **more: object) -> Readi
     # A serial- or code-like word named by nothing is what the flow needs it to be.
     if intent is Intent.REGISTER_PRODUCT and values.serial is None and values.identifier:
         values = replace(values, serial=values.identifier)
-    if intent is Intent.ACTIVATE_SERVICE and values.code is None and values.identifier:
+    if intent is Intent.ACTIVATE_SERVICE and values.identifier:
         # Shaped like a supplier's code, or beside the product's model ("activate
         # ABCD12345678 on my DAP-2662"), it is the code; else it is the product's serial
-        # ("activer DAS sur le produit NS34L11000562"): a serial tried as a code would
-        # count as a wrong code, and five lock the account.
-        if is_code_shaped(values.identifier) or values.model is not None:
+        # ("activer DAS sur le produit NS34L11000562", "activate code … on NS34L…"): a
+        # serial tried as a code would count as a wrong code, and five lock the account.
+        shaped = is_code_shaped(values.identifier)
+        if values.code is None and (shaped or values.model is not None):
             values = replace(values, code=values.identifier)
-        elif values.serial is None:
+        elif values.serial is None and not shaped:
             values = replace(values, serial=values.identifier)
     return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
 
