@@ -229,6 +229,13 @@ def test_a_correction_at_the_description_step_changes_the_subscription(
     assert "2 heures" in text_of(out).replace("\xa0", " ")  # OneTouch's first response
 
 
+def test_the_summary_corrected_by_its_label_at_the_description_step(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U-demo", lang="fr"))
+    chat.says("signaler un incident", "OneTouch AT.com", "Les tests échouent")
+    out = chat.say("non attends, le résumé c'est : erreur 503 à la connexion")
+    assert "erreur 503 à la connexion" in text_of(out) and out.waiting_for == "description"
+
+
 def test_a_question_set_apart_at_the_description_step_is_answered(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U-demo", lang="fr"))
     chat.says("signaler un incident", "OneTouch AT.com", "Les tests échouent")

@@ -31,6 +31,14 @@ def assistant(
         ("en", "My name is Amy Wong", "I don't have a company", ("Amy Wong", None)),
         ("fr", "je m'appelle Jean Dupont", "je suis un particulier", ("Jean Dupont", None)),
         ("en", "Amy Wong", "I work for Wong & Co", ("Amy Wong", "Wong & Co")),
+        ("en", "hi, I am Jane Doe", "I work for No Limit SARL", ("Jane Doe", "No Limit SARL")),
+        (
+            "fr",
+            "Bonjour, moi c'est Jean Dupont",
+            "Aucune Limite SAS",
+            ("Jean Dupont", "Aucune Limite SAS"),
+        ),
+        ("en", "Amy Wong", "Personal Networks Ltd", ("Amy Wong", "Personal Networks Ltd")),
     ],
 )
 def test_a_name_and_a_company_said_in_a_sentence_are_kept_without_it(

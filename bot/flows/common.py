@@ -44,22 +44,28 @@ _NONE_WORDS = frozenset(
         "individual",
     }
 )
-# Said instead of a company: "I don't have a company", "je suis un particulier".
+# Said instead of a company: "I don't have a company", "je suis un particulier". A single
+# word ("none", "particulier") is in _NONE_WORDS: inside a name ("Personal Networks Ltd",
+# "Aucune Limite SAS") it is the company's own.
 _NO_COMPANY = re.compile(
-    r"\b(?:i don t have|i do not have|i have no|no company|not a company|none|just me"
-    r"|private (?:customer|individual|person)|individual|personal|pas de soci[eé]t[eé]"
-    r"|pas d entreprise|je n ai pas|aucune|particulier|juste moi|a titre personnel)\b"
+    r"\b(?:i don t have|i do not have|i have no|no company|not a company|just me|myself"
+    r"|i m a private|private (?:customer|individual|person)|pas de soci[eé]t[eé]"
+    r"|pas d entreprise|je n ai pas|je suis (?:un )?particulier|juste moi|a titre personnel"
+    r"|a titre prive)\b"
 )
 # The words people put before their name or their company's: not part of it.
+_GREETING = r"(?:(?:hi|hello|hey|bonjour|salut)\b[\s,!.]*)?"
 _NAME_LEAD = re.compile(
-    r"^\s*(?:my name is|my name['’]s|my full name is|name\s*:|i am|i['’]m|this is"
-    r"|je m['’ ]?appelle|je suis|moi c['’ ]?est|mon nom est|mon nom c['’ ]?est|nom\s*:)\s*",
+    rf"^\s*{_GREETING}(?:my name is|my name['’]s|my full name is|name\s*:|i am|i['’]m|this is"
+    r"|it['’]s|je m['’ ]?appelle|je suis|moi c['’ ]?est|mon nom est|mon nom c['’ ]?est"
+    r"|c['’ ]?est|nom\s*:)?(?!\w)\s*",
     re.IGNORECASE,
 )
 _COMPANY_LEAD = re.compile(
     r"^\s*(?:my company is|the company is|our company is|company\s*:|i work (?:for|at)"
-    r"|ma soci[eé]t[eé] (?:c['’ ]?est|est)|mon entreprise (?:c['’ ]?est|est)|soci[eé]t[eé]\s*:"
-    r"|entreprise\s*:|je travaille (?:chez|pour))\s*",
+    r"|we are|it['’]s|ma soci[eé]t[eé] (?:c['’ ]?est|est)|mon entreprise (?:c['’ ]?est|est)"
+    r"|soci[eé]t[eé]\s*:|entreprise\s*:|je travaille (?:chez|pour)|nous sommes|c['’ ]?est)"
+    r"(?!\w)\s*",
     re.IGNORECASE,
 )
 
