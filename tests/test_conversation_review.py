@@ -163,6 +163,24 @@ def test_a_greeting_inside_a_flow_keeps_the_language(assistant: Assistant) -> No
 # --- answers ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("words", "said", "country"),
+    [
+        (("register a product", "none", "no site"), "I'm in France", "France"),
+        (("enregistrer un produit", "aucune", "pas de site"), "je suis en Belgique", "Belgique"),
+    ],
+)
+def test_a_country_said_in_a_sentence_is_understood(
+    assistant: Assistant, words: tuple[str, str, str], said: str, country: str
+) -> None:
+    start, no_company, no_site = words
+    chat = Chat(assistant, user("U-new", email="marie@example.fr", name="Marie Dupont"))
+    chat.says(start, no_company)
+    assert chat.say(said).waiting_for == "model"
+    out = chat.says("DGS-1210-28", "QBQE160099999", "23/11/2026", no_site)
+    assert f"(marie@example.fr), {country}" in text_of(out)
+
+
 def test_a_country_with_a_typo_is_understood(assistant: Assistant) -> None:
     chat = Chat(assistant, user("U-new", email="marie@example.fr", name="Marie Dupont", lang="fr"))
     chat.says("enregistrer un produit", "aucune")

@@ -148,9 +148,18 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+# A country said in a sentence: "I'm in France", "je suis en Belgique", "based in Canada".
+_COUNTRY_LEAD = re.compile(
+    r"^(?:(?:i m|i am|we are|we re|i live|we live|based|located|je suis|nous sommes|j habite"
+    r"|on est|nous habitons|je vis|c est)\s+)?(?:in|from|en|au|aux|a|the|la|le|les)\s+"
+)
+
+
 def parse_country(value: str) -> str:
     names = _country_names()
     key = normalize(value)
+    if key not in names:
+        key = _COUNTRY_LEAD.sub("", key).strip() or key
     if key in names:
         return names[key]
     if len(key) == 2 and key.upper() in set(names.values()):
