@@ -662,10 +662,13 @@ def reopen(ctx: FlowContext, number: int, note: str | None = None) -> list[Reply
 def reopen_which(ctx: FlowContext, note: str | None = None) -> list[Reply]:
     """ "Reopen my incident", no number: the one resolved incident is reopened; among
     several, the user picks; with none, their incidents are shown."""
-    found = incidents.list_incidents(ctx.session, account=ctx.account) if ctx.account else []
-    resolved = [i for i in found if i.status == incidents.RESOLVED and i.number]
+    resolved = (
+        incidents.list_incidents(ctx.session, account=ctx.account, status=incidents.RESOLVED)
+        if ctx.account
+        else []
+    )
     if len(resolved) == 1:
-        return reopen(ctx, int(str(resolved[0].number).split("-")[-1]), note)
+        return reopen(ctx, resolved[0].id, note)  # its number is its id, formatted
     if not resolved:
         none = Reply(ctx._(N_("You have no resolved incident to reopen.")))
         return [none, *listings.my_incidents(ctx)]

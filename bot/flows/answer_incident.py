@@ -60,12 +60,11 @@ def waiting_incident(ctx: FlowContext) -> dict[str, str]:
     one they answer (as a value given with the request); with none or several, nothing."""
     if ctx.account is None:
         return {}
-    waiting = [
-        found.number
-        for found in incidents.list_incidents(ctx.session, account=ctx.account)
-        if found.status == incidents.WAITING_ON_CUSTOMER and found.number
-    ]
-    return {"incident_number": waiting[0]} if len(waiting) == 1 else {}
+    waiting = incidents.list_incidents(
+        ctx.session, account=ctx.account, status=incidents.WAITING_ON_CUSTOMER
+    )
+    number = waiting[0].number if len(waiting) == 1 else None
+    return {"incident_number": number} if number else {}
 
 
 FLOW = Flow(
