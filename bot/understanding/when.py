@@ -32,6 +32,8 @@ _NUMBER_WORDS = (
     r"|five|six|seven|eight|nine|ten"
 )
 _YEAR = r"\d{4}"
+# The words that introduce a day and a month given alone ("acheté le 05/12").
+_DATE_LEAD = r"(?:le|on|du|au|the|since|depuis|from|dated|date)"
 _PATTERNS = (
     re.compile(r"(?<![\w-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\w-])"),
     re.compile(r"(?<![\w-])\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?![\w-])"),
@@ -56,10 +58,7 @@ _PATTERNS = (
     re.compile(rf"(?<!\w)(?:{'|'.join(_JOURS)})\s+(?:dernier|pass[eé])(?!\w)", re.IGNORECASE),
     # A day and a month alone ("acheté le 05/12"), only after a word that introduces a
     # date: "24/7" or "2/3" in a sentence is no date.
-    re.compile(
-        r"(?<!\w)(?:le|on|du|au|the|since|depuis|from|dated|date)\s+\d{1,2}[/.]\d{1,2}(?![/.\w])",
-        re.IGNORECASE,
-    ),
+    re.compile(rf"(?<!\w){_DATE_LEAD}\s+\d{{1,2}}[/.]\d{{1,2}}(?![/.\w])", re.IGNORECASE),
     re.compile(
         rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
         r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
@@ -68,9 +67,7 @@ _PATTERNS = (
     ),
 )
 _LAST_WEEKDAY = re.compile(rf"^({'|'.join(_JOURS)})\s+(?:dernier|pass[eé])$")
-DAY_MONTH = re.compile(
-    r"^(?:(?:le|on|du|au|the|since|depuis|from|dated|date)\s+)?(\d{1,2})[/.](\d{1,2})$"
-)
+DAY_MONTH = re.compile(rf"^(?:{_DATE_LEAD}\s+)?(\d{{1,2}})[/.](\d{{1,2}})$")
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 
