@@ -20,6 +20,7 @@ from babel import Locale
 
 from bot.flows.engine import CHOICE, FREE, Choice, Field, FlowContext, Invalid, Slot
 from bot.nlu import normalize
+from bot.understanding.reading import GREETING_START
 from bot.understanding.values import ModelMention, extract
 from services import accounts, catalog, sites
 from services.errors import N_, InvalidEmail
@@ -54,9 +55,8 @@ _NO_COMPANY = re.compile(
     r"|a titre prive)\b"
 )
 # The words people put before their name or their company's: not part of it.
-_GREETING = r"(?:(?:hi|hello|hey|bonjour|salut)\b[\s,!.]*)?"
 _NAME_LEAD = re.compile(
-    rf"^\s*{_GREETING}(?:my name is|my name['’]s|my full name is|name\s*:|i am|i['’]m|this is"
+    r"^\s*(?:my name is|my name['’]s|my full name is|name\s*:|i am|i['’]m|this is"
     r"|it['’]s|je m['’ ]?appelle|je suis|moi c['’ ]?est|mon nom est|mon nom c['’ ]?est"
     r"|c['’ ]?est|nom\s*:)?(?!\w)\s*",
     re.IGNORECASE,
@@ -121,7 +121,7 @@ def _limited(value: str, limit: int) -> str:
 
 
 def validate_name(ctx: FlowContext, value: str) -> str:
-    name = _NAME_LEAD.sub("", value).strip(" .!")
+    name = _NAME_LEAD.sub("", GREETING_START.sub("", value)).strip(" .!")
     if not name or any(ch.isdigit() for ch in name):
         # A serial or a code pasted at the wrong step is nobody's name.
         raise Invalid(N_("That does not look like a name: please type your first and last name."))

@@ -248,7 +248,7 @@ def _reading(text: str, intent: Intent, values: Values, **more: object) -> Readi
     return Reading(text, None, (intent,), _kind(intent), values, **more)  # type: ignore[arg-type]
 
 
-_GREETING_START = re.compile(
+GREETING_START = re.compile(
     r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))\b[\s,.!]*",
     re.IGNORECASE,
 )
@@ -540,7 +540,7 @@ def _read_request(
 def _read_one(
     text: str, values: Values, spans: list[tuple[int, int, str]], encoder: Encoder | None
 ) -> Reading:
-    greeting = _GREETING_START.match(text)
+    greeting = GREETING_START.match(text)
     if greeting and greeting.end() < len(text) and len(text[greeting.end() :].split()) >= 2:
         cut = greeting.end()
         text = text[cut:]
