@@ -40,6 +40,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from whoosh.query import Or, Phrase, Query, Term
 from whoosh.searching import Searcher
@@ -113,6 +114,18 @@ class Ranking:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+
+def _credit(words: list[QueryWord], terms: frozenset[str]) -> float:
+    """The weight of the question's known words found among `terms`."""
+    return sum(w.credit for w in words if w.known and not terms.isdisjoint(w.terms))
+
+
+@lru_cache(maxsize=4096)
+def _phrasings(stored: str) -> tuple[frozenset[str], ...]:
+    """An article's stored `phrasings` field as one term set per phrasing: parsed once per
+    article version, not once per question."""
+    return tuple(frozenset(p.split()) for p in stored.split(PHRASING_SEPARATOR))
 
 
 def _idf(doc_count: int, df: int) -> float:
@@ -272,24 +285,10 @@ class LanguageSearch:
         # the planner has already bounded the postings (measured: 2.7 ms vs 6 ms a query).
         for hit in self.searcher.search(query, limit=max(limit, CANDIDATES), optimize=False):
             fields = hit.fields()
-            terms = set(fields["terms"].split())
-            strong = set(fields["strong_terms"].split())
-            coverage = (
-                sum(w.credit for w in words if w.known and not terms.isdisjoint(w.terms)) / total
-            )
-            strong_coverage = (
-                sum(w.credit for w in words if w.known and not strong.isdisjoint(w.terms)) / total
-            )
+            coverage = _credit(words, frozenset(fields["terms"].split())) / total
+            strong_coverage = _credit(words, frozenset(fields["strong_terms"].split())) / total
             phrasing_coverage = (
-                max(
-                    (
-                        sum(w.credit for w in words if w.known and not phrasing.isdisjoint(w.terms))
-                        for phrasing in (
-                            set(p.split()) for p in fields["phrasings"].split(PHRASING_SEPARATOR)
-                        )
-                    ),
-                    default=0.0,
-                )
+                max((_credit(words, p) for p in _phrasings(fields["phrasings"])), default=0.0)
                 / total
             )
             hits.append(
