@@ -540,12 +540,13 @@ def identifier_in(text: str) -> str | None:
     run: list[str] = []
     for at, word in enumerate(words):
         after = words[at + 1] if at + 1 < len(words) else ""
-        if is_code_shaped(word) or raw_words[at].startswith("("):
+        whole = is_code_shaped(word)
+        if whole or raw_words[at].startswith("("):
             # A code pasted before "(DAS-8x5, 12 months)" is not one identifier typed in
             # groups with the service's name: a whole code, or an aside, starts anew.
             runs += [run] if run else []
             run = []
-            if is_code_shaped(word):
+            if whole:
                 runs.append([word])
                 continue
         if group(word) or (not run and opens(word, after)):
