@@ -182,6 +182,7 @@ def main() -> None:
                                     "lang": x.lang,
                                     "lexical": x.lexical,
                                     "semantic": x.semantic,
+                                    "affinity": x.affinity,
                                 }
                                 for x in c.candidates
                             ],

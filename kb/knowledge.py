@@ -300,13 +300,19 @@ class KnowledgeBase:
         query = self._query_vector(_corrected(question, ranking))
         semantic = state.semantic
         sims = semantic.similarities(query)
+        affinity = semantic.affinities(query)
         candidates: dict[str, Candidate] = {}
         for near in semantic.search(sims, SEMANTIC_CANDIDATES):
             lex, _lang = lexical.get(near.slug, (0.0, near.lang))
-            candidates[near.slug] = Candidate(near.slug, near.lang, lex, near.similarity)
+            candidates[near.slug] = Candidate(
+                near.slug, near.lang, lex, near.similarity, affinity.get(near.slug, 0.0)
+            )
         for slug, (lex, hit_lang) in lexical.items():
             if slug not in candidates:
-                candidates[slug] = Candidate(slug, hit_lang, lex, semantic.similarity(sims, slug))
+                similarity = semantic.similarity(sims, slug)
+                candidates[slug] = Candidate(
+                    slug, hit_lang, lex, similarity, affinity.get(slug, 0.0)
+                )
         decision = decide(
             candidates.values(), self.params, off_topic=semantic.off_topic_similarity(query)
         )

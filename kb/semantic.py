@@ -33,6 +33,7 @@ from filelock import FileLock
 
 from kb.articles import Article
 from kb.encoder import Encoder, Vectors
+from kb.probe import Probe
 
 QUERY, PASSAGE = "q", "p"
 CACHE_DIR = "embeddings"
@@ -205,6 +206,12 @@ class SemanticIndex:
         for row, owner in enumerate(owners):
             rows.setdefault(self.keys[owner][0], []).append(row)
         self._rows_by_slug = {slug: np.asarray(r, dtype=np.int64) for slug, r in rows.items()}
+        self.probe = Probe.train(self.matrix, [self.keys[owner][0] for owner in owners])
+
+    def affinities(self, query: Vectors) -> dict[str, float]:
+        """Each article's probability of being the one asked about (kb.probe); empty when
+        the KB has no probe."""
+        return self.probe.probabilities(query) if self.probe is not None else {}
 
     def similarities(self, query: Vectors) -> npt.NDArray[np.float32]:
         """The cosine of the query with every article text (one row each)."""

@@ -106,3 +106,29 @@ def test_a_question_closer_to_an_off_topic_example_than_to_any_article_is_not_an
     assert decide(strong, off_topic=0.90).verdict is Verdict.ANSWER  # the article is closer
     gated = decide(strong, off_topic=0.95)
     assert gated.verdict is Verdict.NONE and gated.off_topic and gated.related() == []
+
+
+def test_the_affinity_orders_close_articles_without_deciding_for_them() -> None:
+    """The probe's affinity puts first the article it recognises; the scores stay those of
+    both signals, so a first article scoring below the runner-up is asked about."""
+    close = [
+        Candidate("das-activate", "en", lexical=0.7, semantic=0.885, affinity=0.1),
+        Candidate("das-prerequisites", "en", lexical=0.7, semantic=0.88, affinity=0.9),
+    ]
+    decision = decide(close, PARAMS)
+    assert [c.slug for c in decision.ranked] == ["das-prerequisites", "das-activate"]
+    assert decision.best is not None and decision.best.score == combined(0.7, 0.88, PARAMS)
+    assert decision.verdict is Verdict.CLARIFY
+    assert decide(close, PARAMS.with_(affinity_weight=0.0)).best.slug == "das-activate"
+
+
+def test_the_affinity_does_not_overturn_a_clear_lead() -> None:
+    decision = decide(
+        [
+            Candidate("right", "en", lexical=0.8, semantic=0.9, affinity=0.0),
+            Candidate("other", "en", lexical=0.2, semantic=0.82, affinity=1.0),
+        ],
+        PARAMS,
+    )
+    assert decision.verdict is Verdict.ANSWER
+    assert decision.best is not None and decision.best.slug == "right"
