@@ -175,7 +175,10 @@ def test_a_click_that_is_not_one_of_the_choices_is_refused(assistant: Assistant)
     assert chat.say("1").waiting_for == "feedback"
 
 
-@pytest.mark.parametrize(("lang", "neither"), [("en", "neither"), ("fr", "aucun des deux")])
+@pytest.mark.parametrize(
+    ("lang", "neither"),
+    [("en", "neither"), ("fr", "aucun des deux"), ("en", "the last one"), ("fr", "la dernière")],
+)
 def test_neither_is_the_no_answer_path(
     assistant: Assistant, session_factory: SessionFactory, lang: str, neither: str
 ) -> None:

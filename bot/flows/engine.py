@@ -359,7 +359,7 @@ def match_choice(
             return choice
     position = _ordinal(wanted) if positional else None
     if position is not None and position < len(choices):
-        return choices[position]  # "le premier", "the second one"
+        return choices[position]  # "le premier", "the second one", "le dernier"
     words = [word for word in wanted.split() if word not in _FILLER] or wanted.split()
     wanted = " ".join(words)
     for choice in choices:
@@ -386,6 +386,8 @@ _ORDINALS = {
     **dict.fromkeys(("second", "2nd", "deuxieme", "seconde", "2e", "2eme"), 1),
     **dict.fromkeys(("third", "3rd", "troisieme", "3e", "3eme"), 2),
     **dict.fromkeys(("fourth", "4th", "quatrieme", "4e", "4eme"), 3),
+    **dict.fromkeys(("fifth", "5th", "cinquieme", "5e", "5eme"), 4),
+    **dict.fromkeys(("last", "dernier", "derniere"), -1),
 }
 _ORDINAL_AROUND = frozenset(("the", "one", "le", "la", "l", "choix", "option", "choice", "svp"))
 
