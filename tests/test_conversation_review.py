@@ -375,7 +375,7 @@ def test_a_serial_copied_with_its_label(assistant: Assistant) -> None:
     )
 
 
-def test_a_site_id_is_taken_as_the_site_before_a_position(
+def test_a_number_typed_picks_the_site_at_that_position_never_by_its_id(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:
     with session_factory.begin() as session:
@@ -403,11 +403,15 @@ def test_a_site_id_is_taken_as_the_site_before_a_position(
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.says("register a product", "DAP-X2850", "AX28A52000934", "23/11/2026")
     values = [value for value, _ in choices_of(out)]
-    assert values == ["1", second_id, "new", "none"] and second_id == "3"
-    out = chat.say(second_id)  # the value of the second choice, not the third position
+    assert values == ["site:1", f"site:{second_id}", "new", "none"] and second_id == "3"
+    out = chat.say("3")  # the third choice as the list shows it, not the site whose id is 3
+    assert out.waiting_for == "street"
+    chat.say("back")
+    out = chat.say("2")
     assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
     chat.say("back")
-    assert chat.say("2").waiting_for == "confirm"  # a position that is no site id still picks
+    out = chat.say(f"site:{second_id}")  # a driver sending the value it was shown
+    assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
 
 
 def test_after_an_answer_a_request_is_not_taken_for_a_related_title(assistant: Assistant) -> None:

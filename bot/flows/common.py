@@ -28,6 +28,9 @@ from storage.models import Account, SiteAddress
 
 NEW_SITE = "new"
 NO_SITE = "none"
+# A site's choice value: not its bare id, which a customer typing the number they see in
+# the list ("2") would otherwise pick instead of the second choice.
+SITE_VALUE = "site:"
 _NONE_WORDS = frozenset(
     {
         "none",
@@ -246,7 +249,7 @@ def site_label(ctx: FlowContext, site: SiteAddress) -> str:
 
 def site_choices(ctx: FlowContext, *, optional: bool) -> list[Choice]:
     existing = sites.list_sites(ctx.session, ctx.account) if ctx.account is not None else []
-    choices = [Choice(str(site.id), site_label(ctx, site)) for site in existing]
+    choices = [Choice(f"{SITE_VALUE}{site.id}", site_label(ctx, site)) for site in existing]
     choices.append(Choice(NEW_SITE, ctx._(N_("Create a new site address"))))
     if optional:
         choices.append(Choice(NO_SITE, ctx._(N_("No site for now"))))
@@ -283,9 +286,10 @@ def validate_site_value(ctx: FlowContext, value: str, *, optional: bool) -> str:
         return NEW_SITE
     if optional and (value == NO_SITE or words in _NO_SITE_WORDS):
         return NO_SITE
-    if value.isdigit() and ctx.account is not None:
-        sites.get_site(ctx.session, ctx.account, int(value))
-        return value
+    site_id = value.removeprefix(SITE_VALUE)
+    if site_id.isdigit() and ctx.account is not None:
+        sites.get_site(ctx.session, ctx.account, int(site_id))
+        return site_id
     raise Invalid(N_("Please pick one of your sites, or create a new site address."))
 
 

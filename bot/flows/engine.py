@@ -346,11 +346,11 @@ def match_choice(
     "the"/"le" ignored; `loose`: some of a label's words in any order); None if unclear.
     This is the one place where a number typed picks a choice."""
     raw = text.strip()
-    for choice in choices:
-        if raw == choice.value:  # a site's id is a value before it is a position
-            return choice
     if positional and raw.isdigit() and 1 <= int(raw) <= len(choices):
-        return choices[int(raw) - 1]
+        return choices[int(raw) - 1]  # the number the user sees beside it
+    for choice in choices:
+        if raw == choice.value:  # a driver sending the value it was shown
+            return choice
     wanted = normalize(raw).replace("?", "").strip()
     if not wanted:
         return None
