@@ -137,6 +137,9 @@ def test_an_unnamed_identifier_is_what_the_flow_needs() -> None:
         ("is incident 2 resolved?", 2, Intent.CHECK_INCIDENT),
         ("#2", 2, Intent.CHECK_INCIDENT),
         ("please reopen ticket 8, the problem is back", 8, Intent.REOPEN_INCIDENT),
+        ("reopen 6", 6, Intent.REOPEN_INCIDENT),
+        ("rouvrir le 5", 5, Intent.REOPEN_INCIDENT),
+        ("status 3 please", 3, Intent.CHECK_INCIDENT),
     ],
 )
 def test_incident_references(text: str, number: int, intent: Intent) -> None:
@@ -149,6 +152,8 @@ def test_a_number_of_hours_is_no_incident() -> None:
     found = reading("my incident has no answer after 2 hours")
     assert found.values.incident is None
     assert found.intent is Intent.QUESTION
+    assert reading("reopen in 2 days").values.incident is None
+    assert reading("check 3 products").values.incident is None
 
 
 def test_language_switch_and_a_request_in_one_message() -> None:

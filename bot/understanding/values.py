@@ -35,7 +35,7 @@ from bot.understanding.when import DateMention, dates_in
 class IncidentRef:
     number: int
     text: str  # as written: "INC-000002", "ticket 2", "#2"
-    how: str  # "number" (INC-…), "word" (incident/ticket/case 2), "hash" (#2)
+    how: str  # "number" (INC-…), "word" (incident/ticket/case 2), "hash" (#2), "verb" (reopen 2)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,15 @@ _INCIDENT_WORD = re.compile(
     re.IGNORECASE,
 )
 _HASH = re.compile(r"(?<![\w&])#\s?(\d{1,9})(?!\w)")
+# A bare number right after what is done to incidents, ending the request: "reopen 6",
+# "rouvrir le 5", "status 3 please". Not "check 3 products" nor "reopen in 2 days".
+_INCIDENT_VERB = re.compile(
+    r"(?<!\w)(?:re-?open|rouvr\w*|r[eé]-?ouvr\w*|status|statut|[eé]tat|suivi|follow\s+up"
+    r"|reply\s+(?:to\s+)?|r[eé]pondre\s+(?:au|à|a)?)\s*"
+    r"(?:(?:of|on|du|de|le|la|l['’]|au|number|num[eé]ro|n°|no\.?)\s*)?(\d{1,9})"
+    r"(?=\s*(?:please|pls|svp|stp|merci|thanks)?\s*[.!?]*\s*$)",
+    re.IGNORECASE,
+)
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-‐–/.]*[A-Za-z0-9]|[A-Za-z0-9]")
 # Letters, a dash, digits: how model names look ("DGS-1100-10", "DIR-X1860", "DAP-2662").
@@ -194,7 +203,13 @@ def extract(
 
 
 def _incident(text: str) -> tuple[IncidentRef, tuple[int, int]] | None:
-    for pattern, how in ((_INC, "number"), (_INCIDENT_WORD, "word"), (_HASH, "hash")):
+    patterns = (
+        (_INC, "number"),
+        (_INCIDENT_WORD, "word"),
+        (_HASH, "hash"),
+        (_INCIDENT_VERB, "verb"),
+    )
+    for pattern, how in patterns:
         found = pattern.search(text)
         if found:
             ref = IncidentRef(int(found.group(1)), found.group(0).strip(), how)
