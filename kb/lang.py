@@ -251,12 +251,14 @@ def _lingua() -> LanguageDetector:
         return _detector
 
 
+# Serials, codes, model names and web names say nothing of a language, and cut into
+# pieces they read as words of one: "QBQE160012345" left "qbqe", "AT.com" left "at", and
+# "activer code sur QBQE160012345" was English.
+_NAMES = re.compile(r"\S*\d\S*|\S+\.(?:com|net|org|io|eu|fr)(?!\w)\S*", re.IGNORECASE)
+
+
 def _alpha_words(text: str) -> list[str]:
-    return [
-        w
-        for w in words(text)
-        if any(ch.isalpha() for ch in w) and not any(ch.isdigit() for ch in w)
-    ]
+    return [w for w in words(_NAMES.sub(" ", text)) if any(ch.isalpha() for ch in w)]
 
 
 def detect_language(text: str) -> str | None:

@@ -50,7 +50,15 @@ def test_detects_sentences(text: str, expected: str) -> None:
         # Three bare keywords, no clue either way: the model's guess is not trusted.
         "prerequis activation das",
         "minimum billing period",
+        # Names and identifiers are no words of either language.
+        "incident OneTouch AT.com port 3 KO",
     ],
 )
 def test_too_little_evidence_gives_none(text: str) -> None:
     assert detect_language(text) is None
+
+
+def test_identifiers_do_not_outvote_the_words_around_them() -> None:
+    assert detect_language("activer code sur QBQE160012345") == "fr"
+    assert detect_language("activer NBD3-7KQ2-A9XM sur QBQE160012345") == "fr"
+    assert detect_language("problem with OneTouch AT.com: the test fails") == "en"
