@@ -90,6 +90,13 @@ def test_registration_takes_what_the_first_message_gives(assistant: Assistant) -
     assert out.waiting_for == "confirm" and "S3XY120042420" in text_of(out)
 
 
+def test_a_french_report_made_of_names_stays_in_french(assistant: Assistant) -> None:
+    chat = Chat(assistant, user("U1", lang="fr"))
+    out = chat.say("incident OneTouch AT.com port 3 KO")
+    assert out.lang == "fr" and out.waiting_for == "description"
+    assert "J’ai noté : Abonnement : OneTouch AT.com ; Résumé : port 3 KO." in text_of(out)
+
+
 def test_a_bad_value_in_the_first_message_is_asked_again_with_the_reason(
     assistant: Assistant,
 ) -> None:

@@ -254,6 +254,10 @@ class Step:
         return self.waiting_for is None
 
 
+# Between the values of "I noted: …": French typography spaces the semicolon.
+VALUE_SEPARATOR = N_("; ")
+
+
 def yes_no_choices(ctx: FlowContext) -> list[Choice]:
     return [Choice("yes", ctx._(N_("Yes"))), Choice("no", ctx._(N_("No")))]
 
@@ -543,7 +547,7 @@ def prefill(flow: Flow, ctx: FlowContext, given: dict[str, str]) -> tuple[list[R
         ctx.values = {**ctx.values, HELD: held}
     replies: list[Reply] = []
     if noted:
-        said = ctx._(N_("I noted: {values}.")).format(values="; ".join(noted))
+        said = ctx._(N_("I noted: {values}.")).format(values=ctx._(VALUE_SEPARATOR).join(noted))
         if unmark(said)[-2:-1] in (".", "…", "!", "?"):
             said = said[:-1]  # a value that ends a sentence ends this one too
         replies.append(Reply(said))
@@ -655,7 +659,8 @@ def correct(flow: Flow, ctx: FlowContext, history: list[str], given: dict[str, s
         changed.append(_noted(ctx, slot, value))
     if not changed and not refusals:
         return None
-    said = [Reply(ctx._(N_("I changed it: {values}.")).format(values="; ".join(changed)))]
+    values = ctx._(VALUE_SEPARATOR).join(changed)
+    said = [Reply(ctx._(N_("I changed it: {values}.")).format(values=values))]
     return _ask_next(flow, ctx, [*(said if changed else []), *refusals], history)
 
 
