@@ -337,6 +337,15 @@ _HELP = re.compile(
     r"|commencer|demarrer|il y a quelqu un|allo)"
     r"(?:\s+(?:exactement|exactly|au juste|actually|here|ici|alors|then|donc|please|pls|svp"
     r"|stp))*$"
+    # Not understanding what was asked: the step (or the menu) explained again, never a
+    # knowledge-base search nor an answer to the step.
+    r"|^(?:sorry |pardon |desole |euh |hmm )?(?:what|quoi|hein|huh|pardon|sorry|comment"
+    r"|comment ca|c est a dire|what do you mean|what does (?:that|this|it) mean"
+    r"|i (?:don t|dont|do not) (?:understand|get it|get what you mean)|(?:don t|dont) understand"
+    r"|je (?:ne )?comprends? pas|j comprends pas|jcomprends pas|comprends pas|pas compris"
+    r"|j ai pas compris|je n ai pas compris|(?:qu est ce que )?ca veut dire quoi"
+    r"|qu est ce que ca veut dire|que voulez vous dire|tu veux dire quoi|vous voulez dire quoi)"
+    r"(?:\s+(?:please|pls|svp|stp|again|encore))*$"
 )
 _THANKS = re.compile(
     r"^(?:ok |okay |great |super |parfait |perfect )?(?:thanks|thank you|thx|ty|merci|cheers)\b"
