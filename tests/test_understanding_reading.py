@@ -400,3 +400,9 @@ def test_asking_for_a_person_is_understood(text: str) -> None:
 )
 def test_a_person_named_is_not_always_a_person_asked_for(text: str) -> None:
     assert Intent.PERSON not in reading(text).asks
+
+
+def test_a_short_topic_word_is_a_whole_word() -> None:
+    """ "das" names a DAS service, "dashboard" does not."""
+    assert reading("about the dashboard").intent is not Intent.ACTIVATE_SERVICE
+    assert reading("activate DAS").intent is Intent.ACTIVATE_SERVICE

@@ -156,7 +156,7 @@ def names_topic(intent: Intent, words: list[str]) -> bool:
     stems = _STEMS.get(intent)
     if stems is None:
         return True
-    if any(word.startswith(stems) or _form_of(word).startswith(stems) for word in words):
+    if any(_is_of(word, stems) or _form_of(word).startswith(stems) for word in words):
         return True
     if intent is Intent.REGISTER_PRODUCT:
         # A kind of device names a registration with a word of getting one: "add my new
@@ -164,6 +164,18 @@ def names_topic(intent: Intent, words: list[str]) -> bool:
         said = set(words)
         return bool(said & _DEVICES and said & _GOT and not said & _SHOPPING)
     return False
+
+
+def _is_of(word: str, stems: tuple[str, ...]) -> bool:
+    """A word's beginning names a topic; a stem as short as "das" or "abo" only as the whole
+    word ("dashboard" is no DAS)."""
+    return any(
+        word.startswith(stem) if len(stem) > SHORT_STEM else word in (stem, f"{stem}s")
+        for stem in stems
+    )
+
+
+SHORT_STEM = 3
 
 
 def _set(words: str) -> frozenset[str]:
