@@ -153,3 +153,19 @@ def test_an_answer_goes_to_the_incident_named_not_the_one_waiting(
         first = incidents.get_incident(session, "INC-000001")
         assert [e.note for e in triage.conversation(second)][-1] == "still slow after your restart"
         assert first.status == incidents.WAITING_ON_CUSTOMER  # untouched
+
+
+def test_a_closed_incident_is_refused_when_named_not_after_the_answer_is_written(
+    assistant: Assistant, session_factory: SessionFactory
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")  # INC-000001
+    chat.says("report an incident", "1", "Slow", "It is slow.", "yes")  # INC-000002
+    with session_factory.begin() as session:
+        for status in (incidents.IN_PROGRESS, incidents.RESOLVED, incidents.CLOSED):
+            incidents.change_status(session, "INC-000001", status, actor="UAGENT")
+    out = chat.say("reply to support on INC-000001")
+    assert "INC-000001 is closed" in text_of(out) and out.waiting_for != "message"
+    out = chat.say("reply to support")
+    offered = [value for value, _ in choices_of(out)]
+    assert "INC-000002" in offered and "INC-000001" not in offered

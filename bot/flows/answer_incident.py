@@ -18,6 +18,7 @@ from bot.flows.engine import (
     CONFIRM,
     MULTILINE,
     OPEN,
+    Choice,
     Field,
     Flow,
     FlowContext,
@@ -26,7 +27,7 @@ from bot.flows.engine import (
     Slot,
 )
 from services import incidents, triage
-from services.errors import N_, Refusal
+from services.errors import N_, IncidentClosed, Refusal
 
 ANSWER_SHOWN = 600
 # The command of a choice that starts this flow on an incident ("answer:INC-000042").
@@ -55,6 +56,24 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
     return [Reply(ctx._(ANSWER_SENT).format(number=number))]
 
 
+def choices_answerable(ctx: FlowContext) -> list[Choice]:
+    """The user's incidents but the closed ones, which take no answer."""
+    assert ctx.account is not None
+    closed = incidents.list_incidents(ctx.session, account=ctx.account, status=incidents.CLOSED)
+    shut = {incident.number for incident in closed}
+    return [choice for choice in choices_incident_number(ctx) if choice.value not in shut]
+
+
+def validate_answerable(ctx: FlowContext, value: str) -> str:
+    """An incident of the user's that is not closed: refused when named, not after the
+    answer is written."""
+    number = validate_incident_number(ctx, value)
+    assert ctx.account is not None
+    if incidents.get_incident(ctx.session, number, account=ctx.account).status == incidents.CLOSED:
+        raise IncidentClosed(number=number)
+    return number
+
+
 def waiting_incident(ctx: FlowContext) -> dict[str, str]:
     """ "Reply to support" with no number: the one incident waiting on the customer is the
     one they answer (as a value given with the request); with none or several, nothing."""
@@ -76,9 +95,9 @@ FLOW = Flow(
             "incident_number",
             CHOICE,
             label=N_("Incident"),
-            choices=choices_incident_number,
+            choices=choices_answerable,
             prefer=prefer_incident_number,
-            validate=validate_incident_number,
+            validate=validate_answerable,
             numbered=False,
             search=True,
         ),
