@@ -308,6 +308,14 @@ _LABEL_VERB = (
 
 
 _ADDING = re.compile(r"\b(?:add|append|ajout\w*|rajout\w*|compl[eè]t\w*)\b", re.IGNORECASE)
+# "change the subscription to OneTouch AT.com", "remplace le résumé par : …": the word
+# before the new value belongs to the change, not to the value.
+_CHANGING = re.compile(
+    r"\b(?:change|set|update|replace|make|chang\w*|modifi\w*|remplac\w*|met|mets|mettez"
+    r"|corrig\w*)\b",
+    re.IGNORECASE,
+)
+_CHANGED_TO = re.compile(r"^(?:to|into|with|by|en|par|avec)\b\s*[:=\-–]?\s*", re.IGNORECASE)
 _THAT = re.compile(r"^(?:that|que|qu['’])\s*", re.IGNORECASE)
 
 
@@ -328,6 +336,8 @@ def named_by_label(flow: Flow, ctx: FlowContext, text: str) -> dict[str, str]:
             )
             if found:
                 value = found.group("value").strip(" \"'«»“”.")
+                if _CHANGING.search(text[: found.start()]):
+                    value = _CHANGED_TO.sub("", value)
                 if _ADDING.search(text[: found.start()]):
                     # "ajoute à la description que ça arrive aussi sur Firefox": added to.
                     value = f"{ctx.values[slot.store]}\n{_THAT.sub('', value)}"

@@ -293,6 +293,18 @@ def test_a_yes_or_no_is_no_description_of_a_problem(assistant: Assistant) -> Non
             "non, le résumé c'est : la sonde perd le cloud",
             "Résumé : la sonde perd le cloud",
         ),
+        (
+            "en",
+            ("report an incident", "OneTouch AT.com", "Cloud login fails", "Error 500."),
+            "no, change the summary to: portal login error 500",
+            "Summary: portal login error 500",
+        ),
+        (
+            "fr",
+            ("signaler un incident", "OneTouch AT.com", "la sonde plante", "Depuis lundi."),
+            "remplace le résumé par la sonde perd le cloud",
+            "Résumé : la sonde perd le cloud",
+        ),
     ],
 )
 def test_a_field_named_at_the_confirmation_is_corrected_not_cancelled(
