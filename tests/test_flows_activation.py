@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from bot.settings import Settings
 from services import accounts, das, sites
 from storage.db import SessionFactory
 from storage.models import Conversation
-from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
+from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
 @pytest.fixture
@@ -204,3 +205,27 @@ def test_the_conversation_keeps_the_code_sealed_never_in_full(
     out = chat.say("yes")
     assert out.waiting_for is None
     assert any(service == "DAS-NBD" for service, *_ in _services(session_factory))
+
+
+def test_a_code_for_a_product_already_covered_is_kept_and_another_product_asked(
+    assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    csv = tmp_path / "codes.csv"
+    bought = (NOW - dt.timedelta(days=10)).date().isoformat()
+    csv.write_text(
+        "code,service,models,purchase_date,duration_months\n"
+        f"DIR8-AAA1-BBB2,DAS-8x5,DIR-X5460;DAP-2662,{bought},12\n",
+        encoding="utf-8",
+    )
+    with session_factory.begin() as session:
+        das.import_codes(session, csv, now=NOW)
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    out = chat.say("activate code DIR8-AAA1-BBB2 on my DIR-X5460")  # DAS-8x5 runs there
+    assert "DAS-8x5 is already active on RX1M240003418" in text_of(out)
+    out = chat.say("yes")
+    assert out.waiting_for == "product"  # the code is kept: only the product is asked again
+    out = chat.say("DAP-2662")
+    assert out.waiting_for == "service_purchase_date", text_of(out)
+    assert chat.say("yes").waiting_for == "site"
+    assert chat.say("1").waiting_for == "confirm"
+    assert "DAS-8x5 is activated on AP26G81002107" in text_of(chat.say("yes"))
