@@ -116,6 +116,9 @@ def test_say_it_once_incident_with_summary() -> None:
     french = reading("créer un ticket : linksprinter.com n'affiche plus les rapports")
     assert french.values.subscription == "LinkSprinter.com"
     assert french.values.summary == "n'affiche plus les rapports"
+    bare = reading("open a ticket for linksprinter, DHCP test fails")  # no ".com"
+    assert bare.values.subscription == "LinkSprinter.com"
+    assert bare.values.summary == "DHCP test fails"
 
 
 def test_a_serial_typed_in_groups_is_read_whole() -> None:

@@ -217,14 +217,19 @@ def _incident(text: str) -> tuple[IncidentRef, tuple[int, int]] | None:
     return None
 
 
+_WEB_END = re.compile(r"\.(?:com|net|org|io)$", re.IGNORECASE)
+
+
 def _subscription(text: str, names: Sequence[str]) -> tuple[str, str, tuple[int, int]] | None:
     """The subscription named, matched on letters and digits only ("linksprinter.com",
     "onetouch at com"); the longest name wins ("Nuclias Cloud Pro" over a shorter one)."""
     if not names:
         return None
     index, squeezed = _squeeze(text)
-    for name in sorted(names, key=lambda n: -len(compact(n))):
-        key = compact(name)
+    # "linksprinter" names LinkSprinter.com: a web name is also said without its ending.
+    keys = [(compact(name), name) for name in names]
+    keys += [(compact(bare), name) for name in names if (bare := _WEB_END.sub("", name)) != name]
+    for key, name in sorted(keys, key=lambda pair: -len(pair[0])):
         if len(key) < 4:
             continue
         at = squeezed.find(key)
