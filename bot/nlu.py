@@ -199,13 +199,21 @@ _CANCEL = frozenset(
         "oublie",
         "oubliez",
         "oublie ca",
+        "oublie tout",
+        "laisse faire",
+        "laissez faire",
+        "tant pis",
+        "pas la peine",
+        "forget about it",
+        "don t bother",
     }
 )
 # What may come before a cancel command: "ok cancel", "actually cancel that please",
 # "non finalement j'annule", "nevermind, cancel".
 _CANCEL_LEAD = _words(
     "ok okay no non nan actually well oh oops oups sorry desole wait attends attendez bon ben"
-    " bah alors euh hmm mais but so en fait finalement nevermind nvm please svp stp j"
+    " bah alors euh hmm mais but so en fait finalement nevermind nvm please svp stp j merci"
+    " thanks c est"
 )
 # What may follow "cancel" in a cancel command: "cancel my subscription" is not one.
 _CANCEL_TAIL = _words(
