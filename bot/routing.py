@@ -680,7 +680,8 @@ def reopen_which(ctx: FlowContext, note: str | None = None) -> list[Reply]:
     if len(resolved) == 1:
         return reopen(ctx, resolved[0].id, note)  # its number is its id, formatted
     if not resolved:
-        none = Reply(ctx._(N_("You have no resolved incident to reopen.")))
+        # "my problem is back" with nothing to reopen: their incidents, or a new report.
+        none = Reply(ctx._(N_("You have no resolved incident to reopen.")), report_choice(ctx))
         return [none, *listings.my_incidents(ctx)]
     choices = [
         Choice(f"{REOPEN_COMMAND}{i.number}", f"{i.number} — {i.summary}")

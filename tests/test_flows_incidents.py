@@ -193,6 +193,27 @@ def test_reopen_a_resolved_incident(assistant: Assistant, session_factory: Sessi
         assert incidents.get_incident(session, "INC-000001").status == incidents.IN_PROGRESS
 
 
+@pytest.mark.parametrize(
+    ("lang", "said", "done"),
+    [
+        ("en", "the problem is back", "I have reopened INC-000001"),
+        ("fr", "le probleme est revenu", "J’ai rouvert l’incident INC-000001"),
+        ("fr", "ça recommence", "J’ai rouvert l’incident INC-000001"),
+    ],
+)
+def test_the_problem_back_reopens_the_resolved_incident(
+    assistant: Assistant, session_factory: SessionFactory, lang: str, said: str, done: str
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang=lang))
+    out = chat.say(said)  # nothing resolved yet: their incidents, or a new report
+    assert "flow:file_incident" in [value for value, _ in choices_of(out)]
+    _filed_and_resolved(chat, session_factory)
+    assert done in text_of(chat.say(said))
+    with session_factory() as session:
+        found = incidents.get_incident(session, "INC-000001")
+        assert found.status == incidents.IN_PROGRESS
+
+
 def test_reopen_without_a_number_reopens_the_resolved_one(
     assistant: Assistant, session_factory: SessionFactory
 ) -> None:

@@ -253,6 +253,13 @@ GREETING_START = re.compile(
     re.IGNORECASE,
 )
 _REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+# The problem of a resolved incident back: "the problem is back", "le problème est revenu",
+# "ça recommence". The resolved incident is reopened (or the user asked which).
+_CAME_BACK = re.compile(
+    r"\b(?:(?:problem|issue|bug|probleme|souci|panne|pb)s?\s+(?:is|est|has|a|came|come)?\s*"
+    r"(?:back|come back|revenue?|de retour|again|recommence)|ca recommence|it s back again"
+    r"|it came back|it s happening again|it happens again|ca revient)\b"
+)
 # Asking to take something away, which no flow does.
 _REMOVE = re.compile(
     r"\b(?:delete|remove|unregister|supprime[rz]?|retire[rz]?|efface[rz]?|enleve[rz]?"
@@ -608,7 +615,7 @@ def _read_one(
         # the bot asked.
         return Reading(text, None, (), "answer", values, yes_no=yes_no, asking=asking)
 
-    if not asking and _REOPEN.search(text):
+    if not asking and (_REOPEN.search(text) or _CAME_BACK.search(norm)):
         # "le problème est revenu, je veux rouvrir l'incident": the resolved one, or which.
         return _reading(text, Intent.REOPEN_INCIDENT, values)
     trouble = bool(_TROUBLE.search(norm))
