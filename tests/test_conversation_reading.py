@@ -173,7 +173,7 @@ def test_a_serial_beside_a_code_in_an_activation_request_is_the_product(
     out = Chat(assistant, user("U1", lang="en")).say(
         "activate code 8X5N-C9P4-W7LD on NS34L11000562"
     )
-    assert "Product: NS34L11000562" in text_of(out)
+    assert "Product: DNS-340L — NS34L11000562" in text_of(out)
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,12 @@ def choices_product(ctx: FlowContext) -> list[Choice]:
     ]
 
 
+def product_label(ctx: FlowContext, serial: str) -> str:
+    """A product as its choice reads: its model and serial."""
+    labels = {choice.value: choice.label for choice in choices_product(ctx)}
+    return labels.get(serial, serial)
+
+
 def validate_product(ctx: FlowContext, value: str) -> str:
     """A serial of one of the user's products, or a search among them."""
     assert ctx.account is not None
@@ -265,6 +271,7 @@ FLOW = Flow(
             label=N_("Product"),
             choices=choices_product,
             validate=validate_product,
+            noted=product_label,
             search=True,
         ),
         Slot(

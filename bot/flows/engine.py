@@ -169,6 +169,9 @@ class Slot:
     summary: Callable[[FlowContext], list[Field]] | None = None
     initial: Callable[[FlowContext], str | None] | None = None
     hold: Hook | None = None
+    # How a value is read back in "I noted: …" when it is not what the user knows it by
+    # (a product's serial: its model and serial).
+    noted: Callable[[FlowContext, str], str] | None = None
     answer: str = WORDS
     secret: bool = False
     search: bool = False
@@ -671,11 +674,14 @@ def _noted(ctx: FlowContext, slot: Slot, value: Any) -> str:
 
 
 def _noted_value(ctx: FlowContext, slot: Slot, value: Any) -> Any:
-    """A value as the user reads it back: a date in their words, a secret masked."""
+    """A value as the user reads it back: a date in their words, a secret masked, the
+    slot's own reading back (`Slot.noted`)."""
     if slot.secret:
         return mark(mask_code(str(value)))
     if slot.kind == DATE and isinstance(value, str):
         return ctx.texts.date(dt.date.fromisoformat(value))
+    if slot.noted is not None:
+        return _shown(ctx, slot.noted(ctx, value))
     return _shown(ctx, value)
 
 
