@@ -199,6 +199,14 @@ def _recent_failures(session: Session, account: Account, now: dt.datetime) -> li
     return sorted([*stored, *pending])
 
 
+def refuse_if_locked(
+    session: Session, account: Account, *, now: dt.datetime | None = None, max_failures: int = 5
+) -> None:
+    """Refuse (TooManyCodeAttempts, with the time it ends) while the account may not try
+    a code: said before an activation starts, not after its terms and product."""
+    _refuse_if_rate_limited(session, account, now or utcnow(), max_failures)
+
+
 def _refuse_if_rate_limited(
     session: Session, account: Account, now: dt.datetime, max_failures: int
 ) -> None:

@@ -147,6 +147,9 @@ def test_wrong_codes_are_rate_limited(assistant: Assistant) -> None:
     assert "Too many wrong activation codes" in text_of(out) and "try again after" in text_of(out)
     # Nothing can be accepted before then: the activation ends instead of asking again.
     assert out.waiting_for is None and "What is the activation code?" not in text_of(out)
+    # A new activation is refused up front, before its terms and product.
+    out = chat.say("activate a service")
+    assert "Too many wrong activation codes" in text_of(out) and out.waiting_for is None
 
 
 def test_conversation_at_the_code_step_is_no_wrong_code(assistant: Assistant) -> None:

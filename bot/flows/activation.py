@@ -26,6 +26,7 @@ from bot.flows.engine import (
     Invalid,
     Reply,
     Slot,
+    refused,
 )
 from bot.nlu import content_words, parse_yes_no
 from services import catalog, das, products
@@ -50,6 +51,15 @@ def on_start(ctx: FlowContext) -> list[Reply] | None:
     if ctx.account is None or not products.list_products(ctx.session, ctx.account):
         text = ctx.texts.render("flows/activate_service/no_product.j2")
         return [Reply(text, [Choice("flow:register_product", ctx._(N_("Register a product")))])]
+    try:
+        das.refuse_if_locked(
+            ctx.session,
+            ctx.account,
+            now=ctx.now,
+            max_failures=ctx.settings.code_failures_per_hour,
+        )
+    except TooManyCodeAttempts as err:
+        return [refused(ctx, err)]
     return None
 
 
