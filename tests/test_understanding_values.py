@@ -40,6 +40,11 @@ def values(text: str):
         # TODAY is a Sunday: the last Tuesday was five days before, the last Sunday seven.
         ("mardi dernier", dt.date(2026, 11, 24)),
         ("dimanche dernier", dt.date(2026, 11, 22)),
+        ("la semaine passée", dt.date(2026, 11, 22)),
+        ("samedi", dt.date(2026, 11, 28)),  # alone: this week's (the past)
+        ("dimanche", TODAY),
+        ("last sunday", dt.date(2026, 11, 22)),
+        ("since Saturday", dt.date(2026, 11, 28)),
         ("il y a deux semaines", dt.date(2026, 11, 15)),
         ("three days ago", dt.date(2026, 11, 26)),
     ],
@@ -59,6 +64,8 @@ def test_a_day_and_a_month_answering_a_date_question(text: str, expected: dt.dat
 def test_a_day_and_a_month_in_a_sentence_only_after_a_word_for_a_date() -> None:
     assert [d.value for d in dates_in("je l'ai acheté le 05/11", TODAY)] == [dt.date(2026, 11, 5)]
     assert dates_in("is support 24/7?", TODAY) == ()
+    assert dates_in("is support open monday to friday?", TODAY) == ()
+    assert [d.value for d in dates_in("ça plante depuis samedi", TODAY)] == [dt.date(2026, 11, 28)]
 
 
 def test_a_code_is_never_taken_for_a_model() -> None:
@@ -184,7 +191,9 @@ def test_subscriptions_however_written() -> None:
     assert values("problem with onetouch at.com today").subscription == "OneTouch AT.com"
     assert values("linksprinter.com n'affiche plus rien").subscription == "LinkSprinter.com"
     assert values("Nuclias Cloud Pro is down").subscription == "Nuclias Cloud Pro"
-    assert values("I use a linksprinter").subscription is None
+    # A web name is also said without its ending; a part of a name names nothing.
+    assert values("I use a linksprinter").subscription == "LinkSprinter.com"
+    assert values("my link is down").subscription is None
 
 
 def test_slots_by_flow_slot_names() -> None:
