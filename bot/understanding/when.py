@@ -55,18 +55,29 @@ _PATTERNS = (
         rf"|(?:{_NUMBER_WORDS})\s+(?:days?|weeks?|months?|years?)\s+ago)(?!\w)",
         re.IGNORECASE,
     ),
+    # A day of the week that is a date: "lundi dernier", "since Saturday", or alone as the
+    # whole answer ("samedi"); not "open monday to friday".
     re.compile(rf"(?<!\w)(?:{'|'.join(_JOURS)})\s+(?:dernier|pass[eé])(?!\w)", re.IGNORECASE),
+    re.compile(
+        rf"(?<!\w)(?:(?:depuis|since|last|on|ce)\s+)(?:{'|'.join(_JOURS)}|{_WEEKDAYS})(?!\w)"
+        rf"|^\s*(?:{'|'.join(_JOURS)}|{_WEEKDAYS})\s*$",
+        re.IGNORECASE,
+    ),
     # A day and a month alone ("acheté le 05/12"), only after a word that introduces a
     # date: "24/7" or "2/3" in a sentence is no date.
     re.compile(rf"(?<!\w){_DATE_LEAD}\s+\d{{1,2}}[/.]\d{{1,2}}(?![/.\w])", re.IGNORECASE),
     re.compile(
         rf"(?<!\w)(?:last\s+(?:week|month|year|{_WEEKDAYS})"
-        r"|(?:la\s+)?semaine\s+derni[eè]re|(?:le\s+)?mois\s+dernier"
-        r"|l['’]ann[eé]e\s+derni[eè]re)(?!\w)",
+        r"|(?:la\s+)?semaine\s+(?:derni[eè]re|pass[eé]e)|(?:le\s+)?mois\s+(?:dernier|pass[eé])"
+        r"|l['’]ann[eé]e\s+(?:derni[eè]re|pass[eé]e))(?!\w)",
         re.IGNORECASE,
     ),
 )
-_LAST_WEEKDAY = re.compile(rf"^({'|'.join(_JOURS)})\s+(?:dernier|pass[eé])$")
+_WEEKDAY = re.compile(
+    rf"^(?:(?:last|on|le|ce|depuis|since)\s+)?({'|'.join(_JOURS)}|{_WEEKDAYS})(\s+(?:dernier|pass[eé]))?$"
+)
+# "passé" is "dernier" to the library, which only knows the latter.
+_PAST = ((re.compile(r"\bpass[eé]e\b"), "dernière"), (re.compile(r"\bpass[eé]\b"), "dernier"))
 DAY_MONTH = re.compile(rf"^(?:{_DATE_LEAD}\s+)?(\d{{1,2}})[/.](\d{{1,2}})$")
 _HAS_YEAR = re.compile(r"\d{4}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
@@ -102,10 +113,18 @@ def read_date(raw: str, today: dt.date) -> dt.date | None:
 
 @lru_cache(maxsize=2048)
 def _read(raw: str, today: dt.date) -> dt.date | None:
-    weekday = _LAST_WEEKDAY.match(raw)
-    if weekday:  # "mardi dernier": the last Tuesday before today (dateparser has no reading)
-        back = (today.weekday() - _JOURS.index(weekday.group(1))) % 7 or 7
+    weekday = _WEEKDAY.match(raw)
+    if weekday:
+        # "mardi dernier", "last Tuesday": the last Tuesday before today; "samedi" alone,
+        # that of this week (today if it is one): the dates asked for are in the past.
+        name = weekday.group(1)
+        day = _JOURS.index(name) if name in _JOURS else _WEEKDAYS.split("|").index(name)
+        back = (today.weekday() - day) % 7
+        if not back and (weekday.group(2) or raw.startswith("last")):
+            back = 7
         return today - dt.timedelta(days=back)
+    for past, last in _PAST:
+        raw = past.sub(last, raw)
     short = DAY_MONTH.match(raw)
     if short:  # day first, the latest such day: the dates people give are past purchases
         day, month = int(short.group(1)), int(short.group(2))
