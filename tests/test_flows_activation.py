@@ -232,3 +232,16 @@ def test_a_code_for_a_product_already_covered_is_kept_and_another_product_asked(
     assert chat.say("yes").waiting_for == "site"
     assert chat.say("1").waiting_for == "confirm"
     assert "DAS-8x5 is activated on AP26G81002107" in text_of(chat.say("yes"))
+
+
+def test_back_goes_through_the_steps_in_order_values_given_first_included(
+    assistant: Assistant,
+) -> None:
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.say("I want to activate code 4HRS-B8M3-Q1ZT on my DXS-1210-12SC")  # product, code
+    assert chat.say("yes").waiting_for == "service_purchase_date"
+    assert chat.say("back").waiting_for == "code"
+    assert chat.say("back").waiting_for == "product"
+    assert chat.say("back").waiting_for == "terms"
+    out = chat.say("back")
+    assert out.waiting_for == "terms" and "nothing to go back to" in text_of(out)

@@ -686,12 +686,18 @@ def _noted_value(ctx: FlowContext, slot: Slot, value: Any) -> Any:
 
 
 def back(flow: Flow, ctx: FlowContext, history: list[str]) -> Step:
-    if not history:
+    """The answered step just before the pending one, in the flow's order: values given in
+    the first message were answered before the steps asked since, not after them."""
+    order = [slot.store for slot in flow.slots]
+    pending = flow.pending(ctx)
+    before = order.index(pending.store) if pending is not None else len(order)
+    earlier = [key for key in history if key in order[:before]]
+    if not earlier:
         first = ctx._(N_("This is the first question; there is nothing to go back to."))
         return _ask_next(flow, ctx, [Reply(first)], history)
-    last = history[-1]
+    last = max(earlier, key=order.index)
     ctx.values = {k: v for k, v in ctx.values.items() if k != last}
-    return _ask_next(flow, ctx, [], history[:-1])
+    return _ask_next(flow, ctx, [], [key for key in history if key != last])
 
 
 def reask(
