@@ -281,7 +281,7 @@ def test_answers_in_a_flow_never_switch_but_questions_do(assistant: Assistant) -
     chat = Chat(assistant, user("U1", lang="en"))
     out = chat.says("register a product", "DGS-1210-28", "QBQE160055555", "le 2 novembre 2026")
     assert out.lang == "en" and out.waiting_for == "site"  # a French date is still an answer
-    out = chat.say("où est installé le produit, pourquoi me demandez-vous cela ?")
+    out = chat.say("c'est quoi une adresse de site, pourquoi me demandez-vous cela ?")
     assert out.lang == "fr" and out.waiting_for == "site"
     assert text_of(out).rstrip().endswith("ou passez cette étape pour l’instant.")
 
