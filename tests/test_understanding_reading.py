@@ -299,6 +299,8 @@ def test_two_requests_in_one_message_are_both_read_in_order() -> None:
     # "and" inside one request splits nothing.
     single = reading("problem with OneTouch AT.com and the test fails")
     assert single.asks == (Intent.FILE_INCIDENT,) and single.also is None
+    quebec = reading("montre moi mes produits pis mes incidents")  # "pis": and then
+    assert quebec.asks == (Intent.LIST_PRODUCTS, Intent.LIST_INCIDENTS)
 
 
 def test_values_after_a_language_switch_keep_their_place() -> None:

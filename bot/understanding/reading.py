@@ -522,7 +522,7 @@ _QUESTION_SET = frozenset({Intent.QUESTION, Intent.CHECK_INCIDENT, *LISTS})
 
 
 _AND = re.compile(
-    r"\s*(?:,\s*)?\b(?:and then|and also|and|et puis|et aussi|et ensuite|et|then|puis|ensuite"
+    r"\s*(?:,\s*)?\b(?:and then|and also|and|et puis|et aussi|et ensuite|et|then|puis|pis|ensuite"
     r"|also|aussi)\b\s*",
     re.IGNORECASE,
 )
