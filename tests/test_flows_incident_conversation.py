@@ -47,6 +47,7 @@ def test_checking_shows_the_conversation_and_answering_records_it(
     assert "What would you like to tell the support team?" in text_of(out)
     out = chat.says("Version 1.2, and it still fails", "yes")
     assert "passed on to the support team" in text_of(out)
+    assert "Only the support team closes" not in text_of(out)  # an answer, no closing asked
     with session_factory() as session:
         found = incidents.get_incident(session, "INC-000001")
         said = [(e.actor_role, e.note) for e in triage.conversation(found)]
@@ -130,7 +131,9 @@ def test_asking_to_close_an_incident_tells_the_support_team(
     chat.says("report an incident", "1", "Flaky", "It is flaky.", "yes")
     out = chat.say("please close INC-000001, the problem is solved")
     assert out.waiting_for == "confirm" and "the problem is solved" in text_of(out)
-    assert "passed on to the support team" in text_of(chat.say("yes"))
+    done = text_of(chat.say("yes"))
+    assert "passed on to the support team" in done
+    assert "Only the support team closes an incident" in done
     with session_factory() as session:
         found = incidents.get_incident(session, "INC-000001")
         said = [(e.actor_role, e.note) for e in triage.conversation(found)]

@@ -26,6 +26,7 @@ from bot.flows.engine import (
     Reply,
     Slot,
 )
+from bot.understanding.reading import asks_to_close
 from services import incidents, triage
 from services.errors import N_, IncidentClosed, Refusal
 
@@ -53,7 +54,12 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
             )
     except Refusal as err:
         return [Refused(refusal_text(ctx, err), reason=type(err).__name__)]
-    return [Reply(ctx._(ANSWER_SENT).format(number=number))]
+    sent = ctx._(ANSWER_SENT).format(number=number)
+    if asks_to_close(ctx.values["message"]):
+        sent += " " + ctx._(
+            N_("Only the support team closes an incident: they close it once they have checked.")
+        )
+    return [Reply(sent)]
 
 
 def choices_answerable(ctx: FlowContext) -> list[Choice]:

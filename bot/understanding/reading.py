@@ -269,6 +269,15 @@ _REMOVE = re.compile(
 _CLOSE = re.compile(
     r"\b(?:close|fermer|fermez|ferme|cloturer|cloturez|cloture|annuler|annulez|annule|cancel)\b"
 )
+
+
+def asks_to_close(text: str) -> bool:
+    """ "please close INC-000004, the problem is solved": asking for the closing, which only
+    the support team does (not "can you close tickets?")."""
+    norm = normalize(text).replace("?", " ").strip()
+    return bool(_CLOSE.search(norm)) and not _QUESTION_START.match(norm)
+
+
 # The user answering the support team, not asking when the team will answer ("when will
 # support answer my ticket?" is a question): the message starts with the answering.
 _ANSWER_SUPPORT = re.compile(
@@ -577,7 +586,7 @@ def _read_one(
     if _ANSWER_SUPPORT.match(norm):
         # "répondre au support", "reply to INC-000002: the firmware is 6.5.1"
         return _reading(text, Intent.ANSWER_INCIDENT, values)
-    if values.incident is not None and _CLOSE.search(norm) and not _QUESTION_START.match(norm):
+    if values.incident is not None and asks_to_close(text):
         # "please close INC-000004, the problem is solved": support closes incidents; the
         # request reaches them as the customer's answer on it, in the customer's words.
         told = replace(values, description=text.strip())
