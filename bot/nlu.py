@@ -260,9 +260,17 @@ _HELP = frozenset(
         "qui etes vous",
         "tu es qui",
         "t es qui",
+        "t es qui toi",
+        "tu es qui toi",
         "vous etes qui",
         "que peux tu faire",
         "que pouvez vous faire pour moi",
+        "qu est ce que tu sais faire",
+        "qu est ce que tu peux faire",
+        "qu est ce que vous pouvez faire",
+        "tu sais faire quoi",
+        "tu peux faire quoi",
+        "tu fais quoi",
     }
 )
 _GREETING = frozenset(

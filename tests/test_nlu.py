@@ -92,6 +92,8 @@ from bot.nlu import (
         ("ok cancel my subscription", Intent.QUESTION),
         ("revenir en arrière", Intent.BACK),
         ("que peux-tu faire", Intent.HELP),
+        ("t'es qui toi", Intent.HELP),
+        ("tu sais faire quoi ?", Intent.HELP),
         # Cancelling a subscription is a billing question, not a command.
         ("cancel my subscription", Intent.QUESTION),
         ("annuler mon abonnement", Intent.QUESTION),

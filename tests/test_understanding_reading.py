@@ -411,3 +411,8 @@ def test_a_short_topic_word_is_a_whole_word() -> None:
     """ "das" names a DAS service, "dashboard" does not."""
     assert reading("about the dashboard").intent is not Intent.ACTIVATE_SERVICE
     assert reading("activate DAS").intent is Intent.ACTIVATE_SERVICE
+
+
+def test_asking_what_the_bot_does_in_french_is_the_menu() -> None:
+    assert reading("qu'est-ce que tu sais faire ?").asks == (Intent.HELP,)
+    assert reading("qu'est-ce que vous pouvez faire pour moi ?").asks == (Intent.HELP,)

@@ -349,6 +349,7 @@ _HELP = re.compile(
     r"|how can you help(?: me)?|what are (?:my |the |your )?options|(?:show (?:me )?)?(?:the )?"
     r"(?:main )?menu(?: please| pls| svp| stp)?|start|get started|anyone there|is anybody there"
     r"|is anyone there|que peux tu faire(?: pour moi)?|que sais tu faire|tu sers a quoi"
+    r"|qu est ce que (?:tu sais|tu peux|vous savez|vous pouvez) faire(?: pour moi)?"
     r"|comment peux tu m aider|quelles sont les options|(?:afficher )?le menu(?: svp| stp)?"
     r"|commencer|demarrer|il y a quelqu un|allo)"
     r"(?:\s+(?:exactement|exactly|au juste|actually|here|ici|alors|then|donc|please|pls|svp"
