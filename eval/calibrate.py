@@ -45,6 +45,8 @@ CALIBRATION_SETS = [
     REPO / "eval" / "kb_out_of_scope.blind5a.jsonl",
     REPO / "eval" / "kb_questions.blind5b.jsonl",
     REPO / "eval" / "kb_out_of_scope.blind5b.jsonl",
+    REPO / "eval" / "kb_questions.blind7.jsonl",
+    REPO / "eval" / "kb_out_of_scope.blind7.jsonl",
     REPO / "tests" / "fixtures" / "kb_hard.jsonl",
     REPO / "tests" / "fixtures" / "kb_unseen.jsonl",
     REPO / "tests" / "fixtures" / "kb_regressions.jsonl",

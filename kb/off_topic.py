@@ -141,6 +141,16 @@ OFF_TOPIC: tuple[str, ...] = (
     "il manque notre numéro de TVA sur la facture",
     "changer l'adresse de facturation",
     "nouveau RIB pour le paiement des factures",
+    # near the domain, not covered: how to change one's plan or the card paying for it
+    # (what a paid level brings, who holds card data: articles)
+    "how do i upgrade my subscription from free to paid",
+    "how do i switch to a cheaper plan",
+    "how do i update the credit card used for my subscription",
+    "my card expired, where do i enter the new one",
+    "comment passer à la formule supérieure",
+    "comment changer de formule d'abonnement",
+    "je veux changer la carte bleue utilisée pour payer",
+    "où mettre à jour mon moyen de paiement",
     # near the domain, not covered: jobs, partners, offices, sales, personal data
     "are you hiring network engineers",
     "how do i become a d-link reseller",
