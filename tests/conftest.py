@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from bot.conversation import Assistant
 from bot.runtime import Runtime
 from bot.settings import Settings
 from storage.db import SessionFactory, downgrade, make_engine, make_session_factory, upgrade
 from storage.models import Base
+from tests.conversation_helpers import seed_demo, shared_kb
 from tests.database_reset import Emptier
 
 POSTGRES_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL", "").strip()
@@ -115,3 +117,13 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def assistant(
+    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Assistant:
+    """The bot over the demo data and the shipped KB (built once per run): what a customer
+    talks to. A test module needing another KB defines its own."""
+    seed_demo(session_factory)
+    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))

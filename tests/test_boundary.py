@@ -26,20 +26,11 @@ from bot.boundary import (
     to_terminal,
 )
 from bot.conversation import Assistant
-from bot.settings import Settings
 from storage.db import SessionFactory
 from storage.models import Conversation, Incident, RegisteredProduct
-from tests.conversation_helpers import NOW, Chat, seed_demo, shared_kb, text_of, user
+from tests.conversation_helpers import NOW, Chat, text_of, user
 
 HOSTILE = "<!channel> <@U123> <https://evil.example|click>"
-
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
 
 def _click(outcome: Outcome, value: str, key: str) -> Action:

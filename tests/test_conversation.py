@@ -17,15 +17,6 @@ from storage.db import SessionFactory
 from storage.models import ArticleFeedback, Conversation, QuestionLog, UserPreference
 from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
 
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
-
-
 # --- language -----------------------------------------------------------------------------
 
 

@@ -7,19 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation import Assistant
-from bot.settings import Settings
 from storage.db import SessionFactory
 from storage.models import QuestionLog
-from tests.conversation_helpers import Chat, seed_demo, shared_kb, text_of, user
-
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
-
+from tests.conversation_helpers import Chat, text_of, user
 
 EXPLAINED = {
     "en": "You can answer the question below",

@@ -19,14 +19,6 @@ from storage.models import ArticleFeedback, QuestionLog
 from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
 
 
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
-
-
 def _file(session_factory: SessionFactory, service: str, summary: str) -> str:
     with session_factory.begin() as session:
         account = accounts.get_account(session, "demo@example.com")

@@ -10,23 +10,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.conversation import Assistant
-from bot.settings import Settings
 from services import accounts, das, sites
 from storage.db import SessionFactory
 from storage.models import Conversation
-from tests.conversation_helpers import NOW, Chat, choices_of, seed_demo, shared_kb, text_of, user
-
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+from tests.conversation_helpers import NOW, Chat, choices_of, text_of, user
 
 
 def _services(session_factory: SessionFactory) -> list[tuple[str, str, dt.date, dt.date]]:

@@ -7,18 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation import Assistant
-from bot.settings import Settings
 from services import incidents, triage
 from storage.db import SessionFactory
-from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
-
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
+from tests.conversation_helpers import Chat, choices_of, text_of, user
 
 
 def _filed_and_answered(chat: Chat, session_factory: SessionFactory) -> None:

@@ -10,20 +10,11 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.conversation import Assistant
-from bot.settings import Settings
 from services import accounts, incidents
 from services.clock import utcnow
 from storage.db import SessionFactory
 from storage.models import Subscription
 from tests.conversation_helpers import Chat, choices_of, seed_demo, shared_kb, text_of, user
-
-
-@pytest.fixture
-def assistant(
-    session_factory: SessionFactory, settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Assistant:
-    seed_demo(session_factory)
-    return Assistant(session_factory, settings, shared_kb(tmp_path_factory))
 
 
 def _free_customer(session_factory: SessionFactory, email: str) -> None:
