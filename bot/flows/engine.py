@@ -365,7 +365,7 @@ def match_choice(
         if wanted in (normalize(choice.value), normalize(choice.label)):
             return choice
     position = _ordinal(wanted) if positional else None
-    if position is not None and position < len(choices):
+    if position is not None and -len(choices) <= position < len(choices):
         return choices[position]  # "le premier", "the second one", "le dernier"
     words = [word for word in wanted.split() if word not in _FILLER] or wanted.split()
     wanted = " ".join(words)

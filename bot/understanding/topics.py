@@ -166,6 +166,9 @@ def names_topic(intent: Intent, words: list[str]) -> bool:
     return False
 
 
+SHORT_STEM = 3
+
+
 def _is_of(word: str, stems: tuple[str, ...]) -> bool:
     """A word's beginning names a topic; a stem as short as "das" or "abo" only as the whole
     word ("dashboard" is no DAS)."""
@@ -173,9 +176,6 @@ def _is_of(word: str, stems: tuple[str, ...]) -> bool:
         word.startswith(stem) if len(stem) > SHORT_STEM else word in (stem, f"{stem}s")
         for stem in stems
     )
-
-
-SHORT_STEM = 3
 
 
 def _set(words: str) -> frozenset[str]:
