@@ -9,9 +9,9 @@ neighbours apart: its probability re-orders the candidates (kb.decision, AFFINIT
 and never decides alone whether to answer.
 
 Chosen on the calibration sets, before any threshold: with the probe the expected article
-came first 1,217 times in 1,232 instead of 1,210, and on the two blind sets kept apart
-195 and 196 times in 200 instead of 190 and 194 (kb/README.md, "Telling neighbours
-apart").
+came first 1,217 times in 1,232 instead of 1,210, and on the blind sets kept apart
+195, 196 and 198 times in 200 instead of 190, 194 and 194 (kb/README.md, "Telling
+neighbours apart").
 
 Trained on each build from the vectors, no question set involved: full-batch Adam from
 zero weights, a fixed number of steps, so the same articles give the same probe. The
@@ -49,7 +49,6 @@ class Probe:
     def __init__(self, slugs: Sequence[str], weights: Matrix) -> None:
         self.slugs = tuple(slugs)
         self.weights = weights  # vector length x articles
-        self._column = {slug: i for i, slug in enumerate(self.slugs)}
 
     @classmethod
     def train(cls, vectors: Vectors, labels: Sequence[str]) -> Probe | None:
