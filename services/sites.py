@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from storage.models import Account, SiteAddress
 # Postal codes differ by country, but every one is a short run of letters and digits with
 # at least one digit (69002, H2X 1Y4, SW1A 1AA, 1010-123): a sentence typed at that
 # question is not one.
+_WORDS = re.compile(r"[a-z0-9]+")
 _POSTAL_CODE = re.compile(r"^(?=.*[0-9])[A-Z0-9][A-Z0-9 -]{1,11}$")
 
 
@@ -40,6 +42,8 @@ def add_site(
     country: str,
     now: dt.datetime | None = None,
 ) -> SiteAddress:
+    """A new site address, or the account's site at that address already ("12 rue de la
+    Republique, 69002 lyon" is "12 rue de la République, 69002 Lyon"): one site per place."""
     site = SiteAddress(
         account_id=account.id,
         street=required(street, "street", 300),
@@ -48,9 +52,26 @@ def add_site(
         country=validate_country(required(country, "country")),
         created_at=now or utcnow(),
     )
+    same = [known for known in list_sites(session, account) if _place(known) == _place(site)]
+    if same:
+        return same[0]
     session.add(site)
     session.flush()
     return site
+
+
+def _place(site: SiteAddress) -> tuple[str, ...]:
+    """What makes two addresses one place: their words, whatever the case, accents and
+    punctuation."""
+    return tuple(
+        " ".join(_WORDS.findall(_unaccented(part.casefold())))
+        for part in (site.street, site.postal_code, site.city, site.country)
+    )
+
+
+def _unaccented(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def list_sites(session: Session, account: Account) -> list[SiteAddress]:

@@ -259,6 +259,48 @@ def test_the_site_of_a_product_must_be_one_of_the_accounts_sites(
     )
 
 
+def test_the_same_place_typed_again_is_the_same_site(
+    session_factory: SessionFactory, catalog: None
+) -> None:
+    with session_factory.begin() as session:
+        alice = get_account(session, "alice@example.com")
+        bob = get_account(session, "bob@example.com")
+        first = add_site(
+            session,
+            alice,
+            street="12 rue de la République",
+            postal_code="69002",
+            city="Lyon",
+            country="FR",
+        )
+        again = add_site(
+            session,
+            alice,
+            street="12, rue de la Republique",
+            postal_code="69002",
+            city="LYON",
+            country="fr",
+        )
+        other = add_site(
+            session,
+            alice,
+            street="14 rue de la République",
+            postal_code="69002",
+            city="Lyon",
+            country="FR",
+        )
+        bobs = add_site(
+            session,
+            bob,
+            street="12 rue de la République",
+            postal_code="69002",
+            city="Lyon",
+            country="FR",
+        )
+        assert again.id == first.id
+        assert len({first.id, other.id, bobs.id}) == 3  # another street, another account
+
+
 def test_find_products_searches_serial_fragment_model_and_name(
     session_factory: SessionFactory, catalog: None
 ) -> None:
