@@ -289,12 +289,14 @@ def _detect(text: str) -> str | None:
         # to it (0.86 "English" here). Undecided, the KB's own words in each language
         # choose, and an ongoing conversation keeps its language.
         return None
+    # A clue of one language and none of the other ("activer das", "my code", "incident
+    # sur linksprinter : DHCP timeout") decides: the model reads names and technical
+    # English ("linksprinter", "timeout") as English.
+    if fr >= 1 and en == 0:
+        return "fr"
+    if en >= 1 and fr == 0:
+        return "en"
     if len(tokens) < MIN_WORDS_FOR_MODEL:
-        # Two words with one clue ("activer das", "my code") are decided by that clue only.
-        if fr > en and fr >= 1 and en == 0:
-            return "fr"
-        if en > fr and en >= 1 and fr == 0:
-            return "en"
         return None
     from lingua import Language
 

@@ -62,3 +62,8 @@ def test_identifiers_do_not_outvote_the_words_around_them() -> None:
     assert detect_language("activer code sur QBQE160012345") == "fr"
     assert detect_language("activer NBD3-7KQ2-A9XM sur QBQE160012345") == "fr"
     assert detect_language("problem with OneTouch AT.com: the test fails") == "en"
+
+
+def test_a_clue_of_one_language_wins_over_names_and_technical_words() -> None:
+    assert detect_language("incident sur linksprinter : DHCP timeout") == "fr"
+    assert detect_language("incident sur linksprinter") == "fr"
