@@ -235,3 +235,22 @@ def test_back_goes_through_the_steps_in_order_values_given_first_included(
     assert chat.say("back").waiting_for == "terms"
     out = chat.say("back")
     assert out.waiting_for == "terms" and "nothing to go back to" in text_of(out)
+
+
+def test_a_code_typed_in_groups_starting_with_letters_only_is_the_code(
+    assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    csv = tmp_path / "codes.csv"
+    bought = (NOW - dt.timedelta(days=10)).date().isoformat()
+    csv.write_text(
+        "code,service,models,purchase_date,duration_months\n"
+        f"DEMO-BBBB-0002,DAS-8x5,DAP-2662,{bought},12\n",
+        encoding="utf-8",
+    )
+    with session_factory.begin() as session:
+        das.import_codes(session, csv, now=NOW)
+    chat = Chat(assistant, user("U-demo", lang="en"))
+    chat.says("activate a service", "yes", "DAP-2662")
+    out = chat.say("demo bbbb 0002")
+    assert "does not exist" not in text_of(out)
+    assert out.waiting_for == "service_purchase_date"
