@@ -406,6 +406,9 @@ def test_a_number_typed_picks_the_site_at_that_position_never_by_its_id(
     chat.say("back")
     out = chat.say(f"site:{second_id}")  # a driver sending the value it was shown
     assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
+    chat.say("back")
+    out = chat.say("site 2")  # the second in the list, whatever the sites' ids
+    assert out.waiting_for == "confirm" and "5 rue du Port, 13002 Marseille" in text_of(out)
 
 
 def test_after_an_answer_a_request_is_not_taken_for_a_related_title(assistant: Assistant) -> None:

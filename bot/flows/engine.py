@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -353,8 +354,10 @@ def match_choice(
     "the"/"le" ignored; `loose`: some of a label's words in any order); None if unclear.
     This is the one place where a number typed picks a choice."""
     raw = text.strip()
-    if positional and raw.isdigit() and 1 <= int(raw) <= len(choices):
-        return choices[int(raw) - 1]  # the number the user sees beside it
+    numbered = _NUMBERED.match(raw)
+    if positional and numbered and 1 <= int(numbered.group(1)) <= len(choices):
+        # The number the user sees beside it: "2", "site 2", "le 3", "n°2", "2)".
+        return choices[int(numbered.group(1)) - 1]
     for choice in choices:
         if raw == choice.value:  # a driver sending the value it was shown
             return choice
@@ -388,6 +391,11 @@ def match_choice(
     return with_words[0] if len(with_words) == 1 else None
 
 
+_NUMBERED = re.compile(
+    r"^(?:(?:site|le|la|l['’]|number|numero|numéro|num|n°|no\.?|nr|option|choice|choix)\s*)?"
+    r"(\d{1,3})\s*[).]?$",
+    re.IGNORECASE,
+)
 _ORDINALS = {
     **dict.fromkeys(("first", "1st", "premier", "premiere", "1er", "1ere"), 0),
     **dict.fromkeys(("second", "2nd", "deuxieme", "seconde", "2e", "2eme"), 1),
