@@ -206,6 +206,16 @@ _CANCEL = frozenset(
         "pas la peine",
         "forget about it",
         "don t bother",
+        "leave it",
+        "drop it",
+        "stop here",
+        "let s stop here",
+        "let s stop",
+        "on arrete",
+        "on arrete la",
+        "arrete",
+        "je veux plus",
+        "j en veux plus",
     }
 )
 # What may come before a cancel command: "ok cancel", "actually cancel that please",
