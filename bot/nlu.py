@@ -546,9 +546,15 @@ def identifier_in(text: str) -> str | None:
     (dashes allowed), with a digit somewhere; None when there is not exactly one."""
     raw_words = text.split()
     words = [word.strip(_AROUND_WORD) for word in raw_words]
-    if len(words) > 2 and any(ch.isdigit() for ch in text) and is_code_shaped("-".join(words)):
-        # A code alone, typed in groups whose first are letters only ("DIRX CCCC 0001"):
-        # no group opens it below, where a letters-only word must be followed by digits.
+    if (
+        len(words) > 2
+        and len({len(word) for word in words}) == 1
+        and any(ch.isdigit() for ch in text)
+        and is_code_shaped("-".join(words))
+    ):
+        # A code alone, typed in groups of one length whose first are letters only ("DIRX
+        # CCCC 0001"): no group opens it below, where a letters-only word must be followed
+        # by digits. Not "mon code est NBD3-7KQ2-A9XM".
         return " ".join(words)
 
     def group(word: str) -> bool:  # a group with a digit: "S3TC", "2700", "NBD3-7KQ2-A9XM"
