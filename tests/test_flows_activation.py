@@ -200,18 +200,22 @@ def test_the_conversation_keeps_the_code_sealed_never_in_full(
     assert any(service == "DAS-NBD" for service, *_ in _services(session_factory))
 
 
-def test_a_code_for_a_product_already_covered_is_kept_and_another_product_asked(
-    assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
-) -> None:
+def _import_code(session_factory: SessionFactory, tmp_path: Path, code: str, models: str) -> None:
+    """A DAS-8x5 code for these models (';'-separated), bought ten days before NOW."""
     csv = tmp_path / "codes.csv"
     bought = (NOW - dt.timedelta(days=10)).date().isoformat()
     csv.write_text(
-        "code,service,models,purchase_date,duration_months\n"
-        f"DIR8-AAA1-BBB2,DAS-8x5,DIR-X5460;DAP-2662,{bought},12\n",
+        f"code,service,models,purchase_date,duration_months\n{code},DAS-8x5,{models},{bought},12\n",
         encoding="utf-8",
     )
     with session_factory.begin() as session:
         das.import_codes(session, csv, now=NOW)
+
+
+def test_a_code_for_a_product_already_covered_is_kept_and_another_product_asked(
+    assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    _import_code(session_factory, tmp_path, "DIR8-AAA1-BBB2", "DIR-X5460;DAP-2662")
     chat = Chat(assistant, user("U-demo", lang="en"))
     out = chat.say("activate code DIR8-AAA1-BBB2 on my DIR-X5460")  # DAS-8x5 runs there
     assert "DAS-8x5 is already active on RX1M240003418" in text_of(out)
@@ -240,15 +244,7 @@ def test_back_goes_through_the_steps_in_order_values_given_first_included(
 def test_a_code_typed_in_groups_starting_with_letters_only_is_the_code(
     assistant: Assistant, session_factory: SessionFactory, tmp_path: Path
 ) -> None:
-    csv = tmp_path / "codes.csv"
-    bought = (NOW - dt.timedelta(days=10)).date().isoformat()
-    csv.write_text(
-        "code,service,models,purchase_date,duration_months\n"
-        f"DEMO-BBBB-0002,DAS-8x5,DAP-2662,{bought},12\n",
-        encoding="utf-8",
-    )
-    with session_factory.begin() as session:
-        das.import_codes(session, csv, now=NOW)
+    _import_code(session_factory, tmp_path, "DEMO-BBBB-0002", "DAP-2662")
     chat = Chat(assistant, user("U-demo", lang="en"))
     chat.says("activate a service", "yes", "DAP-2662")
     out = chat.say("demo bbbb 0002")
