@@ -7,11 +7,11 @@ waiting on the customer goes back to "in progress".
 from __future__ import annotations
 
 from bot.flows.check_incident import (
-    choices_incident_number,
+    incident_choices,
+    named_incident,
     on_start,
     prefer_incident_number,
     refusal_text,
-    validate_incident_number,
 )
 from bot.flows.engine import (
     CHOICE,
@@ -65,19 +65,17 @@ def on_confirm(ctx: FlowContext) -> list[Reply]:
 def choices_answerable(ctx: FlowContext) -> list[Choice]:
     """The user's incidents but the closed ones, which take no answer."""
     assert ctx.account is not None
-    closed = incidents.list_incidents(ctx.session, account=ctx.account, status=incidents.CLOSED)
-    shut = {incident.number for incident in closed}
-    return [choice for choice in choices_incident_number(ctx) if choice.value not in shut]
+    found = incidents.list_incidents(ctx.session, account=ctx.account)
+    return incident_choices(ctx, [i for i in found if i.status != incidents.CLOSED])
 
 
 def validate_answerable(ctx: FlowContext, value: str) -> str:
     """An incident of the user's that is not closed: refused when named, not after the
     answer is written."""
-    number = validate_incident_number(ctx, value)
-    assert ctx.account is not None
-    if incidents.get_incident(ctx.session, number, account=ctx.account).status == incidents.CLOSED:
-        raise IncidentClosed(number=number)
-    return number
+    incident = named_incident(ctx, value)
+    if incident.status == incidents.CLOSED:
+        raise IncidentClosed(number=incident.number)
+    return incident.number or value
 
 
 def waiting_incident(ctx: FlowContext) -> dict[str, str]:

@@ -61,7 +61,11 @@ def report_choice(ctx: FlowContext) -> list[Choice]:
 
 def choices_incident_number(ctx: FlowContext) -> list[Choice]:
     assert ctx.account is not None
-    found = incidents.list_incidents(ctx.session, account=ctx.account)
+    return incident_choices(ctx, incidents.list_incidents(ctx.session, account=ctx.account))
+
+
+def incident_choices(ctx: FlowContext, found: list[Incident]) -> list[Choice]:
+    """Incidents to pick from, the newest first."""
     return [
         Choice(i.number or "", f"{i.number} — {i.summary} ({status_label(ctx, i.status)})")
         for i in reversed(found)
@@ -89,10 +93,16 @@ def _number(text: str) -> str | None:
 
 
 def validate_incident_number(ctx: FlowContext, value: str) -> str:
+    incident = named_incident(ctx, value)
+    return incident.number or value
+
+
+def named_incident(ctx: FlowContext, value: str) -> Incident:
+    """The user's incident a value names ("INC-000042", "42", "#42"), or IncidentNotFound."""
     number = _number(value)
     if number is None or ctx.account is None:
         raise IncidentNotFound(number=value)
-    return incidents.get_incident(ctx.session, number, account=ctx.account).number or number
+    return incidents.get_incident(ctx.session, number, account=ctx.account)
 
 
 def incident_reply(ctx: FlowContext, incident: Incident) -> Reply:
