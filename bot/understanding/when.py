@@ -27,6 +27,7 @@ _MONTH_NAMES = (
 _DAY = r"\d{1,2}(?:er|st|nd|rd|th|e|ème)?"
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_ANY_DAY = f"{'|'.join(_JOURS)}|{_WEEKDAYS}"  # Monday first, in each language
 _NUMBER_WORDS = (
     r"\d{1,3}|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|a|an|one|two|three|four"
     r"|five|six|seven|eight|nine|ten"
@@ -59,8 +60,7 @@ _PATTERNS = (
     # whole answer ("samedi"); not "open monday to friday".
     re.compile(rf"(?<!\w)(?:{'|'.join(_JOURS)})\s+(?:dernier|pass[eé])(?!\w)", re.IGNORECASE),
     re.compile(
-        rf"(?<!\w)(?:(?:depuis|since|last|on|ce)\s+)(?:{'|'.join(_JOURS)}|{_WEEKDAYS})(?!\w)"
-        rf"|^\s*(?:{'|'.join(_JOURS)}|{_WEEKDAYS})\s*$",
+        rf"(?<!\w)(?:(?:depuis|since|last|on|ce)\s+)(?:{_ANY_DAY})(?!\w)|^\s*(?:{_ANY_DAY})\s*$",
         re.IGNORECASE,
     ),
     # A day and a month alone ("acheté le 05/12"), only after a word that introduces a
@@ -74,7 +74,7 @@ _PATTERNS = (
     ),
 )
 _WEEKDAY = re.compile(
-    rf"^(?:(?:last|on|le|ce|depuis|since)\s+)?({'|'.join(_JOURS)}|{_WEEKDAYS})(\s+(?:dernier|pass[eé]))?$"
+    rf"^(?:(?:last|on|le|ce|depuis|since)\s+)?({_ANY_DAY})(\s+(?:dernier|pass[eé]))?$"
 )
 # "passé" is "dernier" to the library, which only knows the latter.
 _PAST = ((re.compile(r"\bpass[eé]e\b"), "dernière"), (re.compile(r"\bpass[eé]\b"), "dernier"))
@@ -118,7 +118,7 @@ def _read(raw: str, today: dt.date) -> dt.date | None:
         # "mardi dernier", "last Tuesday": the last Tuesday before today; "samedi" alone,
         # that of this week (today if it is one): the dates asked for are in the past.
         name = weekday.group(1)
-        day = _JOURS.index(name) if name in _JOURS else _WEEKDAYS.split("|").index(name)
+        day = _ANY_DAY.split("|").index(name) % 7
         back = (today.weekday() - day) % 7
         if not back and (weekday.group(2) or raw.startswith("last")):
             back = 7
