@@ -88,7 +88,7 @@ from bot.nlu import (
 from bot.understanding.intents import Encoder, matcher, prepare
 from bot.understanding.switch import language_switch, names_language
 from bot.understanding.topics import names_topic
-from bot.understanding.values import Values, extract
+from bot.understanding.values import REOPEN_WORDS, Values, extract
 from kb.lang import detect_language
 from services.incidents import SUMMARY_MAX
 
@@ -252,7 +252,7 @@ GREETING_START = re.compile(
     r"^\s*(?:bonjour|bonsoir|salut|coucou|hello|hi|hey|good (?:morning|afternoon|evening))\b[\s,.!]*",
     re.IGNORECASE,
 )
-_REOPEN = re.compile(r"\b(?:re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*)\b", re.IGNORECASE)
+_REOPEN = re.compile(rf"\b(?:{REOPEN_WORDS})\b", re.IGNORECASE)
 # The problem of a resolved incident back: "the problem is back", "le problème est revenu",
 # "ça recommence". The resolved incident is reopened (or the user asked which).
 _CAME_BACK = re.compile(

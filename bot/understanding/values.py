@@ -97,10 +97,12 @@ _INCIDENT_WORD = re.compile(
     re.IGNORECASE,
 )
 _HASH = re.compile(r"(?<![\w&])#\s?(\d{1,9})(?!\w)")
+# Asking to reopen, in either language ("reopen", "rouvrir", "réouvrir").
+REOPEN_WORDS = r"re-?open\w*|rouvr\w*|r[eé]-?ouvr\w*"
 # A bare number right after what is done to incidents, ending the request: "reopen 6",
 # "rouvrir le 5", "status 3 please". Not "check 3 products" nor "reopen in 2 days".
 _INCIDENT_VERB = re.compile(
-    r"(?<!\w)(?:re-?open|rouvr\w*|r[eé]-?ouvr\w*|status|statut|[eé]tat|suivi|follow\s+up"
+    rf"(?<!\w)(?:{REOPEN_WORDS}|status|statut|[eé]tat|suivi|follow\s+up"
     r"|reply\s+(?:to\s+)?|r[eé]pondre\s+(?:au|à|a)?)\s*"
     r"(?:(?:of|on|du|de|le|la|l['’]|au|number|num[eé]ro|n°|no\.?)\s*)?(\d{1,9})"
     r"(?=\s*(?:please|pls|svp|stp|merci|thanks)?\s*[.!?]*\s*$)",
