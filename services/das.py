@@ -200,16 +200,11 @@ def _recent_failures(session: Session, account: Account, now: dt.datetime) -> li
 
 
 def refuse_if_locked(
-    session: Session, account: Account, *, now: dt.datetime | None = None, max_failures: int = 5
+    session: Session, account: Account, *, now: dt.datetime, max_failures: int
 ) -> None:
     """Refuse (TooManyCodeAttempts, with the time it ends) while the account may not try
-    a code: said before an activation starts, not after its terms and product."""
-    _refuse_if_rate_limited(session, account, now or utcnow(), max_failures)
-
-
-def _refuse_if_rate_limited(
-    session: Session, account: Account, now: dt.datetime, max_failures: int
-) -> None:
+    a code: checked before each code, and before an activation starts (not after its
+    terms and product)."""
     failures = _recent_failures(session, account, now)
     if len(failures) >= max_failures:
         raise TooManyCodeAttempts(retry_at=_retry_at(failures, max_failures))
@@ -269,7 +264,7 @@ def _validate(
     lock: bool = False,
 ) -> tuple[ActivationCode, dt.date]:
     """The code row and the service purchase date that applies, or a refusal."""
-    _refuse_if_rate_limited(session, account, now, max_failures)
+    refuse_if_locked(session, account, now=now, max_failures=max_failures)
     today = now.date()
     found = find_code(session, code, lock=lock)
     if found is None:
